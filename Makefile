@@ -1,0 +1,32 @@
+# make demo | make test | make release | make bench
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test release bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+## Regenerate the student release (assignments/) from solutions/.
+release: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m autograder release
+
+## Grade the bundled sample submissions and print the table.
+demo: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m autograder demo --out demo-out
+
+## The whole suite: unit, notebooks (nbval), end-to-end grading.
+test: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest
+
+## Benchmarks: writes bench/REPORT.md.
+bench: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-out .nbgrader

@@ -1,0 +1,114 @@
+"""python -m autograder {grade, demo, release}."""
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .discover import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, then exit 2: the argparse usage block is noise here.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {s}")
+    return v
+
+
+def _positive_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {s!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {s}")
+    return v
+
+
+def _add_grading_options(p):
+    p.add_argument("--out", required=True, help="folder for grades.csv, feedback/, gradescope/")
+    p.add_argument("--jobs", type=_positive_int, default=0,
+                   help="parallel workers (default: number of cores)")
+    p.add_argument("--timeout", type=_positive_float, default=30.0,
+                   help="seconds allowed per cell and per call (default 30)")
+    p.add_argument("--memory", type=_positive_int, default=1024, metavar="MB",
+                   help="memory limit per submission in MB (default 1024)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without bubblewrap (only for code you trust)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser():
+    parser = _Parser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    g = sub.add_parser("grade", help="grade a folder of submissions")
+    g.add_argument("submissions", help="folder with <student_id>/softmax.ipynb")
+    _add_grading_options(g)
+    d = sub.add_parser("demo", help="grade the bundled sample submissions")
+    _add_grading_options(d)
+    sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
+    return parser
+
+
+def _options(args):
+    from .pipeline import Options
+    return Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
+                   unsafe=args.unsafe_no_sandbox, progress=not args.no_progress)
+
+
+def _ensure_path():
+    bindir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def cmd_grade(args):
+    from .pipeline import grade
+    from .reports import summary_table
+    from .assignment import load_spec
+    results = grade(args.submissions, args.out, _options(args))
+    print(summary_table(results, load_spec()))
+    print(f"\nwrote {Path(args.out) / 'grades.csv'}, feedback/, gradescope/, "
+          f"score_histogram.png, gradebook.db")
+    return 0
+
+
+def cmd_demo(args):
+    from .samples import write_samples
+    folder = Path(args.out) / "submissions"
+    write_samples(folder)
+    args.submissions = str(folder)
+    args.out = str(Path(args.out) / "graded")
+    return cmd_grade(args)
+
+
+def cmd_release(args):
+    from .release import regenerate
+    regenerate()
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    _ensure_path()
+    try:
+        return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release}[args.command](args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished students are saved; run the same command again "
+              "to grade the rest", file=sys.stderr)
+        return 130
+    except subprocess.CalledProcessError as e:
+        print(f"error: {' '.join(map(str, e.cmd))} failed with status {e.returncode}",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,73 @@
+"""Hidden tests as nbgrader runs them: inside the student's kernel.
+
+The source notebook's hidden blocks call `check("<test id>", globals())`, so
+plain `nbgrader autograde` grades with the very checks that
+`python -m autograder grade` runs in its sandbox. This path trusts the kernel
+(nbgrader's model); the sandboxed CLI is the one to use on real submissions.
+"""
+import inspect
+import time
+import warnings
+
+from . import checks, reference
+from .sandbox.worker import Harness
+
+
+class InKernelStudent:
+    """The student's functions from a notebook namespace, called directly."""
+
+    def __init__(self, namespace):
+        self.harness = Harness()
+        self.harness.ns = namespace
+        self._stash = []
+
+    def call(self, fn, calls):
+        return [checks.Outcome.from_reply(self.harness.call_one(fn, list(args)))
+                for args in calls]
+
+    def layer(self, cls, steps):
+        reply = self.harness.op_layer({"cls": cls, "steps": steps})
+        return [checks.Outcome.from_reply(r) for r in reply["results"]]
+
+    def cell_source(self, name):
+        obj = self.harness.ns.get(name)
+        try:
+            return inspect.getsource(obj)
+        except (TypeError, OSError):
+            return ""
+
+    def stash(self, inputs):
+        self._stash = inputs
+
+    def timed(self, fn, k):
+        args = [a.copy() for a in self._stash[k][:3]] + [self._stash[k][3]]
+        start = time.perf_counter()
+        reply = self.harness.call_one(fn, args)
+        return time.perf_counter() - start, checks.Outcome.from_reply(reply)
+
+
+class LocalTimer:
+    """The reference loop, timed in the same process."""
+
+    def stash(self, inputs):
+        self._stash = inputs
+
+    def timed(self, k):
+        W, X, y, reg = self._stash[k]
+        start = time.perf_counter()
+        reference.softmax_loss_loop(W, X, y, reg)
+        return time.perf_counter() - start
+
+
+def check(test_id, namespace):
+    """Raise AssertionError (with the hint) unless the check passes.
+
+    Warnings from the student's code are swallowed: nbgrader zeroes a cell
+    that writes to stderr, and a correct solution that warns is still correct.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        verdict = checks.run_check(test_id, InKernelStudent(namespace), LocalTimer())
+    if not verdict.passed:
+        hint = f"\nHint: {verdict.hint}" if verdict.hint else ""
+        raise AssertionError(f"{verdict.message}{hint}")

@@ -1,0 +1,5 @@
+"""Reports written from StudentResults: grades.csv, feedback, Gradescope, summary."""
+from .csv_report import write_grades_csv  # noqa: F401
+from .feedback import write_feedback  # noqa: F401
+from .gradescope import write_gradescope  # noqa: F401
+from .summary import summary_table, write_histogram  # noqa: F401

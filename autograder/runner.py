@@ -1,0 +1,185 @@
+"""Sandboxed execution and checks for one submission.
+
+`SandboxStudent` keeps one jailed worker holding the student's cells and
+restarts it (without the cell that killed it) when a call hangs or crashes
+it, so one bad function costs only its own tests.
+"""
+import inspect
+import time
+
+from . import checks, reference
+from .results import StudentResult, TestResult
+from .sandbox import Limits, WorkerDied, WorkerProcess
+
+MAX_RESTARTS = 4
+
+
+class SandboxStudent:
+    """The student's solution cells, run in a jailed worker."""
+
+    def __init__(self, cells, limits=Limits(), timeout=30.0, unsafe=False):
+        self.cells = list(cells)
+        self.sources = dict(self.cells)
+        self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
+        self.cell_error = {}    # solution id -> why the cell did not run
+        self.flags = set()
+        self.restarts = 0
+        self.worker = None
+        self._stash = None
+
+    # -- worker lifecycle
+    def _start(self):
+        while self.worker is None:
+            if self.restarts > MAX_RESTARTS:
+                raise WorkerDied("crash", "the grader gave up after repeated crashes")
+            self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
+            name = None
+            try:
+                for name, source in self.cells:
+                    if name in self.cell_error and self.cell_error[name].startswith("fault:"):
+                        continue    # it hung or crashed the worker before
+                    r = self.worker.request({"op": "exec", "name": name, "source": source},
+                                            self.timeout)
+                    if not r.get("ok"):
+                        self.cell_error[name] = str(r.get("error"))
+                        if r.get("kind") == "memory":
+                            self.flags.add("memory")
+                self._note_output()
+                name = None
+                if self._stash is not None:
+                    self.worker.request({"op": "stash", "inputs": self._stash}, self.timeout)
+            except WorkerDied as e:
+                self._lost(e)
+                if name is not None:
+                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
+
+    def _lost(self, e):
+        self.flags.add(e.reason)
+        if self.worker is not None:
+            self.worker.close()
+        self.worker = None
+        self.restarts += 1
+
+    def _note_output(self):
+        if self.worker is not None and self.worker.output_bytes > 1024 * 1024:
+            self.flags.add("output_truncated")
+
+    def _request(self, msg):
+        self._start()
+        try:
+            reply = self.worker.request(msg, self.timeout)
+        except WorkerDied as e:
+            self._lost(e)
+            raise
+        self._note_output()
+        return reply
+
+    def _explain(self, reply, name):
+        """A missing function is explained by what happened to its cell."""
+        out = checks.Outcome.from_reply(reply)
+        if out.kind == "memory":
+            self.flags.add("memory")
+        if not out.ok and out.kind == "missing":
+            if name not in self.sources:
+                out.error = f"NameError: {name} is not defined (its solution cell is missing)"
+            elif name in self.cell_error:
+                out.error = f"its cell failed when run: {self.cell_error[name]}"
+        return out
+
+    def _fault(self, e, n):
+        return [checks.Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
+                               kind="fault")] * n
+
+    # -- the interface checks use
+    def call(self, fn, calls):
+        try:
+            reply = self._request({"op": "call", "fn": fn, "calls": [list(c) for c in calls]})
+        except WorkerDied as e:
+            return self._fault(e, len(calls))
+        return [self._explain(r, fn) for r in reply["results"]]
+
+    def layer(self, cls, steps):
+        try:
+            reply = self._request({"op": "layer", "cls": cls,
+                                   "steps": [[m, list(a)] for m, a in steps]})
+        except WorkerDied as e:
+            return self._fault(e, 1)
+        return [self._explain(r, cls) for r in reply["results"]]
+
+    def cell_source(self, name):
+        return self.sources.get(name, "")
+
+    def stash(self, inputs):
+        self._stash = [list(i) for i in inputs]
+        try:
+            self._request({"op": "stash", "inputs": self._stash})
+        except WorkerDied:
+            pass
+
+    def timed(self, fn, k):
+        """(round-trip seconds, outcome) of one call on stashed input k."""
+        try:
+            self._start()
+            start = time.perf_counter()
+            reply = self.worker.request({"op": "timed", "fn": fn, "k": k}, self.timeout)
+            seconds = time.perf_counter() - start
+        except WorkerDied as e:
+            self._lost(e)
+            return float("inf"), self._fault(e, 1)[0]
+        return seconds, self._explain(reply, fn)
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+
+class ProcessTimer:
+    """The reference loop in a clean process of its own, timed like the student's.
+
+    Same round trip, same pipes, same one BLAS thread; nothing the student
+    runs can reach it.
+    """
+
+    def __init__(self, timeout=60.0):
+        self.timeout = timeout
+        self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
+        src = inspect.getsource(reference.softmax_loss_loop)
+        self.worker.request({"op": "exec", "name": "reference", "source": src}, timeout)
+
+    def stash(self, inputs):
+        self.worker.request({"op": "stash", "inputs": [list(i) for i in inputs]}, self.timeout)
+
+    def timed(self, k):
+        start = time.perf_counter()
+        self.worker.request({"op": "timed", "fn": "softmax_loss_loop", "k": k}, self.timeout)
+        return time.perf_counter() - start
+
+    def close(self):
+        self.worker.close()
+
+
+def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits(),
+               timeout=30.0, unsafe=False):
+    """StudentResult for one StudentCode (see notebook.read_submission)."""
+    result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
+    flags = set(code.flags)
+    student = SandboxStudent(code.cells, limits, timeout, unsafe) if not code.problem else None
+    try:
+        for test in spec.tests:
+            if code.problem:
+                verdict = checks.Verdict(False, f"not graded: {code.problem}")
+            elif test.grade_id in code.tampered:
+                verdict = checks.Verdict(False, f"no points: {code.tampered[test.grade_id]}")
+            else:
+                timer = timer_factory() if test.grade_id.endswith("_speed") else None
+                verdict = checks.run_check(test.grade_id, student, timer)
+            result.tests.append(TestResult(
+                test.grade_id, test.points if verdict.passed else 0.0, test.points,
+                verdict.passed, verdict.message, verdict.mistake, verdict.hint))
+    finally:
+        if student is not None:
+            student.close()
+            flags |= student.flags
+    result.flags = sorted(flags)
+    return result

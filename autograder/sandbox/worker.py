@@ -1,0 +1,275 @@
+"""The process that runs one student's code, inside the sandbox.
+
+It is copied alone into the sandbox: it imports nothing from the grader and
+holds no reference solution or expected value. It executes the student's
+solution cells, calls their functions on inputs the grader sends and sends
+back plain numbers. Every judgement happens in the grader, outside.
+
+Wire format (both ways): a 4-byte big-endian length, then UTF-8 JSON. Arrays
+travel as {"__nd__": [dtype, shape, base64]} with a short dtype whitelist, so
+nothing the student returns is ever unpickled or evaluated by the grader.
+"""
+import base64
+import json
+import linecache
+import os
+import struct
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+# Captured before any student code runs: rebinding np.asarray & co. from a
+# cell cannot change what the harness uses.
+_asarray = np.asarray
+_array = np.array
+_array_equal = np.array_equal
+_ndarray = np.ndarray
+_generic = np.generic
+
+DTYPES = {"<f8", "<f4", "<i8", "<i4", "|b1", "|u1"}
+MAX_MESSAGE = 64 * 1024 * 1024
+OUTPUT_CAP = 1024 * 1024
+
+
+def encode(obj):
+    """Plain data -> JSON-able, arrays as base64 blobs."""
+    if isinstance(obj, _ndarray):
+        a = _array(obj, copy=True)
+        if a.dtype.str not in DTYPES:
+            a = a.astype(float)
+        return {"__nd__": [a.dtype.str, list(a.shape),
+                           base64.b64encode(a.tobytes()).decode("ascii")]}
+    if isinstance(obj, dict):
+        return {str(k): encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [encode(v) for v in obj]
+    return obj
+
+
+def decode(obj):
+    """Inverse of encode; refuses any dtype outside the whitelist."""
+    if isinstance(obj, dict):
+        if set(obj) == {"__nd__"}:
+            dtype, shape, data = obj["__nd__"]
+            if dtype not in DTYPES:
+                raise ValueError(f"refused dtype {dtype!r}")
+            raw = base64.b64decode(data)
+            a = np.frombuffer(raw, dtype=np.dtype(dtype)).copy()
+            return a.reshape([int(s) for s in shape])
+        return {k: decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [decode(v) for v in obj]
+    return obj
+
+
+def write_message(fd, obj):
+    data = json.dumps(encode(obj)).encode("utf-8")
+    buf = struct.pack(">I", len(data)) + data
+    view = memoryview(buf)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd):
+    (n,) = struct.unpack(">I", read_exact(fd, 4))
+    if n > MAX_MESSAGE:
+        raise ValueError("message too large")
+    return decode(json.loads(read_exact(fd, n).decode("utf-8")))
+
+
+# ---------------------------------------------------------------- harness
+
+
+class CappedWriter:
+    """Stands in for stdout/stderr: keeps the first bytes, counts the rest."""
+
+    def __init__(self):
+        self.kept = []
+        self.size = 0
+
+    def write(self, s):
+        s = str(s)
+        if self.size < 4096:
+            self.kept.append(s[: 4096 - self.size])
+        self.size += len(s)
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+class _NoIPython:
+    """`%magic` and `!cmd` lines in a cell do nothing when graded."""
+
+    def run_line_magic(self, *a, **k):
+        return None
+
+    def run_cell_magic(self, *a, **k):
+        return None
+
+    def system(self, *a, **k):
+        return None
+
+    def getoutput(self, *a, **k):
+        return []
+
+
+def plain(value, depth=0):
+    """A student's return value as plain data: float arrays and short lists.
+
+    Numbers, arrays and lists of numbers become float64 arrays (copies of the
+    base class, so an ndarray subclass loses any overridden __eq__); a short
+    tuple holding arrays, such as (loss, dW), keeps its structure. Any other
+    object is reported by its type name and never compared.
+    """
+    if value is None:
+        return None
+    if (type(value) in (tuple, list) and 0 < len(value) <= 8 and depth < 3
+            and any(isinstance(v, (_ndarray, tuple, list)) for v in value)):
+        return [plain(v, depth + 1) for v in value]
+    if isinstance(value, (_ndarray, _generic, bool, int, float, list, tuple)):
+        try:
+            return _array(value, dtype=float, copy=True, subok=False)
+        except BaseException as e:  # noqa: BLE001 - student objects can raise anything
+            return {"__bad__": f"{type(value).__name__} that is not numeric ({type(e).__name__})"}
+    return {"__bad__": type(value).__name__}
+
+
+def describe_error(exc):
+    """One line: the exception and the line of student code that raised it."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith("<cell ")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (in {f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()[:80]})"
+    msg = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {msg}{where}"
+
+
+class Harness:
+    def __init__(self):
+        self.ns = {"__name__": "__main__", "np": np, "numpy": np,
+                   "get_ipython": lambda: _NoIPython()}
+        exec("import numpy as np", self.ns)
+        self.out = CappedWriter()
+        self.stash = []
+
+    def guarded(self, fn):
+        """Run fn() catching everything; returns (value, error, kind, warns)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return fn(), None, None, [str(w.message)[:120] for w in caught[:5]]
+            except MemoryError as e:
+                return None, describe_error(e), "memory", []
+            except RecursionError as e:
+                return None, describe_error(e), "exception", []
+            except SystemExit as e:
+                return None, f"SystemExit: the code called exit({e.code})", "exception", []
+            except BaseException as e:  # noqa: BLE001
+                return None, describe_error(e), "exception", []
+
+    def op_exec(self, msg):
+        name, source = msg["name"], msg["source"]
+
+        filename = f"<cell {name}>"
+        # Registered so that tracebacks can quote the student's line.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+        def run():
+            exec(compile(source, filename, "exec"), self.ns)
+        _, err, kind, _ = self.guarded(run)
+        return {"ok": err is None, "error": err, "kind": kind}
+
+    def call_one(self, fn_name, args):
+        fn = self.ns.get(fn_name)
+        if fn is None:
+            return {"ok": False, "error": f"NameError: {fn_name} is not defined", "kind": "missing"}
+        originals = [_array(a, copy=True) if isinstance(a, _ndarray) else a for a in args]
+        value, err, kind, warns = self.guarded(lambda: fn(*args))
+        if err is not None:
+            return {"ok": False, "error": err, "kind": kind}
+        modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
+                    for o, a in zip(originals, args)]
+        return {"ok": True, "value": plain(value), "modified": modified, "warnings": warns}
+
+    def op_call(self, msg):
+        return {"results": [self.call_one(msg["fn"], list(a)) for a in msg["calls"]]}
+
+    def op_layer(self, msg):
+        """Fresh instance of a class, then a sequence of method calls."""
+        cls = self.ns.get(msg["cls"])
+        if cls is None:
+            return {"results": [{"ok": False, "error": f"NameError: {msg['cls']} is not defined",
+                                 "kind": "missing"}]}
+        obj, err, kind, _ = self.guarded(cls)
+        if err is not None:
+            return {"results": [{"ok": False, "error": err, "kind": kind}]}
+        results = []
+        for method, args in msg["steps"]:
+            m = getattr(obj, method, None)
+            if m is None:
+                results.append({"ok": False, "error": f"AttributeError: no method {method}",
+                                "kind": "missing"})
+                break
+            value, err, kind, warns = self.guarded(lambda: m(*args))
+            if err is not None:
+                results.append({"ok": False, "error": err, "kind": kind})
+                break
+            results.append({"ok": True, "value": plain(value), "modified": [], "warnings": warns})
+        return {"results": results}
+
+    def op_stash(self, msg):
+        self.stash = msg["inputs"]
+        return {"ok": True}
+
+    def op_timed(self, msg):
+        # The grader times the round trip itself; this only runs the call.
+        args = [a.copy() if isinstance(a, _ndarray) else a for a in self.stash[msg["k"]]]
+        return self.call_one(msg["fn"], args)
+
+    def op_ping(self, msg):
+        return {"ok": True}
+
+
+def main():
+    # The protocol gets private descriptors; fd 0/1/2 become harmless, so
+    # os.write(1, ...) from a cell cannot forge a reply.
+    rfd, wfd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    harness = Harness()
+    sys.stdout = sys.stderr = harness.out
+    ops = {"exec": harness.op_exec, "call": harness.op_call, "layer": harness.op_layer,
+           "stash": harness.op_stash, "timed": harness.op_timed, "ping": harness.op_ping}
+    while True:
+        try:
+            msg = read_message(rfd)
+        except EOFError:
+            return
+        reply = ops[msg["op"]](msg)
+        reply["output_bytes"] = harness.out.size
+        write_message(wfd, reply)
+
+
+if __name__ == "__main__":
+    main()

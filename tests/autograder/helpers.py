@@ -1,0 +1,31 @@
+import linecache
+
+import numpy as np
+
+from autograder import reference
+
+
+def reference_namespace():
+    """A notebook namespace where every exercise holds the reference solution."""
+    return {
+        "np": np,
+        "softmax": reference.softmax,
+        "softmax_backward": reference.softmax_backward,
+        "cross_entropy_error": reference.cross_entropy_error,
+        "SoftmaxWithLoss": reference.SoftmaxWithLoss,
+        "softmax_loss_naive": reference.softmax_loss_loop,
+        "softmax_loss_vectorized": reference.softmax_loss,
+    }
+
+
+def namespace_with(cells):
+    """Reference namespace with some cells replaced by student code."""
+    ns = reference_namespace()
+    for name, source in cells.items():
+        filename = f"<cell {name}>"
+        # As IPython does, so inspect.getsource finds the code.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), ns)
+    return ns
+
+
