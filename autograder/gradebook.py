@@ -5,6 +5,7 @@ formgrader for manual review) exactly as after `nbgrader autograde`.
 """
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -23,7 +24,9 @@ def record(results, spec, db_path):
     _ensure_tools_on_path()
     db_path = Path(db_path).resolve()
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with Gradebook(f"sqlite:///{db_path}") as gb:
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path}") as gb:
+        # nbgrader's own SQLAlchemy usage warns on every new submission.
+        warnings.simplefilter("ignore")
         gb.update_or_create_assignment(spec.name)
         gb.update_or_create_notebook(spec.name, spec.name)
         for test in spec.tests:

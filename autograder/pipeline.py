@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import gradebook, reports
-from .assignment import RELEASE, SOURCE, load_spec
+from .assignment import RELEASE, REPO, SOURCE, load_spec
 from .discover import UsageError, find_submissions
 from .notebook import read_submission
 from .results import ResultStore, StudentResult, file_sha256, grader_fingerprint
@@ -57,10 +57,17 @@ def _check_paths(submissions, out):
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
 
-def grade_one(sub, spec, grader, opts, timers):
+def grade_one(sub, spec, grader, opts, timers, secrets):
     code = read_submission(sub.notebook, spec)
     return grade_code(sub.student_id, code, spec, file_sha256(sub.notebook), grader,
-                      timers.get, Limits(memory_mb=opts.memory_mb), opts.timeout, opts.unsafe)
+                      timers.get, Limits(memory_mb=opts.memory_mb), opts.timeout, opts.unsafe,
+                      secrets)
+
+
+def _secrets(submissions, out):
+    """Paths whose mere opening by student code is noted as tampering."""
+    return [str(p.resolve()) for p in (REPO / "autograder", REPO / "solutions", REPO / "tests",
+                                       REPO / "assignments", Path(submissions), Path(out))]
 
 
 def grade(submissions, out, opts=Options(), spec=None):
@@ -91,7 +98,9 @@ def grade(submissions, out, opts=Options(), spec=None):
                disable=not opts.progress, dynamic_ncols=True)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = {pool.submit(grade_one, s, spec, grader, opts, timers): s for s in todo}
+        secrets = _secrets(submissions, out)
+        futures = {pool.submit(grade_one, s, spec, grader, opts, timers, secrets): s
+                   for s in todo}
         for fut in as_completed(futures):
             sub = futures[fut]
             try:

@@ -34,6 +34,7 @@ class StudentResult:
     tests: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     problem: str = ""
+    timings: dict = field(default_factory=dict)   # seconds per phase, for `make bench`
 
     @property
     def score(self):

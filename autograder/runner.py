@@ -17,7 +17,9 @@ MAX_RESTARTS = 4
 class SandboxStudent:
     """The student's solution cells, run in a jailed worker."""
 
-    def __init__(self, cells, limits=Limits(), timeout=30.0, unsafe=False):
+    def __init__(self, cells, limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
+        self.secrets = [str(p) for p in secrets]
+        self.suspicious = {}    # solution id -> what its code tried
         self.cells = list(cells)
         self.sources = dict(self.cells)
         self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
@@ -35,11 +37,13 @@ class SandboxStudent:
             self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
             name = None
             try:
+                self.worker.request({"op": "secrets", "paths": self.secrets}, self.timeout)
                 for name, source in self.cells:
                     if name in self.cell_error and self.cell_error[name].startswith("fault:"):
                         continue    # it hung or crashed the worker before
                     r = self.worker.request({"op": "exec", "name": name, "source": source},
                                             self.timeout)
+                    self._note_suspicious(r, name)
                     if not r.get("ok"):
                         self.cell_error[name] = str(r.get("error"))
                         if r.get("kind") == "memory":
@@ -60,11 +64,20 @@ class SandboxStudent:
         self.worker = None
         self.restarts += 1
 
+    def _note_suspicious(self, reply, name):
+        """Blame new suspicious acts on the cell whose code was running."""
+        seen = reply.get("suspicious") or []
+        known = {x for v in self.suspicious.values() for x in v}
+        new = [x for x in seen if x not in known]
+        if new:
+            self.suspicious.setdefault(name, []).extend(new)
+            self.flags.add("tampering")
+
     def _note_output(self):
         if self.worker is not None and self.worker.output_bytes > 1024 * 1024:
             self.flags.add("output_truncated")
 
-    def _request(self, msg):
+    def _request(self, msg, blame=None):
         self._start()
         try:
             reply = self.worker.request(msg, self.timeout)
@@ -72,6 +85,8 @@ class SandboxStudent:
             self._lost(e)
             raise
         self._note_output()
+        if blame:
+            self._note_suspicious(reply, blame)
         return reply
 
     def _explain(self, reply, name):
@@ -93,7 +108,8 @@ class SandboxStudent:
     # -- the interface checks use
     def call(self, fn, calls):
         try:
-            reply = self._request({"op": "call", "fn": fn, "calls": [list(c) for c in calls]})
+            reply = self._request({"op": "call", "fn": fn, "calls": [list(c) for c in calls]},
+                                  blame=fn)
         except WorkerDied as e:
             return self._fault(e, len(calls))
         return [self._explain(r, fn) for r in reply["results"]]
@@ -101,7 +117,7 @@ class SandboxStudent:
     def layer(self, cls, steps):
         try:
             reply = self._request({"op": "layer", "cls": cls,
-                                   "steps": [[m, list(a)] for m, a in steps]})
+                                   "steps": [[m, list(a)] for m, a in steps]}, blame=cls)
         except WorkerDied as e:
             return self._fault(e, 1)
         return [self._explain(r, cls) for r in reply["results"]]
@@ -123,6 +139,7 @@ class SandboxStudent:
             start = time.perf_counter()
             reply = self.worker.request({"op": "timed", "fn": fn, "k": k}, self.timeout)
             seconds = time.perf_counter() - start
+            self._note_suspicious(reply, fn)
         except WorkerDied as e:
             self._lost(e)
             return float("inf"), self._fault(e, 1)[0]
@@ -160,13 +177,23 @@ class ProcessTimer:
 
 
 def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits(),
-               timeout=30.0, unsafe=False):
+               timeout=30.0, unsafe=False, secrets=()):
     """StudentResult for one StudentCode (see notebook.read_submission)."""
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
     flags = set(code.flags)
-    student = SandboxStudent(code.cells, limits, timeout, unsafe) if not code.problem else None
+    student = (SandboxStudent(code.cells, limits, timeout, unsafe, secrets)
+               if not code.problem else None)
+    timings = {}
     try:
+        if student is not None:
+            t0 = time.perf_counter()
+            try:
+                student._start()
+            except WorkerDied:
+                pass
+            timings["start_and_cells"] = time.perf_counter() - t0
         for test in spec.tests:
+            t0 = time.perf_counter()
             if code.problem:
                 verdict = checks.Verdict(False, f"not graded: {code.problem}")
             elif test.grade_id in code.tampered:
@@ -174,12 +201,19 @@ def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits
             else:
                 timer = timer_factory() if test.grade_id.endswith("_speed") else None
                 verdict = checks.run_check(test.grade_id, student, timer)
+                acts = student.suspicious.get(checks.TARGET[test.grade_id])
+                if acts:
+                    verdict = checks.Verdict(
+                        False, "no points: while graded, this code tried something not "
+                               f"allowed ({'; '.join(acts[:3])})")
             result.tests.append(TestResult(
                 test.grade_id, test.points if verdict.passed else 0.0, test.points,
                 verdict.passed, verdict.message, verdict.mistake, verdict.hint))
+            timings[test.grade_id] = time.perf_counter() - t0
     finally:
         if student is not None:
             student.close()
             flags |= student.flags
     result.flags = sorted(flags)
+    result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result

@@ -7,13 +7,14 @@ from .feedback import test_title
 
 def results_json(result, spec):
     tests = []
-    for t in result.tests:
+    for i, t in enumerate(result.tests, 1):
         output = t.message or ("passed" if t.passed else "failed")
         if t.hint:
             output += f"\nHint: {t.hint}"
         tests.append({
             "name": test_title(t.grade_id),
-            "number": t.grade_id,
+            "number": str(i),
+            "tags": [t.grade_id],
             "score": t.points,
             "max_score": t.max_points,
             "status": "passed" if t.passed else "failed",

@@ -5,7 +5,7 @@ from ..results import atomic_write
 from .feedback import test_title
 
 
-def summary_table(results, spec):
+def summary_table(results, spec, max_rows=40):
     n = len(results)
     lines = [f"Graded {n} submission(s) of {spec.name} (max {spec.max_score:g} points)", ""]
     width = max(len(test_title(t.grade_id)) for t in spec.tests) + 2
@@ -24,6 +24,12 @@ def summary_table(results, spec):
     flags = Counter(f for r in results for f in r.flags)
     if flags:
         lines.append("flags: " + ", ".join(f"{k} x{v}" for k, v in sorted(flags.items())))
+    if n <= max_rows:
+        lines += ["", f"{'student':<28}{'score':>7}  flags / mistakes named"]
+        for r in sorted(results, key=lambda r: r.student_id):
+            named = sorted({t.mistake for t in r.tests if t.mistake})
+            notes = ", ".join(r.flags + named) or "-"
+            lines.append(f"{r.student_id[:27]:<28}{r.score:>7g}  {notes}")
     return "\n".join(lines)
 
 

@@ -41,6 +41,9 @@ def encode(obj):
             a = a.astype(float)
         return {"__nd__": [a.dtype.str, list(a.shape),
                            base64.b64encode(a.tobytes()).decode("ascii")]}
+    if isinstance(obj, _generic):
+        # A numpy scalar stays a numpy scalar (a label np.int64(4) has .reshape).
+        return {"__np__": encode(_array(obj).reshape(1))}
     if isinstance(obj, dict):
         return {str(k): encode(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -58,6 +61,8 @@ def decode(obj):
             raw = base64.b64decode(data)
             a = np.frombuffer(raw, dtype=np.dtype(dtype)).copy()
             return a.reshape([int(s) for s in shape])
+        if set(obj) == {"__np__"}:
+            return decode(obj["__np__"])[0]
         return {k: decode(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [decode(v) for v in obj]
@@ -164,16 +169,85 @@ def describe_error(exc):
     return f"{type(exc).__name__}: {msg}{where}"
 
 
-class Harness:
+WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins", "math")
+FORBIDDEN_IMPORTS = {"autograder", "nbgrader", "ctypes", "_ctypes", "cffi"}
+WATCHED_EVENTS = {"os.system", "subprocess.Popen", "os.fork", "os.forkpty", "os.exec",
+                  "os.posix_spawn", "os.spawn", "os.kill", "os.killpg", "socket.connect",
+                  "socket.bind", "sys.addaudithook", "os.chdir"}
+
+
+def _snapshot():
+    """id() of every public attribute of the modules a cheat would patch."""
+    snap = {}
+    for name in WATCHED_MODULES:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            for attr, value in list(vars(mod).items()):
+                if not attr.startswith("__"):
+                    snap[f"{name}.{attr}"] = id(value)
+    return snap
+
+
+class Watch:
+    """Notes what student code does that honest code never needs to.
+
+    An audit hook (which code cannot remove once added) sees imports of the
+    grader, process creation, signals, sockets and reads of instructor paths;
+    a snapshot of numpy/time/builtins sees monkeypatching.
+    """
+
     def __init__(self):
+        self.active = False
+        self.seen = []
+        self.secrets = ()
+        self.baseline = _snapshot()
+        sys.addaudithook(self._hook)
+
+    def _note(self, what):
+        if len(self.seen) < 20 and what not in self.seen:
+            self.seen.append(what)
+
+    def _hook(self, event, args):
+        if not self.active:
+            return
+        if event == "import" and args and str(args[0]).split(".")[0] in FORBIDDEN_IMPORTS:
+            self._note(f"import {args[0]}")
+        elif event in WATCHED_EVENTS:
+            self._note(event)
+        elif event in ("open", "os.listdir", "os.scandir") and args and \
+                isinstance(args[0], (str, bytes)) and self.secrets:
+            path = os.path.abspath(os.fsdecode(args[0]))
+            if any(path == s or path.startswith(s + "/") for s in self.secrets):
+                self._note(f"{event} {path}")
+
+    def check_patches(self):
+        now = _snapshot()
+        for key, ident in self.baseline.items():
+            if now.get(key) != ident:
+                self._note(f"patched {key}")
+
+
+class Harness:
+    def __init__(self, watch=None):
         self.ns = {"__name__": "__main__", "np": np, "numpy": np,
                    "get_ipython": lambda: _NoIPython()}
         exec("import numpy as np", self.ns)
         self.out = CappedWriter()
         self.stash = []
+        self.watch = watch
 
     def guarded(self, fn):
         """Run fn() catching everything; returns (value, error, kind, warns)."""
+        if self.watch is None:
+            return self._guarded(fn)
+        self.watch.active = True
+        try:
+            return self._guarded(fn)
+        finally:
+            self.watch.active = False
+            self.watch.check_patches()
+
+    def _guarded(self, fn):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -249,6 +323,11 @@ class Harness:
     def op_ping(self, msg):
         return {"ok": True}
 
+    def op_secrets(self, msg):
+        if self.watch is not None:
+            self.watch.secrets = tuple(msg["paths"])
+        return {"ok": True}
+
 
 def main():
     # The protocol gets private descriptors; fd 0/1/2 become harmless, so
@@ -257,10 +336,11 @@ def main():
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    harness = Harness()
+    harness = Harness(Watch())
     sys.stdout = sys.stderr = harness.out
     ops = {"exec": harness.op_exec, "call": harness.op_call, "layer": harness.op_layer,
-           "stash": harness.op_stash, "timed": harness.op_timed, "ping": harness.op_ping}
+           "stash": harness.op_stash, "timed": harness.op_timed, "ping": harness.op_ping,
+           "secrets": harness.op_secrets}
     while True:
         try:
             msg = read_message(rfd)
@@ -268,6 +348,7 @@ def main():
             return
         reply = ops[msg["op"]](msg)
         reply["output_bytes"] = harness.out.size
+        reply["suspicious"] = list(harness.watch.seen)
         write_message(wfd, reply)
 
 

@@ -1,0 +1,113 @@
+"""What a jailed worker can and cannot do. Needs bubblewrap (CI installs it)."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import Limits, WorkerDied, WorkerProcess, bwrap_available
+
+pytestmark = pytest.mark.skipif(not bwrap_available() and not os.environ.get("CI"),
+                                reason="bubblewrap is not installed")
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def run(source, timeout=20, limits=Limits()):
+    with WorkerProcess(limits) as w:
+        return w.request({"op": "exec", "name": "probe", "source": source}, timeout)
+
+
+def test_runs_numpy_code_and_returns_numbers():
+    with WorkerProcess() as w:
+        assert w.request({"op": "exec", "name": "f", "source": "def f(x):\n    return x * 2\n"},
+                         20)["ok"]
+        r = w.request({"op": "call", "fn": "f", "calls": [[np.arange(3.0)]]}, 20)
+    assert np.array_equal(r["results"][0]["value"], [0.0, 2.0, 4.0])
+
+
+@pytest.mark.parametrize("source", [
+    "open(%r).read()" % os.path.join(REPO, "autograder", "reference.py"),
+    "open(%r).read()" % os.path.join(REPO, "solutions", "softmax", "softmax.ipynb"),
+    "import autograder.reference",
+])
+def test_cannot_see_grader_or_solutions(source):
+    r = run(source)
+    assert not r["ok"] and ("Error" in r["error"])
+
+
+def test_repo_shows_nothing_but_the_bound_virtualenv():
+    r = run("import os\nextra = set(os.listdir(%r)) - {'.venv'}\nassert not extra, extra" % REPO)
+    assert r["ok"], r
+
+
+def test_no_network():
+    r = run("import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=2)")
+    assert not r["ok"]
+
+
+def test_system_is_read_only_and_tmp_is_private(tmp_path):
+    assert not run("open('/usr/lib/evil', 'w')")["ok"]
+    marker = tmp_path / "outside"
+    assert not run(f"open({str(marker)!r}, 'w').write('x')")["ok"]
+    assert not marker.exists()
+    assert run("open('/tmp/scratch', 'w').write('fine')")["ok"]
+
+
+def test_not_root_inside():
+    r = run("import os\nassert os.getuid() != 0")
+    assert r["ok"], r
+
+
+def test_infinite_loop_times_out_and_is_killed():
+    start = time.monotonic()
+    with pytest.raises(WorkerDied) as e:
+        run("while True:\n    pass\n", timeout=2)
+    assert e.value.reason == "timeout"
+    assert time.monotonic() - start < 15
+
+
+def test_memory_limit_gives_memory_error():
+    r = run("x = np.ones(4 * 10**9 // 8)", limits=Limits(memory_mb=512))
+    assert not r["ok"] and r["kind"] == "memory"
+
+
+def test_hard_exit_and_segfault_are_crashes():
+    for source in ("import os; os._exit(3)", "import ctypes; ctypes.string_at(0)"):
+        with pytest.raises(WorkerDied) as e:
+            run(source)
+        assert e.value.reason == "crash"
+
+
+def test_fork_bomb_is_contained_and_nothing_survives():
+    src = ("import os, time\n"
+           "for _ in range(200):\n"
+           "    try:\n"
+           "        if os.fork() == 0:\n"
+           "            time.sleep(300); os._exit(0)\n"
+           "    except OSError:\n"
+           "        break\n")
+    with WorkerProcess(Limits(processes=16)) as w:
+        pid = w.proc.pid
+        w.request({"op": "exec", "name": "bomb", "source": src}, 30)
+    time.sleep(0.5)
+    # Every process of the jail is gone once the worker is closed.
+    survivors = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == pid or int(fields[3]) == pid:   # group or session
+                    survivors.append(p)
+            except OSError:
+                pass
+    assert survivors == []
+
+
+def test_student_output_cannot_forge_replies():
+    with WorkerProcess() as w:
+        r = w.request({"op": "exec", "name": "x",
+                       "source": "import os\nos.write(1, b'\\x00\\x00\\x00\\x02{}')\nprint('hi')"}, 20)
+        assert r["ok"]
+        assert w.request({"op": "ping"}, 20)["ok"]
