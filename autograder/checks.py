@@ -426,7 +426,7 @@ SPEED_MIN_RATIO = 5.0
 def speed_inputs(k=SPEED_REPEATS, seed=16):
     """Distinct inputs per timed call, so caching a result cannot help."""
     rng = np.random.default_rng(seed)
-    C, D, N = 10, 65, 1000
+    C, D, N = 10, 65, 2000
     out = []
     for _ in range(k):
         W = rng.normal(size=(C, D)) * 0.01

@@ -14,6 +14,16 @@ from .sandbox import Limits, WorkerDied, WorkerProcess
 MAX_RESTARTS = 4
 
 
+def measure(worker, msg, timeout):
+    """(seconds, reply): CPU time of the worker for one request, else wall time."""
+    cpu0, wall0 = worker.cpu_seconds(), time.perf_counter()
+    reply = worker.request(msg, timeout)
+    cpu1, wall1 = worker.cpu_seconds(), time.perf_counter()
+    if cpu0 is None or cpu1 is None:
+        return wall1 - wall0, reply
+    return cpu1 - cpu0, reply
+
+
 class SandboxStudent:
     """The student's solution cells, run in a jailed worker."""
 
@@ -53,13 +63,15 @@ class SandboxStudent:
                 if self._stash is not None:
                     self.worker.request({"op": "stash", "inputs": self._stash}, self.timeout)
             except WorkerDied as e:
-                self._lost(e)
+                self._lost(e, blame=name)
                 if name is not None:
                     self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
 
-    def _lost(self, e):
+    def _lost(self, e, blame=None):
         self.flags.add(e.reason)
         if self.worker is not None:
+            # What it noted before it died (a crash through ctypes, say).
+            self._note_suspicious({"suspicious": self.worker.notes()}, blame)
             self.worker.close()
         self.worker = None
         self.restarts += 1
@@ -69,7 +81,7 @@ class SandboxStudent:
         seen = reply.get("suspicious") or []
         known = {x for v in self.suspicious.values() for x in v}
         new = [x for x in seen if x not in known]
-        if new:
+        if new and name:
             self.suspicious.setdefault(name, []).extend(new)
             self.flags.add("tampering")
 
@@ -82,7 +94,7 @@ class SandboxStudent:
         try:
             reply = self.worker.request(msg, self.timeout)
         except WorkerDied as e:
-            self._lost(e)
+            self._lost(e, blame)
             raise
         self._note_output()
         if blame:
@@ -133,15 +145,18 @@ class SandboxStudent:
             pass
 
     def timed(self, fn, k):
-        """(round-trip seconds, outcome) of one call on stashed input k."""
+        """(CPU seconds, outcome) of one call on stashed input k.
+
+        Measured by the grader from the kernel's accounting of the jail's
+        processes, not reported by the jail; a patched timer changes nothing.
+        """
         try:
             self._start()
-            start = time.perf_counter()
-            reply = self.worker.request({"op": "timed", "fn": fn, "k": k}, self.timeout)
-            seconds = time.perf_counter() - start
+            seconds, reply = measure(self.worker, {"op": "timed", "fn": fn, "k": k},
+                                     self.timeout)
             self._note_suspicious(reply, fn)
         except WorkerDied as e:
-            self._lost(e)
+            self._lost(e, fn)
             return float("inf"), self._fault(e, 1)[0]
         return seconds, self._explain(reply, fn)
 
@@ -168,9 +183,9 @@ class ProcessTimer:
         self.worker.request({"op": "stash", "inputs": [list(i) for i in inputs]}, self.timeout)
 
     def timed(self, k):
-        start = time.perf_counter()
-        self.worker.request({"op": "timed", "fn": "softmax_loss_loop", "k": k}, self.timeout)
-        return time.perf_counter() - start
+        seconds, _ = measure(self.worker, {"op": "timed", "fn": "softmax_loss_loop", "k": k},
+                             self.timeout)
+        return seconds
 
     def close(self):
         self.worker.close()

@@ -6,6 +6,8 @@ grader must raise and the tests that must earn 0.
 """
 import copy
 
+import nbformat
+
 CORRECT_SOFTMAX = '''
 def softmax(x):
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
@@ -123,7 +125,7 @@ def cross_entropy_error(y, t):
     hog = []
     while True:
         hog.append(np.ones(10**7))
-'''}, {"memory"}, ["test_cross_entropy_error"]),
+'''}, {"memory"}, ["test_cross_entropy_error", "test_SoftmaxWithLoss"]),
 
     "hard-exit": ({"softmax_backward": '''
 import os
@@ -188,8 +190,8 @@ def _relabel_test_cell(nb):
 def _fake_outputs(nb):
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade", False):
-            cell.outputs = [{"output_type": "stream", "name": "stdout",
-                             "text": "All tests passed! 2/2 points\n"}]
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text="All tests passed! 2/2 points\n")]
             cell.execution_count = 1
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "softmax":

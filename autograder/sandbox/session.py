@@ -38,10 +38,59 @@ class WorkerProcess:
         self.cgroup = PidsCgroup(f"{os.getpid()}-{next(_ids)}", limits.processes)
         self.proc = subprocess.Popen(
             limit_prefix(limits, self.cgroup) + sandbox_command(python, unsafe=unsafe),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=worker_env(), start_new_session=True, close_fds=True,
         )
         self.output_bytes = 0
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        self._notes = b""
+
+    def _worker_pids(self):
+        """The jailed Python's host pid(s): bwrap forks, sh and prlimit exec."""
+        if getattr(self, "_pids", None):
+            return self._pids
+        pids, frontier = [], [self.proc.pid]
+        while frontier:
+            pid = frontier.pop()
+            pids.append(pid)
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        frontier += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+        self._pids = pids
+        return pids
+
+    def cpu_seconds(self):
+        """CPU time used so far by the jail's processes, from the kernel.
+
+        Read from /proc/<pid>/task/*/schedstat (nanoseconds on a CPU), so a
+        busy machine, which stretches wall time, does not change it. None
+        where /proc does not tell.
+        """
+        total = 0
+        try:
+            for pid in self._worker_pids():
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                        total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return total / 1e9
+
+    def notes(self):
+        """Suspicious acts the worker reported on its notes channel (stderr)."""
+        try:
+            while len(self._notes) < 64 * 1024:
+                chunk = os.read(self.proc.stderr.fileno(), 65536)
+                if not chunk:
+                    break
+                self._notes += chunk
+        except (BlockingIOError, OSError, ValueError):
+            pass
+        lines = self._notes.decode("utf-8", "replace").splitlines()
+        return [ln[len("SUSPICIOUS "):] for ln in lines if ln.startswith("SUSPICIOUS ")][:20]
 
     def request(self, msg, timeout):
         """Send one message, wait at most `timeout` s for the reply."""
@@ -137,7 +186,7 @@ class WorkerProcess:
         self.cgroup.kill_all()
 
     def close(self):
-        for f in (self.proc.stdin, self.proc.stdout):
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 f.close()
             except OSError:

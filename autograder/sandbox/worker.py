@@ -196,16 +196,24 @@ class Watch:
     a snapshot of numpy/time/builtins sees monkeypatching.
     """
 
-    def __init__(self):
+    def __init__(self, notes_fd=None):
         self.active = False
         self.seen = []
         self.secrets = ()
+        # Written at once, so a note survives the process if the code then
+        # crashes it (a segfault through ctypes, say).
+        self.notes_fd = notes_fd
         self.baseline = _snapshot()
         sys.addaudithook(self._hook)
 
     def _note(self, what):
         if len(self.seen) < 20 and what not in self.seen:
             self.seen.append(what)
+            if self.notes_fd is not None:
+                try:
+                    os.write(self.notes_fd, f"SUSPICIOUS {what}\n".encode()[:300])
+                except OSError:
+                    pass
 
     def _hook(self, event, args):
         if not self.active:
@@ -214,6 +222,8 @@ class Watch:
             self._note(f"import {args[0]}")
         elif event in WATCHED_EVENTS:
             self._note(event)
+        elif event.startswith("ctypes."):
+            self._note("ctypes")
         elif event in ("open", "os.listdir", "os.scandir") and args and \
                 isinstance(args[0], (str, bytes)) and self.secrets:
             path = os.path.abspath(os.fsdecode(args[0]))
@@ -316,9 +326,27 @@ class Harness:
         return {"ok": True}
 
     def op_timed(self, msg):
-        # The grader times the round trip itself; this only runs the call.
-        args = [a.copy() if isinstance(a, _ndarray) else a for a in self.stash[msg["k"]]]
-        return self.call_one(msg["fn"], args)
+        """One lean call on stashed input k: the grader measures this request.
+
+        No copies or input checks here (the correctness checks do those), so
+        the fixed cost around the call is small next to the call itself.
+        """
+        fn = self.ns.get(msg["fn"])
+        if fn is None:
+            return {"ok": False, "error": f"NameError: {msg['fn']} is not defined",
+                    "kind": "missing"}
+        args = self.stash[msg["k"]]
+        # Audit hook on, but no namespace snapshot: the other calls do that.
+        if self.watch is not None:
+            self.watch.active = True
+        try:
+            value, err, kind, warns = self._guarded(lambda: fn(*args))
+        finally:
+            if self.watch is not None:
+                self.watch.active = False
+        if err is not None:
+            return {"ok": False, "error": err, "kind": kind}
+        return {"ok": True, "value": plain(value), "modified": [], "warnings": warns}
 
     def op_ping(self, msg):
         return {"ok": True}
@@ -332,11 +360,11 @@ class Harness:
 def main():
     # The protocol gets private descriptors; fd 0/1/2 become harmless, so
     # os.write(1, ...) from a cell cannot forge a reply.
-    rfd, wfd = os.dup(0), os.dup(1)
+    rfd, wfd, notes = os.dup(0), os.dup(1), os.dup(2)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    harness = Harness(Watch())
+    harness = Harness(Watch(notes))
     sys.stdout = sys.stderr = harness.out
     ops = {"exec": harness.op_exec, "call": harness.op_call, "layer": harness.op_layer,
            "stash": harness.op_stash, "timed": harness.op_timed, "ping": harness.op_ping,
