@@ -1,0 +1,60 @@
+"""A short version of `make bench`'s speed-check reliability measurement.
+
+The real check (bubblewrap worker + clean timer process) while another
+process keeps the other core busy: a correct vectorized solution always
+passes, a loop over examples hidden from the code check never does.
+"""
+import contextlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import checks
+from autograder.runner import ProcessTimer, SandboxStudent
+from autograder.samples.mistakes import MISTAKES
+from autograder.samples.styles import STYLES
+from autograder.sandbox import bwrap_available
+
+RUNS = 5
+TEST_ID = "test_softmax_loss_vectorized_speed"
+PRELUDE = ("imports", "import numpy as np")
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not bwrap_available(), reason="bubblewrap not available")]
+
+
+@contextlib.contextmanager
+def other_core_busy():
+    p = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        p.kill()
+        p.wait()
+
+
+def _verdicts(cells):
+    student, timer = SandboxStudent(cells), ProcessTimer()
+    try:
+        with other_core_busy():
+            return [checks.run_check(TEST_ID, student, timer) for _ in range(RUNS)]
+    finally:
+        student.close()
+        timer.close()
+
+
+@pytest.mark.parametrize("style", ["einsum_logsumexp", "onehot_transposed"])
+def test_correct_vectorized_never_fails_on_a_busy_machine(style):
+    cells = [PRELUDE, ("softmax_loss_vectorized", STYLES[style]["softmax_loss_vectorized"])]
+    verdicts = _verdicts(cells)
+    assert all(v.passed for v in verdicts), [v.message for v in verdicts]
+
+
+def test_hidden_loop_never_passes_on_a_busy_machine():
+    cell_id, source, _, _ = MISTAKES["vectorized_hidden_loop"]
+    verdicts = _verdicts([PRELUDE, (cell_id, source)])
+    assert not any(v.passed for v in verdicts)
+    assert all(v.mistake == "too_slow" for v in verdicts), [v.message for v in verdicts]
