@@ -73,7 +73,9 @@ def sandbox_command(python, unsafe=False):
     roots = _read_only_roots()
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
            "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL",
-           "--hostname", "sandbox"]
+           "--hostname", "sandbox",
+           # /tmp first: a Python or venv under /tmp is then bound on top of it.
+           "--tmpfs", "/tmp"]
     for r in roots:
         cmd += ["--ro-bind", r, r]
     for s in ("/etc/ld.so.cache", "/etc/localtime"):
@@ -81,7 +83,7 @@ def sandbox_command(python, unsafe=False):
             cmd += ["--ro-bind", s, s]
     for m in _masks(roots):
         cmd += ["--tmpfs", m]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+    cmd += ["--proc", "/proc", "--dev", "/dev",
             "--ro-bind", str(WORKER), "/grader/worker.py", "--chdir", "/tmp",
             "--", python, "-I", "-B", "/grader/worker.py"]
     return cmd
