@@ -1,0 +1,28 @@
+"""Pipeline guards that need no grading run."""
+import pytest
+
+from autograder import pipeline
+from autograder.discover import UsageError
+
+
+def test_refuses_without_sandbox_unless_told(monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "bwrap_available", lambda: False)
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    with pytest.raises(UsageError, match="--unsafe-no-sandbox"):
+        pipeline.grade(tmp_path / "subs", tmp_path / "out", pipeline.Options(progress=False))
+
+
+def test_output_folder_inside_submissions_is_refused(tmp_path):
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    with pytest.raises(UsageError, match="inside the submissions"):
+        pipeline.grade(tmp_path / "subs", tmp_path / "subs" / "out",
+                       pipeline.Options(progress=False, unsafe=True))
+
+
+def test_cli_prints_one_line_for_a_usage_error(monkeypatch, capsys, tmp_path):
+    from autograder import cli
+    monkeypatch.setattr(pipeline, "bwrap_available", lambda: False)
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "bubblewrap" in err[0]
