@@ -122,10 +122,18 @@ class PidsCgroup:
         except OSError:
             self.path = None
 
-    def enter(self):
-        """Called in the child before exec: join the cgroup."""
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+    @staticmethod
+    def remove_stale():
+        """Remove empty cgroups left by a grader that was killed (pid not alive)."""
+        if not os.access(CGROUP_PIDS, os.W_OK):
+            return
+        for path in CGROUP_PIDS.glob("autograder-*"):
+            owner = path.name.split("-")[1]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                try:
+                    path.rmdir()      # fails, harmlessly, if a process is still in it
+                except OSError:
+                    pass
 
     def kill_all(self):
         if self.path is None:
