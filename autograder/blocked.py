@@ -11,7 +11,15 @@ examples at a time, small enough to stay in cache) and, while a block is hot,
 computes its scores, the stable softmax, the loss terms and the block's share
 of dW. The result is the same (loss, dW) up to rounding.
 """
+import contextlib
+
 import numpy as np
+
+try:                                    # scikit-learn's dependency; optional here
+    from threadpoolctl import ThreadpoolController
+    _CONTROLLER = ThreadpoolController()
+except Exception:                       # noqa: BLE001
+    _CONTROLLER = None
 
 # Columns per block. A block of X is D * block * 8 bytes (D = 3073: 192 -> 4.7 MB):
 # it stays in the last-level cache between its two GEMMs, and is wide enough that
@@ -19,7 +27,7 @@ import numpy as np
 DEFAULT_BLOCK = 192
 
 
-def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK):
+def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK, blas_threads=1):
     """Loss and gradient of the linear softmax classifier, one pass over X.
 
     W     (C, D) float weights.
@@ -27,12 +35,25 @@ def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK):
     y     (N,)   int labels in [0, C).
     reg   float, L2 strength.
     block int, examples (columns of X) per block.
+    blas_threads  BLAS threads for the per-block GEMMs (default 1: these GEMMs
+          are small, and a threaded BLAS spends more time waking and syncing
+          its threads than computing -- measured 10x slower and erratic on a
+          2-core VM); None leaves the BLAS setting alone. The limit is
+          process-wide while the call runs (threadpoolctl).
 
     Returns (loss, dW (C, D)) with
         loss = mean_i -log softmax(W x_i)[y_i] + 0.5 * reg * sum(W * W)
         dW   = (1/N) sum_i (p_i - onehot(y_i)) x_i^T + reg * W
     the same as `reference.softmax_loss`. Inputs are not modified.
     """
+    limit = contextlib.nullcontext()
+    if blas_threads is not None and _CONTROLLER is not None:
+        limit = _CONTROLLER.limit(limits=int(blas_threads), user_api="blas")
+    with limit:
+        return _blocked(W, X, y, reg, block)
+
+
+def _blocked(W, X, y, reg, block):
     W = np.asarray(W, dtype=float)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).astype(np.intp, copy=False)
