@@ -19,7 +19,7 @@ from .notebook import read_submission
 from .results import ResultStore, StudentResult, file_sha256, grader_fingerprint
 from .runner import ProcessTimer, grade_code
 from .sandbox import Limits, bwrap_available
-from .sandbox.jail import PidsCgroup
+from .sandbox.jail import JailCgroups
 
 
 @dataclass
@@ -79,7 +79,7 @@ def grade(submissions, out, opts=Options(), spec=None):
                          "--unsafe-no-sandbox to run student code unconfined")
     _check_paths(submissions, out)
     subs = find_submissions(submissions)
-    PidsCgroup.remove_stale()
+    JailCgroups.remove_stale()
     spec = spec or load_spec()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,11 @@ class SandboxStudent:
 
     def _note_suspicious(self, reply, name):
         """Blame new suspicious acts on the cell whose code was running."""
-        seen = reply.get("suspicious") or []
+        # The reply's list and the notes channel: code that clears one
+        # (through gc, say) still shows up in the other.
+        seen = list(reply.get("suspicious") or [])
+        if self.worker is not None:
+            seen += self.worker.notes()
         known = {x for v in self.suspicious.values() for x in v}
         new = [x for x in seen if x not in known]
         if new and name:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORKER = Path(__file__).with_name("worker.py")
-CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -103,61 +103,70 @@ def worker_env():
     }
 
 
-class PidsCgroup:
-    """A pids cgroup (v1) for one worker, when we are root and it is writable.
+class JailCgroups:
+    """pids and memory cgroups (v1) for one worker, when we are root and may.
 
-    RLIMIT_NPROC does not bind root, so as root the process cap comes from
-    here; as any other user, RLIMIT_NPROC does the job.
+    RLIMIT_NPROC does not bind root and RLIMIT_AS is per process, so as root
+    the caps on the whole jail (process count, total memory) come from here;
+    as any other user, RLIMIT_NPROC and RLIMIT_AS do the job.
     """
 
-    def __init__(self, name, max_pids):
-        self.path = None
-        if os.geteuid() != 0 or not os.access(CGROUP_PIDS, os.W_OK):
+    def __init__(self, name, limits):
+        self.paths = []
+        if os.geteuid() != 0:
             return
-        path = CGROUP_PIDS / f"autograder-{name}"
-        try:
-            path.mkdir(exist_ok=True)
-            (path / "pids.max").write_text(str(max_pids))
-            self.path = path
-        except OSError:
-            self.path = None
+        # Slack for bwrap itself; the worker's own cap is RLIMIT_AS.
+        memory = (limits.memory_mb + 256) * 1024 * 1024
+        for controller, knob, value in (("pids", "pids.max", limits.processes),
+                                        ("memory", "memory.limit_in_bytes", memory)):
+            root = CGROUP_ROOT / controller
+            if not os.access(root, os.W_OK):
+                continue
+            path = root / f"autograder-{name}"
+            try:
+                path.mkdir(exist_ok=True)
+                (path / knob).write_text(str(value))
+                self.paths.append(path)
+            except OSError:
+                pass
+
+    def procs_files(self):
+        return [str(p / "cgroup.procs") for p in self.paths]
 
     @staticmethod
     def remove_stale():
         """Remove empty cgroups left by a grader that was killed (pid not alive)."""
-        if not os.access(CGROUP_PIDS, os.W_OK):
-            return
-        for path in CGROUP_PIDS.glob("autograder-*"):
-            owner = path.name.split("-")[1]
-            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-                try:
-                    path.rmdir()      # fails, harmlessly, if a process is still in it
-                except OSError:
-                    pass
+        for controller in ("pids", "memory"):
+            for path in (CGROUP_ROOT / controller).glob("autograder-*"):
+                owner = path.name.split("-")[1]
+                if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                    try:
+                        path.rmdir()    # fails, harmlessly, if a process is still in it
+                    except OSError:
+                        pass
 
     def kill_all(self):
-        if self.path is None:
-            return
         import signal
         import time
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except OSError:
-                break
-            if not pids:
-                break
-            for pid in pids:
+        for path in self.paths:
+            for _ in range(50):
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
                 except OSError:
-                    pass
-            time.sleep(0.02)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
-        self.path = None
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        self.paths = []
 
 
 def limit_prefix(limits, cgroup):
@@ -168,8 +177,8 @@ def limit_prefix(limits, cgroup):
     """
     mem = limits.memory_mb * 1024 * 1024
     fsize = limits.file_mb * 1024 * 1024
-    procs = cgroup.path / "cgroup.procs" if cgroup.path is not None else "/dev/null"
-    cmd = ["sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', str(procs),
+    join = "".join(f'echo $$ > "{p}" 2>/dev/null; ' for p in cgroup.procs_files())
+    cmd = ["sh", "-c", join + 'exec "$@"', "sh",
            "prlimit", f"--as={mem}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}",
            f"--fsize={fsize}", "--core=0"]
     if os.geteuid() != 0:

@@ -15,7 +15,7 @@ import sys
 import time
 
 from . import worker as wire
-from .jail import Limits, PidsCgroup, limit_prefix, sandbox_command, worker_env
+from .jail import Limits, JailCgroups, limit_prefix, sandbox_command, worker_env
 
 _ids = itertools.count()
 
@@ -35,7 +35,7 @@ class WorkerProcess:
     def __init__(self, limits=Limits(), unsafe=False, python=None):
         self.limits = limits
         python = python or sys.executable
-        self.cgroup = PidsCgroup(f"{os.getpid()}-{next(_ids)}", limits.processes)
+        self.cgroup = JailCgroups(f"{os.getpid()}-{next(_ids)}", limits)
         self.proc = subprocess.Popen(
             limit_prefix(limits, self.cgroup) + sandbox_command(python, unsafe=unsafe),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

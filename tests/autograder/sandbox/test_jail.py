@@ -111,3 +111,24 @@ def test_student_output_cannot_forge_replies():
                        "source": "import os\nos.write(1, b'\\x00\\x00\\x00\\x02{}')\nprint('hi')"}, 20)
         assert r["ok"]
         assert w.request({"op": "ping"}, 20)["ok"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.access("/sys/fs/cgroup/memory", os.W_OK),
+                    reason="the jail-wide memory cap needs a writable memory cgroup")
+def test_processes_together_cannot_exceed_the_memory_limit():
+    # Each child stays under the per-process limit; together they would not,
+    # so the jail's memory cgroup kills some of them.
+    src = ("import os, time\n"
+           "kids = []\n"
+           "for _ in range(6):\n"
+           "    pid = os.fork()\n"
+           "    if pid == 0:\n"
+           "        block = np.ones(50_000_000)   # 400 MB, touched\n"
+           "        time.sleep(3); os._exit(0)\n"
+           "    kids.append(pid)\n"
+           "def killed():\n"
+           "    return float(sum(os.WIFSIGNALED(os.waitpid(k, 0)[1]) for k in kids))\n")
+    with WorkerProcess(Limits(memory_mb=768)) as w:
+        assert w.request({"op": "exec", "name": "kids", "source": src}, 20)["ok"]
+        r = w.request({"op": "call", "fn": "killed", "calls": [[]]}, 30)
+    assert r["results"][0]["value"] >= 1
