@@ -9,9 +9,13 @@ CIFAR-10's D = 3073, N = 10000) streams from main memory twice, plus the
 `softmax_loss_blocked` reads X once: it walks over column blocks of X (a few
 examples at a time, small enough to stay in cache) and, while a block is hot,
 computes its scores, the stable softmax, the loss terms and the block's share
-of dW. The result is the same (loss, dW) up to rounding.
+of dW. The columns are split between threads (one per core, each with a
+one-thread BLAS: numpy releases the GIL in the GEMMs), each with its own dW.
+The result is the same (loss, dW) up to rounding.
 """
 import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -27,7 +31,17 @@ except Exception:                       # noqa: BLE001
 DEFAULT_BLOCK = 192
 
 
-def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK, blas_threads=1):
+_POOL = None
+
+
+def _pool(threads):
+    global _POOL
+    if _POOL is None or _POOL._max_workers < threads:
+        _POOL = ThreadPoolExecutor(max_workers=threads)
+    return _POOL
+
+
+def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK, blas_threads=1, threads=None):
     """Loss and gradient of the linear softmax classifier, one pass over X.
 
     W     (C, D) float weights.
@@ -40,6 +54,7 @@ def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK, blas_threads=1):
           its threads than computing -- measured 10x slower and erratic on a
           2-core VM); None leaves the BLAS setting alone. The limit is
           process-wide while the call runs (threadpoolctl).
+    threads  threads sharing the columns (default: one per core).
 
     Returns (loss, dW (C, D)) with
         loss = mean_i -log softmax(W x_i)[y_i] + 0.5 * reg * sum(W * W)
@@ -49,14 +64,30 @@ def softmax_loss_blocked(W, X, y, reg, block=DEFAULT_BLOCK, blas_threads=1):
     limit = contextlib.nullcontext()
     if blas_threads is not None and _CONTROLLER is not None:
         limit = _CONTROLLER.limit(limits=int(blas_threads), user_api="blas")
-    with limit:
-        return _blocked(W, X, y, reg, block)
-
-
-def _blocked(W, X, y, reg, block):
     W = np.asarray(W, dtype=float)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).astype(np.intp, copy=False)
+    n = X.shape[1]
+    threads = max(1, min(int(threads or os.cpu_count() or 1), n // max(1, int(block)) or 1))
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+
+    def part(i):
+        a, b = bounds[i], bounds[i + 1]
+        return _blocked(W, X[:, a:b], y[a:b], block)
+
+    with limit:
+        parts = list(_pool(threads).map(part, range(threads))) if threads > 1 else [part(0)]
+    dW = parts[0][1]
+    for _, d in parts[1:]:
+        dW += d
+    dW /= n
+    dW += reg * W
+    loss = sum(p[0] for p in parts) / n + 0.5 * reg * float(np.sum(W * W))
+    return float(loss), dW
+
+
+def _blocked(W, X, y, block):
+    """(sum of -log p_y over the columns of X, unscaled data part of dW)."""
     C, D = W.shape
     n = X.shape[1]
     block = max(1, int(block))
@@ -86,7 +117,4 @@ def _blocked(W, X, y, reg, block):
         sb[yb, cols] -= 1.0                                # dscores = p - onehot
         np.dot(sb, xb.T, out=gb)
         dW += gb
-    dW /= n
-    dW += reg * W
-    loss = total / n + 0.5 * reg * float(np.sum(W * W))
-    return float(loss), dW
+    return total, dW

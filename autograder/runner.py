@@ -10,6 +10,7 @@ import time
 from . import checks, reference
 from .results import StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
+from .sandbox.worker import pack_inputs
 
 MAX_RESTARTS = 4
 
@@ -61,7 +62,7 @@ class SandboxStudent:
                 self._note_output()
                 name = None
                 if self._stash is not None:
-                    self.worker.request({"op": "stash", "inputs": self._stash}, self.timeout)
+                    self.worker.request(self._stash, self.timeout)
             except WorkerDied as e:
                 self._lost(e, blame=name)
                 if name is not None:
@@ -142,9 +143,9 @@ class SandboxStudent:
         return self.sources.get(name, "")
 
     def stash(self, inputs):
-        self._stash = [list(i) for i in inputs]
+        self._stash = pack_inputs(inputs)
         try:
-            self._request({"op": "stash", "inputs": self._stash})
+            self._request(self._stash)
         except WorkerDied:
             pass
 
@@ -184,7 +185,7 @@ class ProcessTimer:
         self.worker.request({"op": "exec", "name": "reference", "source": src}, timeout)
 
     def stash(self, inputs):
-        self.worker.request({"op": "stash", "inputs": [list(i) for i in inputs]}, self.timeout)
+        self.worker.request(pack_inputs(inputs), self.timeout)
 
     def timed(self, k):
         seconds, _ = measure(self.worker, {"op": "timed", "fn": "softmax_loss_loop", "k": k},

@@ -59,3 +59,15 @@ def test_fortran_order_and_int32_labels():
     want_loss, want_dW = ref.softmax_loss(W, X, y, 0.1)
     np.testing.assert_allclose(loss, want_loss, rtol=1e-10)
     np.testing.assert_allclose(dW, want_dW, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_columns_split_between_threads_give_the_same_result(threads):
+    rng = np.random.default_rng(9)
+    W = rng.normal(size=(7, 40)) * 0.1
+    X = rng.normal(size=(40, 1001))
+    y = rng.integers(0, 7, size=1001)
+    got = softmax_loss_blocked(W, X, y, 0.3, block=64, threads=threads)
+    want = ref.softmax_loss(W, X, y, 0.3)
+    assert np.isclose(got[0], want[0], rtol=1e-12)
+    assert np.allclose(got[1], want[1], rtol=1e-10, atol=1e-14)

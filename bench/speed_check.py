@@ -1,0 +1,85 @@
+"""The speed check's reliability: false fails and false passes over many runs.
+
+Runs the real check (`SandboxStudent` in its bubblewrap jail + `ProcessTimer`
++ `checks.run_check`) on a correct vectorized solution and on one whose loop
+over examples is hidden from the code check, idle and with the other core
+kept busy by a spinning process.
+"""
+import contextlib
+import subprocess
+import sys
+import time
+
+from autograder import checks
+from autograder.runner import ProcessTimer, SandboxStudent
+from autograder.samples.mistakes import MISTAKES
+from autograder.samples.styles import STYLES
+
+TEST_ID = "test_softmax_loss_vectorized_speed"
+PRELUDE = ("imports", "import numpy as np")
+
+
+def solutions():
+    """name -> (cells, should pass)."""
+    hidden = MISTAKES["vectorized_hidden_loop"]
+    return {
+        "correct (einsum, log-sum-exp)": (
+            [PRELUDE, ("softmax_loss_vectorized",
+                       STYLES["einsum_logsumexp"]["softmax_loss_vectorized"])], True),
+        "hidden loop over examples": ([PRELUDE, (hidden[0], hidden[1])], False),
+    }
+
+
+@contextlib.contextmanager
+def busy_core(on=True):
+    """A process spinning on one core for the duration (killed afterwards)."""
+    if not on:
+        yield None
+        return
+    p = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield p
+    finally:
+        p.kill()
+        p.wait()
+
+
+def run_config(cells, runs, busy, unsafe=False):
+    """(verdicts, ratios-or-messages, seconds) of `runs` speed checks."""
+    student = SandboxStudent(cells, unsafe=unsafe)
+    timer = ProcessTimer()
+    passed, messages = [], []
+    t0 = time.perf_counter()
+    try:
+        with busy_core(busy):
+            for _ in range(runs):
+                v = checks.run_check(TEST_ID, student, timer)
+                passed.append(v.passed)
+                messages.append(v.message)
+    finally:
+        student.close()
+        timer.close()
+    return passed, messages, time.perf_counter() - t0
+
+
+def measure(runs=100, unsafe=False, log=print):
+    """Rows for the report: one per (solution, load)."""
+    rows = []
+    for name, (cells, should_pass) in solutions().items():
+        for busy in (False, True):
+            passed, messages, secs = run_config(cells, runs, busy, unsafe)
+            wrong = sum(1 for p in passed if p != should_pass)
+            row = {"solution": name, "load": "other core busy" if busy else "idle",
+                   "runs": len(passed), "should_pass": should_pass,
+                   "passed": sum(passed), "wrong": wrong, "seconds": secs,
+                   "sample_message": next((m for p, m in zip(passed, messages)
+                                           if p != should_pass), messages[0] if messages else "")}
+            log(f"  speed check: {name:32s} {row['load']:16s} {row['passed']:3d}/{row['runs']} "
+                f"passed, {wrong} wrong ({secs:.0f} s)")
+            rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
