@@ -27,7 +27,7 @@ test: $(STAMP)
 ## Benchmarks: writes bench/REPORT.md. `make bench BENCH_TORCH=1` also installs
 ## PyTorch (CPU) for the kernel comparison; without it that row says "not measured".
 bench: $(STAMP)
-	@if [ -n "$(BENCH_TORCH)" ]; then $(PY) -m pip install -q '.[bench]' || echo "torch not installed: the PyTorch row is skipped"; fi
+	@if [ -n "$(BENCH_TORCH)" ]; then $(PY) -m pip install -q -e '.[bench]' || echo "torch not installed: the PyTorch row is skipped"; fi
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py
 
 clean:

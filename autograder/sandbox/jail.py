@@ -59,7 +59,9 @@ def _masks(roots):
     here = Path(__file__).resolve().parents[1]   # the autograder package
     repo = here.parent
     masks = []
-    for secret in (here, repo / "solutions", repo / "tests"):
+    # A non-editable install would put another copy in site-packages.
+    copies = [Path(p) / "autograder" for p in sys.path if p and (Path(p) / "autograder").is_dir()]
+    for secret in [here, repo / "solutions", repo / "tests", *copies]:
         s = str(secret)
         if any(s.startswith(r.rstrip("/") + "/") for r in roots):
             masks.append(s)
