@@ -182,8 +182,8 @@ def describe_error(exc):
     if frames:
         f = frames[-1]
         where = f" (in {f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()[:80]})"
-    msg = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"{type(exc).__name__}: {msg}{where}"
+    msg = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}{': ' + msg if msg else ''}{where}"
 
 
 WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins", "math")
