@@ -8,6 +8,8 @@ import copy
 
 import nbformat
 
+from .mistakes import MISTAKES
+
 CORRECT_SOFTMAX = '''
 def softmax(x):
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
@@ -29,22 +31,8 @@ def softmax(x):
 import time
 time.perf_counter = lambda: 0.0
 time.monotonic = lambda: 0.0
-exec("""
-def _slow(W, X, y, reg):
-    N = X.shape[1]
-    loss, dW = 0.0, np.zeros_like(W)
-    for i in range(N):
-        s = W @ X[:, i]
-        p = np.exp(s - s.max())
-        p /= p.sum()
-        loss -= np.log(p[y[i]])
-        p[y[i]] -= 1
-        dW += np.outer(p, X[:, i])
-    return loss / N + 0.5 * reg * np.sum(W * W), dW / N + reg * W
-""")
-def softmax_loss_vectorized(W, X, y, reg):
-    return _slow(W, X, y, reg)
-'''}, {"tampering"}, ["test_softmax_loss_vectorized_speed"]),
+''' + MISTAKES["vectorized_hidden_loop"][1]},
+                     {"tampering"}, ["test_softmax_loss_vectorized_speed"]),
 
     # An object that equals everything.
     "fake-equality": ({"softmax": '''
