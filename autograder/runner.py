@@ -41,7 +41,8 @@ class SandboxStudent:
         self._stash = None
 
     # -- worker lifecycle
-    def _start(self):
+    def start(self):
+        """Start the worker and run the cells, unless it is already running."""
         while self.worker is None:
             if self.restarts > MAX_RESTARTS:
                 raise WorkerDied("crash", "the grader gave up after repeated crashes")
@@ -95,7 +96,7 @@ class SandboxStudent:
             self.flags.add("output_truncated")
 
     def _request(self, msg, blame=None):
-        self._start()
+        self.start()
         try:
             reply = self.worker.request(msg, self.timeout)
         except WorkerDied as e:
@@ -156,7 +157,7 @@ class SandboxStudent:
         processes, not reported by the jail; a patched timer changes nothing.
         """
         try:
-            self._start()
+            self.start()
             seconds, reply = measure(self.worker, {"op": "timed", "fn": fn, "k": k},
                                      self.timeout)
             self._note_suspicious(reply, fn)
@@ -208,7 +209,7 @@ def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits
         if student is not None:
             t0 = time.perf_counter()
             try:
-                student._start()
+                student.start()
             except WorkerDied:
                 pass
             timings["start_and_cells"] = time.perf_counter() - t0

@@ -44,10 +44,11 @@ class WorkerProcess:
         self.output_bytes = 0
         os.set_blocking(self.proc.stderr.fileno(), False)
         self._notes = b""
+        self._pids = None       # the jail's host pids, found on first use
 
     def _worker_pids(self):
         """The jailed Python's host pid(s): bwrap forks, sh and prlimit exec."""
-        if getattr(self, "_pids", None):
+        if self._pids:
             return self._pids
         pids, frontier = [], [self.proc.pid]
         while frontier:
