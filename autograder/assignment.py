@@ -1,23 +1,61 @@
-"""What is graded, read from the nbgrader source and release notebooks.
+"""What an assignment is to the core, and how the core finds them.
 
-The source notebook (solutions/) gives the test cells and their points; the
-release (assignments/) gives the checksums nbgrader stamped on the locked
-cells, against which a submission's test cells are compared.
+An assignment is a Python package that defines `ASSIGNMENT = Assignment(...)`:
+its notebooks, its solution cells, its check registry, its hint table, the
+reference its timed checks compare against, and its sample submissions. The
+core (discovery, reading, sandbox, runner, results, reports) knows nothing
+else about it. Packages are found, in this order:
+
+- the subpackages of `autograder.assignments` (shipped with the grader);
+- the entry point group `autograder.assignments` of installed distributions;
+- each folder listed in the environment variable AUTOGRADER_ASSIGNMENTS
+  (os.pathsep-separated): every subfolder with an `__init__.py` is a package.
+
+The Spec (test cells, points, accepted checksums) is read from the notebooks
+as plain JSON, so that a run pays for neither nbformat's validation nor
+nbgrader's import.
 """
-from dataclasses import dataclass
+import importlib
+import importlib.util
+import json
+import os
+import pkgutil
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Mapping, Optional
 
-import nbformat
-from nbgrader.utils import compute_checksum, is_grade, is_solution
+from . import cells
+from .checking import Registry
 
-from .checks import CHECKS
+ENV_PATH = "AUTOGRADER_ASSIGNMENTS"
 
-REPO = Path(__file__).resolve().parents[1]
-NAME = "softmax"
-SOURCE = REPO / "solutions" / NAME / f"{NAME}.ipynb"
-RELEASE = REPO / "assignments" / NAME / f"{NAME}.ipynb"
-SOLUTION_IDS = ("softmax", "softmax_backward", "cross_entropy_error", "SoftmaxWithLoss",
-                "softmax_loss_naive", "softmax_loss_vectorized")
+
+class AssignmentError(Exception):
+    """No such assignment, or one whose package and notebooks disagree."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str                       # the notebook is <name>.ipynb
+    source: Path                    # nbgrader source notebook (solutions + hidden tests)
+    release: Path                   # the released student notebook
+    solution_ids: tuple             # grade_ids of the solution cells, in notebook order
+    checks: Registry                # one check per graded test cell
+    hints: Mapping = field(default_factory=dict)   # mistake name -> text for the student
+    timer_reference: Optional[Callable] = None     # what timed checks are compared against
+    samples: Optional[Callable] = None             # samples(folder): demo submissions
+    released_checksums: Optional[Path] = None      # JSON {test id: [checksum, ...]} of past releases
+    package_dir: Optional[Path] = None             # grader-only files (hidden from the jail)
+
+    def files(self):
+        """Every file whose change must invalidate stored grades."""
+        found = [self.source, self.release]
+        if self.released_checksums and self.released_checksums.exists():
+            found.append(self.released_checksums)
+        if self.package_dir:
+            found += sorted(self.package_dir.rglob("*.py"))
+        return found
 
 
 @dataclass(frozen=True)
@@ -26,11 +64,12 @@ class TestCell:
 
     grade_id: str
     points: float
-    checksum: str     # of the released cell, as nbgrader computes it
+    checksums: tuple   # of the released cell, as nbgrader computes it (every release)
 
 
 @dataclass(frozen=True)
 class Spec:
+    """What is graded: plain data read from the assignment's notebooks."""
     name: str
     solution_ids: tuple
     tests: tuple      # TestCell, in notebook order
@@ -43,24 +82,111 @@ class Spec:
         return next(t for t in self.tests if t.grade_id == grade_id)
 
 
-def load_spec(source=SOURCE, release=RELEASE):
-    """The Spec of the assignment; fails loudly if notebook and checks disagree."""
-    src = nbformat.read(str(source), as_version=4)
-    rel = nbformat.read(str(release), as_version=4)
-    released = {c.metadata.nbgrader["grade_id"]: c for c in rel.cells
-                if "nbgrader" in c.metadata and is_grade(c)}
+def _read_cells(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["cells"]
+
+
+def _history(path):
+    if not path or not Path(path).exists():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {k: tuple(v) for k, v in json.load(f).items()}
+
+
+def load_spec(assignment):
+    """The Spec of `assignment`; fails loudly if its notebooks and checks disagree."""
+    src, rel = _read_cells(assignment.source), _read_cells(assignment.release)
+    released = {cells.grade_id(c): c for c in rel if cells.is_grade(c)}
+    history = _history(assignment.released_checksums)
     tests = []
-    for cell in src.cells:
-        if "nbgrader" in cell.metadata and is_grade(cell) and cell.cell_type == "code":
-            gid = cell.metadata.nbgrader["grade_id"]
-            if gid not in CHECKS:
-                raise RuntimeError(f"test cell {gid} has no check in autograder.checks")
-            if gid not in released:
-                raise RuntimeError(f"test cell {gid} is missing from {release}: run `make release`")
-            tests.append(TestCell(gid, float(cell.metadata.nbgrader["points"]),
-                                  compute_checksum(released[gid])))
-    solutions = tuple(c.metadata.nbgrader["grade_id"] for c in src.cells
-                      if "nbgrader" in c.metadata and is_solution(c))
-    if solutions != SOLUTION_IDS:
-        raise RuntimeError(f"solution cells {solutions} differ from {SOLUTION_IDS}")
-    return Spec(NAME, solutions, tuple(tests))
+    for cell in src:
+        if not (cells.is_grade(cell) and cell.get("cell_type") == "code"):
+            continue
+        gid = cells.grade_id(cell)
+        if gid not in assignment.checks:
+            raise AssignmentError(f"{assignment.name}: test cell {gid} has no check")
+        if gid not in released:
+            raise AssignmentError(f"{assignment.name}: test cell {gid} is missing from "
+                                  f"{assignment.release}: regenerate the release")
+        current = cells.checksum(released[gid])
+        accepted = (current,) + tuple(c for c in history.get(gid, ()) if c != current)
+        points = float(cell["metadata"]["nbgrader"]["points"])
+        tests.append(TestCell(gid, points, accepted))
+    solutions = tuple(cells.grade_id(c) for c in src if cells.is_solution(c))
+    if solutions != tuple(assignment.solution_ids):
+        raise AssignmentError(f"{assignment.name}: solution cells {solutions} differ from "
+                              f"{tuple(assignment.solution_ids)}")
+    unused = set(assignment.checks.ids()) - {t.grade_id for t in tests}
+    if unused:
+        raise AssignmentError(f"{assignment.name}: checks with no test cell: {sorted(unused)}")
+    return Spec(assignment.name, solutions, tuple(tests))
+
+
+# ------------------------------------------------------------ discovery
+
+
+def _from_module(module, where):
+    a = getattr(module, "ASSIGNMENT", None)
+    if not isinstance(a, Assignment):
+        raise AssignmentError(f"{where} defines no ASSIGNMENT = Assignment(...)")
+    return a
+
+
+def _builtin():
+    from . import assignments
+    for info in pkgutil.iter_modules(assignments.__path__):
+        if info.ispkg:
+            name = f"{assignments.__name__}.{info.name}"
+            yield _from_module(importlib.import_module(name), name)
+
+
+def _entry_points():
+    from importlib.metadata import entry_points
+    for ep in entry_points(group="autograder.assignments"):
+        yield _from_module(ep.load(), f"entry point {ep.name}")
+
+
+def _from_folders(value):
+    for folder in filter(None, (value or "").split(os.pathsep)):
+        for init in sorted(Path(folder).glob("*/__init__.py")):
+            pkg = init.parent
+            modname = f"_autograder_assignment_{pkg.name}"
+            if modname not in sys.modules:
+                spec = importlib.util.spec_from_file_location(
+                    modname, init, submodule_search_locations=[str(pkg)])
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[modname] = module
+                spec.loader.exec_module(module)
+            yield _from_module(sys.modules[modname], str(pkg))
+
+
+def available():
+    """{name: Assignment} of every assignment package found."""
+    found = {}
+    for source in (_builtin(), _entry_points(), _from_folders(os.environ.get(ENV_PATH))):
+        for a in source:
+            found.setdefault(a.name, a)
+    return found
+
+
+def get(name=None):
+    """The assignment called `name`; with no name, the only one there is."""
+    found = available()
+    if name is None:
+        if len(found) == 1:
+            return next(iter(found.values()))
+        raise AssignmentError(f"several assignments ({', '.join(sorted(found))}): "
+                              "choose one with --assignment NAME")
+    if name not in found:
+        raise AssignmentError(f"no assignment called {name!r}; known: "
+                              f"{', '.join(sorted(found)) or 'none'}")
+    return found[name]
+
+
+def owning(test_id):
+    """The assignment whose registry has `test_id` (for the in-kernel path)."""
+    for a in available().values():
+        if test_id in a.checks:
+            return a
+    raise AssignmentError(f"no assignment has a check called {test_id!r}")

@@ -45,6 +45,11 @@ def _add_grading_options(p):
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without bubblewrap (only for code you trust)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--assignment", metavar="NAME",
+                   help="which assignment package grades (default: the only one installed)")
+    p.add_argument("--gradebook", choices=("auto", "yes", "no"), default="auto",
+                   help="write OUT/gradebook.db for nbgrader's tools (auto: when more than "
+                        "one student is graded)")
 
 
 def build_parser():
@@ -62,7 +67,8 @@ def build_parser():
 def _options(args):
     from .pipeline import Options
     return Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
-                   unsafe=args.unsafe_no_sandbox, progress=not args.no_progress)
+                   unsafe=args.unsafe_no_sandbox, progress=not args.no_progress,
+                   assignment=args.assignment, gradebook=args.gradebook)
 
 
 def _ensure_path():
@@ -73,18 +79,22 @@ def _ensure_path():
 def cmd_grade(args):
     from .pipeline import grade
     from .reports import summary_table
-    from .assignment import load_spec
-    results = grade(args.submissions, args.out, _options(args))
-    print(summary_table(results, load_spec()))
-    print(f"\nwrote {Path(args.out) / 'grades.csv'}, feedback/, gradescope/, "
-          f"score_histogram.png, gradebook.db")
+    spec, results = grade(args.submissions, args.out, _options(args))
+    print(summary_table(results, spec))
+    out = Path(args.out)
+    extra = [n for n in ("score_histogram.png", "gradebook.db") if (out / n).exists()]
+    print(f"\nwrote {out / 'grades.csv'}, feedback/, gradescope/"
+          + "".join(f", {n}" for n in extra))
     return 0
 
 
 def cmd_demo(args):
-    from .samples import write_samples
+    from .pipeline import load_assignment
+    assignment, _ = load_assignment(args.assignment)
+    if assignment.samples is None:
+        raise UsageError(f"assignment {assignment.name} has no sample submissions")
     folder = Path(args.out) / "submissions"
-    write_samples(folder)
+    assignment.samples(folder)
     args.submissions = str(folder)
     args.out = str(Path(args.out) / "graded")
     return cmd_grade(args)

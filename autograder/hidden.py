@@ -11,7 +11,8 @@ import warnings
 
 from threadpoolctl import threadpool_limits
 
-from . import checks, reference
+from .assignment import owning
+from .checking import Outcome, run_check
 from .sandbox.worker import Harness
 
 
@@ -36,12 +37,12 @@ class InKernelStudent:
         self._stash = []
 
     def call(self, fn, calls):
-        return [checks.Outcome.from_reply(self.harness.call_one(fn, list(args)))
+        return [Outcome.from_reply(self.harness.call_one(fn, list(args)))
                 for args in calls]
 
     def layer(self, cls, steps):
         reply = self.harness.op_layer({"cls": cls, "steps": steps})
-        return [checks.Outcome.from_reply(r) for r in reply["results"]]
+        return [Outcome.from_reply(r) for r in reply["results"]]
 
     def cell_source(self, name):
         obj = self.harness.ns.get(name)
@@ -55,17 +56,20 @@ class InKernelStudent:
 
     def timed(self, fn, k):
         seconds, reply = _cpu_seconds(self.harness.call_one, fn, self._stash[k])
-        return seconds, checks.Outcome.from_reply(reply)
+        return seconds, Outcome.from_reply(reply)
 
 
 class LocalTimer:
-    """The reference loop, timed in the same process."""
+    """The assignment's reference for timed checks, timed in the same process."""
+
+    def __init__(self, reference):
+        self.reference = reference
 
     def stash(self, inputs):
         self._stash = inputs
 
     def timed(self, k):
-        return _cpu_seconds(reference.softmax_loss_loop, *self._stash[k])[0]
+        return _cpu_seconds(self.reference, *self._stash[k])[0]
 
 
 def check(test_id, namespace):
@@ -76,7 +80,9 @@ def check(test_id, namespace):
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        verdict = checks.run_check(test_id, InKernelStudent(namespace), LocalTimer())
+        assignment = owning(test_id)
+        verdict = run_check(assignment.checks[test_id], InKernelStudent(namespace),
+                            LocalTimer(assignment.timer_reference), assignment.hints)
     if not verdict.passed:
         hint = f"\nHint: {verdict.hint}" if verdict.hint else ""
         raise AssertionError(f"{verdict.message}{hint}")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import gradebook, reports
-from .assignment import RELEASE, REPO, SOURCE, load_spec
+from . import reports
+from .assignment import AssignmentError, get, load_spec
 from .discover import UsageError, find_submissions
 from .notebook import read_submission
 from .results import ResultStore, StudentResult, file_sha256, grader_fingerprint
@@ -29,12 +29,15 @@ class Options:
     memory_mb: int = 1024
     unsafe: bool = False      # run without bubblewrap
     progress: bool = True
+    assignment: str = None    # name of the assignment package; None: the only one
+    gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
 
 
 class _Timers:
     """One clean reference-timer process per grading thread, made on first use."""
 
-    def __init__(self):
+    def __init__(self, reference):
+        self.reference = reference
         self.local = threading.local()
         self.all = []
         self.lock = threading.Lock()
@@ -42,7 +45,7 @@ class _Timers:
     def get(self):
         t = getattr(self.local, "timer", None)
         if t is None:
-            t = self.local.timer = ProcessTimer()
+            t = self.local.timer = ProcessTimer(self.reference)
             with self.lock:
                 self.all.append(t)
         return t
@@ -58,32 +61,45 @@ def _check_paths(submissions, out):
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
 
-def grade_one(sub, spec, grader, opts, timers, secrets):
+def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     code = read_submission(sub.notebook, spec)
-    return grade_code(sub.student_id, code, spec, file_sha256(sub.notebook), grader,
-                      timers.get, Limits(memory_mb=opts.memory_mb), opts.timeout, opts.unsafe,
-                      secrets)
+    return grade_code(student_id=sub.student_id, code=code, assignment=assignment, spec=spec,
+                      sha=file_sha256(sub.notebook), grader=grader, timer_factory=timers.get,
+                      limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
+                      unsafe=opts.unsafe, secrets=secrets)
 
 
-def _secrets(submissions, out):
+def _secrets(assignment, submissions, out):
     """Paths whose mere opening by student code is noted as tampering."""
-    return [str(p.resolve()) for p in (REPO / "autograder", REPO / "solutions", REPO / "tests",
-                                       REPO / "assignments", Path(submissions), Path(out))]
+    grader = Path(__file__).resolve().parent
+    paths = [grader, assignment.source.parent, Path(submissions), Path(out)]
+    if assignment.package_dir:
+        paths.append(assignment.package_dir)
+    return [str(p.resolve()) for p in paths]
 
 
-def grade(submissions, out, opts=Options(), spec=None):
-    """Grade every submission; returns the StudentResults, sorted by student id."""
+def load_assignment(name=None):
+    """The Assignment and its Spec; a broken or unknown one is a usage error."""
+    try:
+        assignment = get(name)
+        return assignment, load_spec(assignment)
+    except AssignmentError as e:
+        raise UsageError(str(e)) from None
+
+
+def grade(submissions, out, opts=Options()):
+    """Grade every submission; returns (Spec, StudentResults in submission order)."""
     if not opts.unsafe and not bwrap_available():
         raise UsageError("the sandbox (bubblewrap) is not available: install it "
                          "(Debian/Ubuntu: apt-get install bubblewrap), or pass "
                          "--unsafe-no-sandbox to run student code unconfined")
     _check_paths(submissions, out)
-    subs = find_submissions(submissions)
+    assignment, spec = load_assignment(opts.assignment)
+    subs = find_submissions(submissions, spec.name)
     JailCgroups.remove_stale()
-    spec = spec or load_spec()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    grader = grader_fingerprint([SOURCE, RELEASE])
+    grader = grader_fingerprint(assignment.files())
     store = ResultStore(out)
 
     results, todo = {}, []
@@ -95,13 +111,14 @@ def grade(submissions, out, opts=Options(), spec=None):
             todo.append(sub)
 
     jobs = opts.jobs or os.cpu_count() or 1
-    timers = _Timers()
+    timers = _Timers(assignment.timer_reference)
     bar = tqdm(total=len(subs), initial=len(results), unit="nb", desc="grading",
                disable=not opts.progress, dynamic_ncols=True)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        secrets = _secrets(submissions, out)
-        futures = {pool.submit(grade_one, s, spec, grader, opts, timers, secrets): s
+        secrets = _secrets(assignment, submissions, out)
+        futures = {pool.submit(grade_one, s, assignment=assignment, spec=spec, grader=grader,
+                               opts=opts, timers=timers, secrets=secrets): s
                    for s in todo}
         for fut in as_completed(futures):
             sub = futures[fut]
@@ -122,16 +139,24 @@ def grade(submissions, out, opts=Options(), spec=None):
         timers.close()
 
     ordered = [results[s.student_id] for s in subs]
-    write_outputs(ordered, spec, out)
-    return ordered
+    write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
+                  (opts.gradebook == "auto" and len(ordered) > 1))
+    return spec, ordered
 
 
-def write_outputs(results, spec, out):
-    """The gradebook and every report, from the results alone."""
+def write_outputs(results, spec, out, *, gradebook=True):
+    """Every report, from the results alone; the gradebook and histogram when asked.
+
+    A single submission (the Gradescope case) skips the histogram and, by
+    default, the gradebook: nbgrader's import alone costs about two seconds.
+    """
     out = Path(out)
-    gradebook.record(results, spec, out / "gradebook.db")
     reports.write_grades_csv(results, spec, out / "grades.csv")
     for r in results:
         reports.write_feedback(r, spec, out)
         reports.write_gradescope(r, spec, out)
-    reports.write_histogram(results, spec, out / "score_histogram.png")
+    if len(results) > 1:
+        reports.write_histogram(results, spec, out / "score_histogram.png")
+    if gradebook:
+        from . import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
+        nbgrader_gradebook.record(results, spec, out / "gradebook.db")

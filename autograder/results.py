@@ -69,10 +69,10 @@ def file_sha256(path):
 def grader_fingerprint(spec_files):
     """Changes whenever the checks, reference, worker or notebooks change."""
     here = Path(__file__).parent
-    files = sorted(here.glob("*.py")) + sorted((here / "sandbox").glob("*.py")) + list(spec_files)
+    files = sorted(here.rglob("*.py")) + list(spec_files)
     h = hashlib.sha256()
     for f in files:
-        h.update(Path(f).name.encode())
+        h.update(str(f).encode())
         h.update(Path(f).read_bytes())
     return h.hexdigest()[:16]
 

@@ -7,7 +7,7 @@ it, so one bad function costs only its own tests.
 import inspect
 import time
 
-from . import checks, reference
+from .checking import Outcome, Verdict, run_check
 from .results import StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
 from .sandbox.worker import pack_inputs
@@ -109,7 +109,7 @@ class SandboxStudent:
 
     def _explain(self, reply, name):
         """A missing function is explained by what happened to its cell."""
-        out = checks.Outcome.from_reply(reply)
+        out = Outcome.from_reply(reply)
         if out.kind == "memory":
             self.flags.add("memory")
         if not out.ok and out.kind == "missing":
@@ -120,7 +120,7 @@ class SandboxStudent:
         return out
 
     def _fault(self, e, n):
-        return [checks.Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
+        return [Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
                                kind="fault")] * n
 
     # -- the interface checks use
@@ -179,17 +179,19 @@ class ProcessTimer:
     runs can reach it.
     """
 
-    def __init__(self, timeout=60.0):
+    def __init__(self, reference, timeout=60.0):
+        """`reference`: a self-contained function (numpy as np only), run by name."""
         self.timeout = timeout
+        self.fn = reference.__name__
         self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
-        src = inspect.getsource(reference.softmax_loss_loop)
+        src = inspect.getsource(reference)
         self.worker.request({"op": "exec", "name": "reference", "source": src}, timeout)
 
     def stash(self, inputs):
         self.worker.request(pack_inputs(inputs), self.timeout)
 
     def timed(self, k):
-        seconds, _ = measure(self.worker, {"op": "timed", "fn": "softmax_loss_loop", "k": k},
+        seconds, _ = measure(self.worker, {"op": "timed", "fn": self.fn, "k": k},
                              self.timeout)
         return seconds
 
@@ -197,9 +199,14 @@ class ProcessTimer:
         self.worker.close()
 
 
-def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits(),
-               timeout=30.0, unsafe=False, secrets=()):
-    """StudentResult for one StudentCode (see notebook.read_submission)."""
+def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
+               limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
+    """StudentResult for one StudentCode (see notebook.read_submission).
+
+    `spec` is the assignment's Spec (what is graded), `assignment` gives the
+    checks and hints; `timer_factory()` returns the reference timer of this
+    thread for timed checks.
+    """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
     flags = set(code.flags)
     student = (SandboxStudent(code.cells, limits, timeout, unsafe, secrets)
@@ -215,16 +222,17 @@ def grade_code(student_id, code, spec, sha, grader, timer_factory, limits=Limits
             timings["start_and_cells"] = time.perf_counter() - t0
         for test in spec.tests:
             t0 = time.perf_counter()
+            check = assignment.checks[test.grade_id]
             if code.problem:
-                verdict = checks.Verdict(False, f"not graded: {code.problem}")
+                verdict = Verdict(False, f"not graded: {code.problem}")
             elif test.grade_id in code.tampered:
-                verdict = checks.Verdict(False, f"no points: {code.tampered[test.grade_id]}")
+                verdict = Verdict(False, f"no points: {code.tampered[test.grade_id]}")
             else:
-                timer = timer_factory() if test.grade_id.endswith("_speed") else None
-                verdict = checks.run_check(test.grade_id, student, timer)
-                acts = student.suspicious.get(checks.TARGET[test.grade_id])
+                timer = timer_factory() if check.timed else None
+                verdict = run_check(check, student, timer, assignment.hints)
+                acts = student.suspicious.get(check.target)
                 if acts:
-                    verdict = checks.Verdict(
+                    verdict = Verdict(
                         False, "no points: while graded, this code tried something not "
                                f"allowed ({'; '.join(acts[:3])})")
             result.tests.append(TestResult(

@@ -3,8 +3,8 @@ import time
 
 import numpy as np
 
-from autograder import reference
-from autograder.blocked import softmax_loss_blocked
+from autograder.assignments.softmax import reference
+from autograder.assignments.softmax.blocked import softmax_loss_blocked
 
 C, D, N = 10, 3073, 10000
 

@@ -10,10 +10,17 @@ import subprocess
 import sys
 import time
 
-from autograder import checks
+from autograder.assignments.softmax import ASSIGNMENT, checks
+from autograder.checking import run_check as _run
 from autograder.runner import ProcessTimer, SandboxStudent
-from autograder.samples.mistakes import MISTAKES
-from autograder.samples.styles import STYLES
+from autograder.assignments.softmax.samples.mistakes import MISTAKES
+from autograder.assignments.softmax.samples.styles import STYLES
+
+
+def run_check(test_id, student, timer=None):
+    """A check of the softmax registry by test id, with the softmax hints."""
+    return _run(checks.REGISTRY[test_id], student, timer, ASSIGNMENT.hints)
+
 
 TEST_ID = "test_softmax_loss_vectorized_speed"
 PRELUDE = ("imports", "import numpy as np")
@@ -48,13 +55,13 @@ def busy_core(on=True):
 def run_config(cells, runs, busy, unsafe=False):
     """(verdicts, ratios-or-messages, seconds) of `runs` speed checks."""
     student = SandboxStudent(cells, unsafe=unsafe)
-    timer = ProcessTimer()
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
     passed, messages = [], []
     t0 = time.perf_counter()
     try:
         with busy_core(busy):
             for _ in range(runs):
-                v = checks.run_check(TEST_ID, student, timer)
+                v = run_check(TEST_ID, student, timer)
                 passed.append(v.passed)
                 messages.append(v.message)
     finally:

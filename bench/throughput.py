@@ -8,12 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.assignment import NAME, REPO
+from autograder.assignments.softmax import ASSIGNMENT, REPO
+
+NAME = ASSIGNMENT.name
 
 
 def make_batch(folder, n):
     """n submissions: copies of the sample set (perfect, blank, mistakes, a style)."""
-    from autograder.samples import write_samples
+    from autograder.assignments.softmax.samples import write_samples
     folder = Path(folder)
     samples = folder / "_samples"
     write_samples(samples)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder import reference as ref
-from autograder.blocked import softmax_loss_blocked
+from autograder.assignments.softmax import reference as ref
+from autograder.assignments.softmax.blocked import softmax_loss_blocked
 
 
 def _case(C, D, N, seed, offset=0.0):

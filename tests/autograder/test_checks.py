@@ -2,16 +2,23 @@
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.assignments.softmax import ASSIGNMENT, checks
+from autograder.checking import run_check as _run
 from autograder.hidden import InKernelStudent, LocalTimer
-from autograder.samples.mistakes import MISTAKES
-from autograder.samples.styles import STYLES
+from autograder.assignments.softmax.samples.mistakes import MISTAKES
+from autograder.assignments.softmax.samples.styles import STYLES
 
 from .helpers import namespace_with, reference_namespace
 
 
+def run_check(test_id, student, timer=None):
+    """A check of the softmax registry by test id, with the softmax hints."""
+    return _run(checks.REGISTRY[test_id], student, timer, ASSIGNMENT.hints)
+
+
 def run_all(ns):
-    return {t: checks.run_check(t, InKernelStudent(ns), LocalTimer()) for t in checks.CHECKS}
+    timer = LocalTimer(ASSIGNMENT.timer_reference)
+    return {t: run_check(t, InKernelStudent(ns), timer) for t in checks.REGISTRY.ids()}
 
 
 def test_reference_passes_every_check():
@@ -34,7 +41,7 @@ def test_each_mistake_fails_its_test_and_is_named(name):
     assert v.mistake == mistake, f"{name}: diagnosed {v.mistake!r}: {v.message}"
     assert v.hint
     # A mistake in one function costs nothing elsewhere in unrelated parts.
-    untouched = [t for t, target in checks.TARGET.items() if target != cell_id
+    untouched = [t for t, target in ((c.test_id, c.target) for c in checks.REGISTRY) if target != cell_id
                  and not (cell_id in ("softmax", "cross_entropy_error") and t == "test_SoftmaxWithLoss")]
     assert all(verdicts[t].passed for t in untouched), \
         {t: verdicts[t].message for t in untouched if not verdicts[t].passed}
@@ -42,7 +49,7 @@ def test_each_mistake_fails_its_test_and_is_named(name):
 
 def test_not_implemented_is_named():
     ns = namespace_with({"softmax": "def softmax(x):\n    raise NotImplementedError()\n"})
-    v = checks.run_check("test_softmax", InKernelStudent(ns))
+    v = run_check("test_softmax", InKernelStudent(ns))
     assert not v.passed and v.mistake == "not_implemented"
 
 
@@ -54,7 +61,7 @@ class Anything:
 def softmax(x):
     return Anything()
 '''
-    v = checks.run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
+    v = run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
     assert not v.passed and v.mistake == "not_array"
 
 
@@ -65,7 +72,7 @@ class Liar(np.ndarray):
 def softmax(x):
     return np.zeros_like(x).view(Liar)
 '''
-    v = checks.run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
+    v = run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
     assert not v.passed
 
 
@@ -79,19 +86,20 @@ def test_find_loops_sees_loops_and_loop_helpers():
 def test_speed_check_fails_a_loop_hidden_from_the_code_check():
     cell_id, source, test_id, _ = MISTAKES["vectorized_hidden_loop"]
     ns = namespace_with({cell_id: source})
-    v = checks.run_check(test_id, InKernelStudent(ns), LocalTimer())
+    v = run_check(test_id, InKernelStudent(ns), LocalTimer(ASSIGNMENT.timer_reference))
     assert not v.passed and v.mistake == "too_slow"
 
 
 def test_a_warning_from_correct_code_costs_nothing():
     src = '''
 import warnings
+
 def softmax(x):
     warnings.warn("harmless", RuntimeWarning)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 '''
-    v = checks.run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
+    v = run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
     assert v.passed, v.message
 
 
@@ -110,14 +118,14 @@ def softmax_loss_vectorized(W, X, y, reg):
     ns = namespace_with({"softmax_loss_vectorized": src})
     for t in ("test_softmax_loss_vectorized_loss", "test_softmax_loss_vectorized_grad",
               "test_softmax_loss_vectorized_stable", "test_softmax_loss_vectorized_speed"):
-        v = checks.run_check(t, InKernelStudent(ns), LocalTimer())
+        v = run_check(t, InKernelStudent(ns), LocalTimer(ASSIGNMENT.timer_reference))
         assert v.passed, (t, v.message)
 
 
 def test_messages_never_quote_a_hidden_expected_value():
     cell_id, source, test_id, _ = MISTAKES["naive_reg_2x"]
     ns = namespace_with({cell_id: source})
-    v = checks.run_check(test_id, InKernelStudent(ns))
+    v = run_check(test_id, InKernelStudent(ns))
     W, X, y, reg = checks.classifier_cases()[1]
     want = f"{checks.ref.softmax_loss(W, X, y, reg)[0]:.4f}"
     assert want not in v.message

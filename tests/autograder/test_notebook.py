@@ -2,10 +2,11 @@
 import nbformat
 
 from autograder.assignment import load_spec
+from autograder.assignments.softmax import ASSIGNMENT
 from autograder.notebook import read_submission
-from autograder.samples import build, write
+from autograder.assignments.softmax.samples import build, write
 
-SPEC = load_spec()
+SPEC = load_spec(ASSIGNMENT)
 
 
 def read(tmp_path, nb):

@@ -11,11 +11,18 @@ import time
 
 import pytest
 
-from autograder import checks
+from autograder.assignments.softmax import ASSIGNMENT, checks
+from autograder.checking import run_check as _run
 from autograder.runner import ProcessTimer, SandboxStudent
-from autograder.samples.mistakes import MISTAKES
-from autograder.samples.styles import STYLES
+from autograder.assignments.softmax.samples.mistakes import MISTAKES
+from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.sandbox import bwrap_available
+
+
+def run_check(test_id, student, timer=None):
+    """A check of the softmax registry by test id, with the softmax hints."""
+    return _run(checks.REGISTRY[test_id], student, timer, ASSIGNMENT.hints)
+
 
 RUNS = 5
 TEST_ID = "test_softmax_loss_vectorized_speed"
@@ -37,10 +44,10 @@ def other_core_busy():
 
 
 def _verdicts(cells):
-    student, timer = SandboxStudent(cells), ProcessTimer()
+    student, timer = SandboxStudent(cells), ProcessTimer(ASSIGNMENT.timer_reference)
     try:
         with other_core_busy():
-            return [checks.run_check(TEST_ID, student, timer) for _ in range(RUNS)]
+            return [run_check(TEST_ID, student, timer) for _ in range(RUNS)]
     finally:
         student.close()
         timer.close()

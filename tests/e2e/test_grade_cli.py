@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import load_spec
-from autograder.samples import build, mistake_overrides, write
-from autograder.samples.mistakes import MISTAKES
-from autograder.samples.styles import STYLES
+from autograder.assignments.softmax import ASSIGNMENT
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples.mistakes import MISTAKES
+from autograder.assignments.softmax.samples.styles import STYLES
 
 from .conftest import read_grades, run_grader
 
@@ -33,7 +34,7 @@ def graded(tmp_path_factory):
 
 def test_perfect_gets_full_marks_and_blank_gets_zero(graded):
     _, _, grades, _ = graded
-    spec = load_spec()
+    spec = load_spec(ASSIGNMENT)
     assert float(grades["perfect"]["score"]) == spec.max_score
     assert grades["perfect"]["flags"] == ""
     assert float(grades["blank"]["score"]) == 0
@@ -44,7 +45,7 @@ def test_grades_csv_has_one_column_per_test_cell(graded):
     _, out, grades, _ = graded
     header = (Path(out) / "grades.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["student_id", "score", "max_score", "flags"]
-    assert header[4:] == [t.grade_id for t in load_spec().tests]
+    assert header[4:] == [t.grade_id for t in load_spec(ASSIGNMENT).tests]
     for row in grades.values():
         assert float(row["score"]) == pytest.approx(sum(float(row[c]) for c in header[4:]))
 
@@ -55,10 +56,10 @@ def test_each_mistake_loses_points_with_its_hint(graded, name):
     _cell, _src, test_id, mistake = MISTAKES[name]
     row = grades[f"mistake-{name}"]
     assert float(row[test_id]) == 0
-    assert float(row["score"]) < load_spec().max_score
+    assert float(row["score"]) < load_spec(ASSIGNMENT).max_score
     results = json.loads((Path(out) / "gradescope" / f"mistake-{name}" / "results.json").read_text())
     test = next(t for t in results["tests"] if t["tags"] == [test_id])
-    from autograder.mistakes import HINTS
+    from autograder.assignments.softmax.mistakes import HINTS
     assert HINTS[mistake] in test["output"]
     html = (Path(out) / "feedback" / f"mistake-{name}" / "softmax.html").read_text()
     import html as h
@@ -68,7 +69,7 @@ def test_each_mistake_loses_points_with_its_hint(graded, name):
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_correct_styles_get_full_marks(graded, name):
     _, _, grades, _ = graded
-    assert float(grades[f"style-{name}"]["score"]) == load_spec().max_score
+    assert float(grades[f"style-{name}"]["score"]) == load_spec(ASSIGNMENT).max_score
 
 
 def test_feedback_leaks_no_hidden_test_or_reference(graded):

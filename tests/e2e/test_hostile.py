@@ -7,9 +7,10 @@ import nbformat
 import pytest
 
 from autograder.assignment import load_spec
-from autograder.samples import build, mistake_overrides, write
-from autograder.samples.hostile import CODE_ATTACKS, NOTEBOOK_ATTACKS, code_attack
-from autograder.samples.styles import STYLES
+from autograder.assignments.softmax import ASSIGNMENT
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples.hostile import CODE_ATTACKS, NOTEBOOK_ATTACKS, code_attack
+from autograder.assignments.softmax.samples.styles import STYLES
 
 from .conftest import REPO, read_grades, run_grader
 
@@ -93,11 +94,11 @@ def test_code_attacks_earn_nothing_and_are_flagged(batch, name):
     for test in zeroed:
         assert float(row[test]) == 0, test
     # Never more than the honest perfect score on the other tests.
-    assert float(row["score"]) <= load_spec().max_score
+    assert float(row["score"]) <= load_spec(ASSIGNMENT).max_score
 
 
 def test_faults_keep_the_rest_of_the_notebook(batch):
-    spec = load_spec()
+    spec = load_spec(ASSIGNMENT)
     for name in ("infinite-loop", "hang-in-function", "hard-exit", "huge-output", "memory-hog"):
         _, _, zeroed = CODE_ATTACKS[name]
         row = batch["grades"][name]

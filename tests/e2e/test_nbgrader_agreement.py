@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignment import REPO, load_spec
-from autograder.samples import build, mistake_overrides, write
-from autograder.samples.styles import STYLES
+from autograder.assignment import load_spec
+from autograder.assignments.softmax import ASSIGNMENT, REPO
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples.styles import STYLES
 
 from .conftest import read_grades, run_grader
 
@@ -46,7 +47,7 @@ def nbgrader_scores(course, subs):
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
         return {sid: {t.grade_id: gb.find_grade(t.grade_id, "softmax", "softmax", sid).score
-                      for t in load_spec().tests} for sid in SAMPLES}
+                      for t in load_spec(ASSIGNMENT).tests} for sid in SAMPLES}
 
 
 def test_nbgrader_autograde_gives_the_same_points(tmp_path):

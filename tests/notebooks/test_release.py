@@ -7,7 +7,9 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder.assignment import RELEASE, REPO, SOURCE
+from autograder.assignments.softmax import ASSIGNMENT, REPO
+
+RELEASE, SOURCE = ASSIGNMENT.release, ASSIGNMENT.source
 from autograder.release import generate
 
 RELEASE_DIR = RELEASE.parent

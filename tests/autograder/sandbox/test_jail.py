@@ -27,9 +27,9 @@ def test_runs_numpy_code_and_returns_numbers():
 
 
 @pytest.mark.parametrize("source", [
-    "open(%r).read()" % os.path.join(REPO, "autograder", "reference.py"),
+    "open(%r).read()" % os.path.join(REPO, "autograder", "assignments", "softmax", "reference.py"),
     "open(%r).read()" % os.path.join(REPO, "solutions", "softmax", "softmax.ipynb"),
-    "import autograder.reference",
+    "import autograder.assignments.softmax.reference",
 ])
 def test_cannot_see_grader_or_solutions(source):
     r = run(source)

@@ -1,81 +1,31 @@
-"""The hidden tests: one check per graded test cell of the notebook.
+"""The hidden tests of the softmax assignment: one registered check per graded test cell.
 
-A check talks to the student's code only through a `student` object
-(`call`, `layer`, `cell_source`, `stash`, `timed`) that returns plain numbers,
-so the same check runs in the student's kernel (plain `nbgrader autograde`,
-through `autograder.hidden`) and against a sandboxed worker (`python -m
-autograder grade`), where nothing the student wrote can reach the comparison.
-
-A check returns None when it passes and raises `Fail(message, mistake)`
-otherwise; messages never quote a hidden expected value.
+Each check is declared once, with the test cell it grades (`test_id`), the
+solution cell it calls (`target`) and, as its docstring's first line, what it
+proves. See `contract.md` for the promises of the notebook each check enforces.
 """
 import ast
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...checking import (ATOL, RTOL, Fail, Outcome, Registry, as_array, as_scalar, close,
+                         nonfinite, rel_error, require_ok, unmodified)
 from . import mistakes as mk
 from . import reference as ref
 
-RTOL, ATOL = 1e-5, 1e-8
+REGISTRY = Registry()
+
 # cross_entropy_error's 1e-7 delta moves a loss by up to ~1e-5: a solution
 # written without it (log-sum-exp, say) is still right.
 CE_RTOL, CE_ATOL = 1e-4, 1e-4
 
-
-class Fail(Exception):
-    def __init__(self, message, mistake=None):
-        super().__init__(message)
-        self.message = message
-        self.mistake = mistake
+# Old private names, kept short inside this module.
+_require_ok, _array, _scalar, _unmodified, _close, _nonfinite = (
+    require_ok, as_array, as_scalar, unmodified, close, nonfinite)
 
 
-@dataclass
-class Outcome:
-    """What one call of student code produced, as plain data."""
-    ok: bool
-    value: object = None
-    error: str = ""
-    kind: str = ""
-    modified: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-
-    @classmethod
-    def from_reply(cls, r):
-        return cls(ok=bool(r.get("ok")), value=r.get("value"), error=r.get("error") or "",
-                   kind=r.get("kind") or "", modified=list(r.get("modified") or []),
-                   warnings=list(r.get("warnings") or []))
-
-
-# ------------------------------------------------------------ comparisons
-
-
-def _require_ok(out, what):
-    if not out.ok:
-        mistake = "not_implemented" if out.error.startswith("NotImplementedError") else None
-        raise Fail(f"{what} raised {out.error}", mistake)
-
-
-def _array(out, what, shape):
-    _require_ok(out, what)
-    v = out.value
-    if isinstance(v, dict) or isinstance(v, list) or v is None:
-        kind = v.get("__bad__") if isinstance(v, dict) else type(v).__name__
-        raise Fail(f"{what} returned a {kind}, not a numpy array", "not_array")
-    a = np.asarray(v, dtype=float)
-    if a.shape != tuple(shape):
-        raise Fail(f"{what} returned shape {a.shape}; expected {tuple(shape)}", "shape")
-    return a
-
-
-def _scalar(value, what):
-    if isinstance(value, dict) or isinstance(value, list) or value is None:
-        kind = value.get("__bad__") if isinstance(value, dict) else type(value).__name__
-        raise Fail(f"{what} returned a {kind}, not a number", "not_array")
-    a = np.asarray(value, dtype=float)
-    if a.size != 1:
-        raise Fail(f"{what} returned an array of shape {a.shape}, not a single number", "shape")
-    return float(a.reshape(()))
+def _shape_str(*arrays):
+    return ", ".join(f"{np.shape(a)}" for a in arrays)
 
 
 def _pair(out, what, dw_shape):
@@ -87,30 +37,6 @@ def _pair(out, what, dw_shape):
     loss = _scalar(v[0], what + " loss")
     dW = _array(Outcome(True, v[1]), what + " dW", dw_shape)
     return loss, dW
-
-
-def _unmodified(out, what):
-    if any(out.modified):
-        raise Fail(f"{what} changed its input arrays", "modifies_input")
-
-
-def _close(got, want, rtol=RTOL, atol=ATOL):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    return got.shape == want.shape and bool(np.all(np.isfinite(got))) and \
-        np.allclose(got, want, rtol=rtol, atol=atol)
-
-
-def rel_error(a, b):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
-def _nonfinite(got):
-    return not np.all(np.isfinite(np.asarray(got, dtype=float)))
-
-
-def _shape_str(*arrays):
-    return ", ".join(f"{np.shape(a)}" for a in arrays)
 
 
 # ------------------------------------------------------------ inputs
@@ -147,7 +73,9 @@ def classifier_cases(seed=7):
 # ------------------------------------------------------------ Part 1
 
 
+@REGISTRY.check("test_softmax", target="softmax")
 def check_softmax(student):
+    """softmax gives the right probabilities over the last axis for 1-D and 2-D scores, also when scores are huge, and leaves x unchanged."""
     rng = np.random.default_rng(11)
     xs = []
     for C in (3, 10):
@@ -171,7 +99,9 @@ def check_softmax(student):
             raise Fail(f"{what} is wrong", mk.diagnose(got, mk.softmax_variants(x)))
 
 
+@REGISTRY.check("test_softmax_backward", target="softmax_backward")
 def check_softmax_backward(student):
+    """softmax_backward equals the numerical gradient of sum(dout * softmax(x)) for 1-D and 2-D inputs."""
     rng = np.random.default_rng(12)
     cases = []
     for shape in ((3,), (10,), (1, 4), (5, 10)):
@@ -210,7 +140,9 @@ def _numerical_gradient(f, x, h=1e-5):
 # ------------------------------------------------------------ Part 2
 
 
+@REGISTRY.check("test_cross_entropy_error", target="cross_entropy_error")
 def check_cross_entropy_error(student):
+    """cross_entropy_error is the batch mean of -log(y[label] + 1e-7) for one-hot, integer and scalar labels."""
     rng = np.random.default_rng(13)
     cases, labels_kind = [], []
     for N, C in ((5, 3), (8, 10)):
@@ -249,7 +181,9 @@ def check_cross_entropy_error(student):
         raise Fail(f"{what} is wrong")
 
 
+@REGISTRY.check("test_SoftmaxWithLoss", target="SoftmaxWithLoss", uses=('softmax', 'cross_entropy_error'))
 def check_SoftmaxWithLoss(student):
+    """SoftmaxWithLoss.forward gives the loss and backward(dout) gives (y - t) * dout / N for both label formats."""
     rng = np.random.default_rng(14)
     for N, C in ((1, 3), (6, 10)):
         x = _scores(rng, N, C, scale=1.5)
@@ -360,23 +294,33 @@ def _consistency_hint(student, fn, W, X, y, reg, dW):
     return "loss_wrong_grad_consistent" if rel_error(dW, num) < 1e-6 else "grad_inconsistent"
 
 
+@REGISTRY.check("test_softmax_loss_naive_loss", target="softmax_loss_naive")
 def check_softmax_loss_naive_loss(student):
+    """softmax_loss_naive returns the right loss (mean cross-entropy + 0.5 reg |W|^2) and leaves its inputs unchanged."""
     _check_loss(student, "softmax_loss_naive")
 
 
+@REGISTRY.check("test_softmax_loss_naive_grad", target="softmax_loss_naive")
 def check_softmax_loss_naive_grad(student):
+    """softmax_loss_naive returns the right dW, consistent with the numerical gradient of its own loss."""
     _check_grad(student, "softmax_loss_naive")
 
 
+@REGISTRY.check("test_softmax_loss_vectorized_loss", target="softmax_loss_vectorized")
 def check_softmax_loss_vectorized_loss(student):
+    """softmax_loss_vectorized returns the right loss (mean cross-entropy + 0.5 reg |W|^2) and leaves its inputs unchanged."""
     _check_loss(student, "softmax_loss_vectorized")
 
 
+@REGISTRY.check("test_softmax_loss_vectorized_grad", target="softmax_loss_vectorized")
 def check_softmax_loss_vectorized_grad(student):
+    """softmax_loss_vectorized returns the right dW, consistent with the numerical gradient of its own loss."""
     _check_grad(student, "softmax_loss_vectorized")
 
 
+@REGISTRY.check("test_softmax_loss_vectorized_stable", target="softmax_loss_vectorized")
 def check_softmax_loss_vectorized_stable(student):
+    """softmax_loss_vectorized stays finite and right when every score is shifted by a large constant."""
     rng = np.random.default_rng(15)
     cases = []
     for offset, reg in ((1e3, 0.0), (-1e3, 0.0), (1e4, 1e-4)):
@@ -439,6 +383,8 @@ def speed_inputs(k=SPEED_REPEATS, seed=16):
             for _ in range(k)]
 
 
+@REGISTRY.check("test_softmax_loss_vectorized_speed", target="softmax_loss_vectorized",
+                timed=True)
 def check_softmax_loss_vectorized_speed(student, timer):
     """Vectorized must be >= 5x faster than a reference loop over examples.
 
@@ -471,58 +417,4 @@ def check_softmax_loss_vectorized_speed(student, timer):
     if ratio < SPEED_MIN_RATIO:
         raise Fail(f"{fn} is only {ratio:.1f}x faster than a loop over examples "
                    f"(needs {SPEED_MIN_RATIO:g}x)", "too_slow")
-    return ratio
-
-
-CHECKS = {
-    "test_softmax": check_softmax,
-    "test_softmax_backward": check_softmax_backward,
-    "test_cross_entropy_error": check_cross_entropy_error,
-    "test_SoftmaxWithLoss": check_SoftmaxWithLoss,
-    "test_softmax_loss_naive_loss": check_softmax_loss_naive_loss,
-    "test_softmax_loss_naive_grad": check_softmax_loss_naive_grad,
-    "test_softmax_loss_vectorized_loss": check_softmax_loss_vectorized_loss,
-    "test_softmax_loss_vectorized_grad": check_softmax_loss_vectorized_grad,
-    "test_softmax_loss_vectorized_stable": check_softmax_loss_vectorized_stable,
-    "test_softmax_loss_vectorized_speed": check_softmax_loss_vectorized_speed,
-}
-
-# Which solution cell each check exercises (for feedback when a cell failed).
-TARGET = {
-    "test_softmax": "softmax",
-    "test_softmax_backward": "softmax_backward",
-    "test_cross_entropy_error": "cross_entropy_error",
-    "test_SoftmaxWithLoss": "SoftmaxWithLoss",
-    "test_softmax_loss_naive_loss": "softmax_loss_naive",
-    "test_softmax_loss_naive_grad": "softmax_loss_naive",
-    "test_softmax_loss_vectorized_loss": "softmax_loss_vectorized",
-    "test_softmax_loss_vectorized_grad": "softmax_loss_vectorized",
-    "test_softmax_loss_vectorized_stable": "softmax_loss_vectorized",
-    "test_softmax_loss_vectorized_speed": "softmax_loss_vectorized",
-}
-
-
-@dataclass
-class Verdict:
-    passed: bool
-    message: str = ""
-    mistake: str = None
-
-    @property
-    def hint(self):
-        return mk.HINTS.get(self.mistake) if self.mistake else None
-
-
-def run_check(test_id, student, timer=None):
-    """Run one check; any failure, in the check or the student, is a Verdict."""
-    fn = CHECKS[test_id]
-    try:
-        with np.errstate(all="ignore"):
-            if test_id == "test_softmax_loss_vectorized_speed":
-                fn(student, timer)
-                return Verdict(True, f"more than {SPEED_MIN_RATIO:g}x faster than a loop "
-                                     "over examples, with no Python loop")
-            fn(student)
-        return Verdict(True)
-    except Fail as f:
-        return Verdict(False, f.message, f.mistake)
+    return f"{ratio:.0f}x faster than a loop over examples (needs {SPEED_MIN_RATIO:g}x)"

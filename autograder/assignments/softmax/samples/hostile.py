@@ -56,7 +56,7 @@ def softmax(x):
     # Import the grader's reference code, read the instructor's files.
     "import-reference": ({"softmax": '''
 try:
-    from autograder.reference import softmax
+    from autograder.assignments.softmax.reference import softmax
 except ImportError:
     def softmax(x):
         return x
@@ -64,7 +64,7 @@ except ImportError:
 
     "read-solutions": ({"softmax_backward": '''
 _stolen = ""
-for _p in ["{repo}/solutions/softmax/softmax.ipynb", "{repo}/autograder/reference.py"]:
+for _p in ["{repo}/solutions/softmax/softmax.ipynb", "{repo}/autograder/assignments/softmax/reference.py"]:
     try:
         _stolen = open(_p).read()
     except OSError:

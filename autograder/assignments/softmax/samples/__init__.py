@@ -7,9 +7,11 @@ the reference solutions of the source notebook ("perfect"), with nothing
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import is_solution
 
-from ..assignment import RELEASE, SOURCE
+from ....cells import is_solution
+from .. import ASSIGNMENT
+
+SOURCE, RELEASE = ASSIGNMENT.source, ASSIGNMENT.release
 from .mistakes import DEMO, MISTAKES
 from .styles import STYLES
 

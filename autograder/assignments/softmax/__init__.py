@@ -1,0 +1,34 @@
+"""The softmax assignment: softmax, its backward pass, Softmax-with-Loss, the linear classifier.
+
+Notebooks: solutions/softmax/softmax.ipynb (nbgrader source) and
+assignments/softmax/softmax.ipynb (the release), at the repository root.
+"""
+from pathlib import Path
+
+from ...assignment import Assignment
+from . import reference
+from .checks import REGISTRY
+from .mistakes import HINTS
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+
+
+def _samples(folder):
+    from .samples import write_samples
+    return write_samples(folder)
+
+
+ASSIGNMENT = Assignment(
+    name="softmax",
+    source=REPO / "solutions" / "softmax" / "softmax.ipynb",
+    release=REPO / "assignments" / "softmax" / "softmax.ipynb",
+    solution_ids=("softmax", "softmax_backward", "cross_entropy_error", "SoftmaxWithLoss",
+                  "softmax_loss_naive", "softmax_loss_vectorized"),
+    checks=REGISTRY,
+    hints=HINTS,
+    timer_reference=reference.softmax_loss_loop,
+    samples=_samples,
+    released_checksums=HERE / "released_checksums.json",
+    package_dir=HERE,
+)
