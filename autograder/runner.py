@@ -1,176 +1,18 @@
-"""Sandboxed execution and checks for one submission.
+"""Run an assignment's checks on one student's code: a StudentResult.
 
-`SandboxStudent` keeps one jailed worker holding the student's cells and
-restarts it (without the cell that killed it) when a call hangs or crashes
-it, so one bad function costs only its own tests.
+The student's code runs in a jailed worker (`autograder.student`); timed
+checks compare it with the assignment's reference in a clean process of its
+own (`ProcessTimer`).
 """
 import inspect
 import time
 
-from .checking import Outcome, Verdict, run_check
+from .checking import Verdict, run_check
 from .results import StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
 from .sandbox.worker import pack_inputs
-
-MAX_RESTARTS = 4
-
-
-def measure(worker, msg, timeout):
-    """(seconds, reply): CPU time of the worker for one request, else wall time."""
-    cpu0, wall0 = worker.cpu_seconds(), time.perf_counter()
-    reply = worker.request(msg, timeout)
-    cpu1, wall1 = worker.cpu_seconds(), time.perf_counter()
-    if cpu0 is None or cpu1 is None:
-        return wall1 - wall0, reply
-    return cpu1 - cpu0, reply
-
-
-class SandboxStudent:
-    """The student's solution cells, run in a jailed worker."""
-
-    def __init__(self, cells, limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
-        self.secrets = [str(p) for p in secrets]
-        self.suspicious = {}    # solution id -> what its code tried
-        self.cells = list(cells)
-        self.sources = dict(self.cells)
-        self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
-        self.cell_error = {}    # solution id -> why the cell did not run
-        self.flags = set()
-        self.restarts = 0
-        self.worker = None
-        self._stash = None
-
-    # -- worker lifecycle
-    def start(self):
-        """Start the worker and run the cells, unless it is already running."""
-        while self.worker is None:
-            if self.restarts > MAX_RESTARTS:
-                raise WorkerDied("crash", "the grader gave up after repeated crashes")
-            self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
-            name = None
-            try:
-                self.worker.request({"op": "secrets", "paths": self.secrets}, self.timeout)
-                for name, source in self.cells:
-                    if name in self.cell_error and self.cell_error[name].startswith("fault:"):
-                        continue    # it hung or crashed the worker before
-                    r = self.worker.request({"op": "exec", "name": name, "source": source},
-                                            self.timeout)
-                    self._note_suspicious(r, name)
-                    if not r.get("ok"):
-                        self.cell_error[name] = str(r.get("error"))
-                        if r.get("kind") == "memory":
-                            self.flags.add("memory")
-                self._note_output()
-                name = None
-                if self._stash is not None:
-                    self.worker.request(self._stash, self.timeout)
-            except WorkerDied as e:
-                self._lost(e, blame=name)
-                if name is not None:
-                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
-
-    def _lost(self, e, blame=None):
-        self.flags.add(e.reason)
-        if self.worker is not None:
-            # What it noted before it died (a crash through ctypes, say).
-            self._note_suspicious({"suspicious": self.worker.notes()}, blame)
-            self.worker.close()
-        self.worker = None
-        self.restarts += 1
-
-    def _note_suspicious(self, reply, name):
-        """Blame new suspicious acts on the cell whose code was running."""
-        # The reply's list and the notes channel: code that clears one
-        # (through gc, say) still shows up in the other.
-        seen = list(reply.get("suspicious") or [])
-        if self.worker is not None:
-            seen += self.worker.notes()
-        known = {x for v in self.suspicious.values() for x in v}
-        new = [x for x in seen if x not in known]
-        if new and name:
-            self.suspicious.setdefault(name, []).extend(new)
-            self.flags.add("tampering")
-
-    def _note_output(self):
-        if self.worker is not None and self.worker.output_bytes > 1024 * 1024:
-            self.flags.add("output_truncated")
-
-    def _request(self, msg, blame=None):
-        self.start()
-        try:
-            reply = self.worker.request(msg, self.timeout)
-        except WorkerDied as e:
-            self._lost(e, blame)
-            raise
-        self._note_output()
-        if blame:
-            self._note_suspicious(reply, blame)
-        return reply
-
-    def _explain(self, reply, name):
-        """A missing function is explained by what happened to its cell."""
-        out = Outcome.from_reply(reply)
-        if out.kind == "memory":
-            self.flags.add("memory")
-        if not out.ok and out.kind == "missing":
-            if name not in self.sources:
-                out.error = f"NameError: {name} is not defined (its solution cell is missing)"
-            elif name in self.cell_error:
-                out.error = f"its cell failed when run: {self.cell_error[name]}"
-        return out
-
-    def _fault(self, e, n):
-        return [Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
-                               kind="fault")] * n
-
-    # -- the interface checks use
-    def call(self, fn, calls):
-        try:
-            reply = self._request({"op": "call", "fn": fn, "calls": [list(c) for c in calls]},
-                                  blame=fn)
-        except WorkerDied as e:
-            return self._fault(e, len(calls))
-        return [self._explain(r, fn) for r in reply["results"]]
-
-    def layer(self, cls, steps):
-        try:
-            reply = self._request({"op": "layer", "cls": cls,
-                                   "steps": [[m, list(a)] for m, a in steps]}, blame=cls)
-        except WorkerDied as e:
-            return self._fault(e, 1)
-        return [self._explain(r, cls) for r in reply["results"]]
-
-    def cell_source(self, name):
-        return self.sources.get(name, "")
-
-    def stash(self, inputs):
-        self._stash = pack_inputs(inputs)
-        try:
-            self._request(self._stash)
-        except WorkerDied:
-            pass
-
-    def timed(self, fn, k):
-        """(CPU seconds, outcome) of one call on stashed input k.
-
-        Measured by the grader from the kernel's accounting of the jail's
-        processes, not reported by the jail; a patched timer changes nothing.
-        """
-        try:
-            self.start()
-            seconds, reply = measure(self.worker, {"op": "timed", "fn": fn, "k": k},
-                                     self.timeout)
-            self._note_suspicious(reply, fn)
-        except WorkerDied as e:
-            self._lost(e, fn)
-            return float("inf"), self._fault(e, 1)[0]
-        return seconds, self._explain(reply, fn)
-
-    def close(self):
-        if self.worker is not None:
-            self.worker.close()
-            self.worker = None
-
+from .student import SandboxStudent  # noqa: F401  (re-exported for callers)
+from .student.interface import measure
 
 class ProcessTimer:
     """The reference loop in a clean process of its own, timed like the student's.

@@ -1,0 +1,91 @@
+"""A jailed worker that holds the student's cells, and its restarts.
+
+A worker that hangs or dies while running a cell is restarted without that
+cell, so one bad function costs only its own tests; after MAX_RESTARTS the
+student's remaining calls fail with `crash`.
+"""
+from ..sandbox import Limits, WorkerDied, WorkerProcess
+
+MAX_RESTARTS = 4
+OUTPUT_FLAG_BYTES = 1024 * 1024
+
+
+class CellWorker:
+    """The student's cells `[(solution id, source)]` loaded in a WorkerProcess."""
+
+    def __init__(self, cells, *, blame, limits=Limits(), timeout=30.0, unsafe=False,
+                 secrets=()):
+        self.cells = list(cells)
+        self.blame = blame
+        self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
+        self.secrets = [str(p) for p in secrets]
+        self.cell_error = {}    # solution id -> why the cell did not run
+        self.restarts = 0
+        self.worker = None
+        self.replay = []        # requests re-sent after a restart (e.g. stashed inputs)
+
+    def start(self):
+        """Start the worker and run the cells, unless it is already running."""
+        while self.worker is None:
+            if self.restarts > MAX_RESTARTS:
+                raise WorkerDied("crash", "the grader gave up after repeated crashes")
+            self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
+            name = None
+            try:
+                self.worker.request({"op": "secrets", "paths": self.secrets}, self.timeout)
+                for name, source in self.cells:
+                    if self.cell_error.get(name, "").startswith("fault:"):
+                        continue    # it hung or crashed the worker before
+                    r = self.worker.request({"op": "exec", "name": name, "source": source},
+                                            self.timeout)
+                    self.note(r, name)
+                    if not r.get("ok"):
+                        self.cell_error[name] = str(r.get("error"))
+                        if r.get("kind") == "memory":
+                            self.blame.flag("memory")
+                self._note_output()
+                name = None
+                for msg in self.replay:
+                    self.worker.request(msg, self.timeout)
+            except WorkerDied as e:
+                self.lost(e, blame=name)
+                if name is not None:
+                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
+
+    def request(self, msg, blame=None):
+        """One request to a running worker; WorkerDied (after bookkeeping) if it is lost."""
+        self.start()
+        try:
+            reply = self.worker.request(msg, self.timeout)
+        except WorkerDied as e:
+            self.lost(e, blame)
+            raise
+        self._note_output()
+        if blame:
+            self.note(reply, blame)
+        return reply
+
+    def note(self, reply, name):
+        seen = list(reply.get("suspicious") or [])
+        if self.worker is not None:
+            seen += self.worker.notes()
+        self.blame.note(seen, name)
+
+    def lost(self, e, blame=None):
+        """The worker is gone: flag why, keep what it noted, restart on next use."""
+        self.blame.flag(e.reason)
+        if self.worker is not None:
+            # What it noted before it died (a crash through ctypes, say).
+            self.blame.note(self.worker.notes(), blame)
+            self.worker.close()
+        self.worker = None
+        self.restarts += 1
+
+    def _note_output(self):
+        if self.worker is not None and self.worker.output_bytes > OUTPUT_FLAG_BYTES:
+            self.blame.flag("output_truncated")
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None

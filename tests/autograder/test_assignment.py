@@ -1,0 +1,82 @@
+"""Finding assignment packages, and reading what they grade."""
+import dataclasses
+import json
+
+import pytest
+
+from autograder import assignment
+from autograder.assignment import AssignmentError, get, load_spec
+from autograder.checking import Registry
+
+from ..conftest_paths import ASSIGNMENTS, TINY
+
+
+def test_softmax_is_found_without_configuration(monkeypatch):
+    monkeypatch.delenv(assignment.ENV_PATH, raising=False)
+    a = get()
+    assert a.name == "softmax"
+    spec = load_spec(a)
+    assert [t.grade_id for t in spec.tests] == a.checks.ids()
+    assert spec.max_score == 20
+
+
+def test_folders_in_the_environment_add_assignments(monkeypatch):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    assert {"softmax", "tiny"} <= set(assignment.available())
+    tiny = get("tiny")
+    spec = load_spec(tiny)
+    assert spec.solution_ids == ("double",)
+    assert [(t.grade_id, t.points) for t in spec.tests] == [("test_double", 3.0)]
+    with pytest.raises(AssignmentError, match="--assignment"):
+        get()
+
+
+def test_an_unknown_name_lists_the_known_ones(monkeypatch):
+    monkeypatch.delenv(assignment.ENV_PATH, raising=False)
+    with pytest.raises(AssignmentError, match="softmax"):
+        get("svm")
+
+
+def test_a_test_cell_without_a_check_is_refused(monkeypatch):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    tiny = dataclasses.replace(get("tiny"), checks=Registry())
+    with pytest.raises(AssignmentError, match="test_double has no check"):
+        load_spec(tiny)
+
+
+def test_a_check_without_a_test_cell_is_refused(monkeypatch):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    tiny = get("tiny")
+    reg = Registry()
+    for c in tiny.checks:
+        reg.check(c.test_id, target=c.target)(c.run)
+    reg.check("test_triple", target="double")(_doc)
+    with pytest.raises(AssignmentError, match="test_triple"):
+        load_spec(dataclasses.replace(tiny, checks=reg))
+
+
+def _doc():
+    """unused"""
+
+
+def test_every_released_version_of_a_test_cell_is_accepted(monkeypatch, tmp_path):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    tiny = get("tiny")
+    history = tmp_path / "released.json"
+    history.write_text(json.dumps({"test_double": ["0" * 32, "1" * 32]}))
+    spec = load_spec(dataclasses.replace(tiny, released_checksums=history))
+    current = load_spec(tiny).tests[0].checksums
+    assert spec.tests[0].checksums == current + ("0" * 32, "1" * 32)
+
+
+def test_a_check_needs_a_docstring_saying_what_it_proves():
+    reg = Registry()
+    with pytest.raises(ValueError, match="docstring"):
+        reg.check("test_x", target="x")(lambda student: None)
+    with pytest.raises(ValueError, match="twice"):
+        reg.check("test_y", target="y")(_doc)
+        reg.check("test_y", target="y")(_doc)
+
+
+def test_the_tiny_package_lives_outside_the_core():
+    assert TINY.is_dir() and not (TINY / "__init__.py").read_text().count("autograder.assignments")
