@@ -56,7 +56,7 @@ def build_parser():
     parser = _Parser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     g = sub.add_parser("grade", help="grade a folder of submissions")
-    g.add_argument("submissions", help="folder with <student_id>/softmax.ipynb")
+    g.add_argument("submissions", help="folder with <student_id>/<assignment>.ipynb")
     _add_grading_options(g)
     d = sub.add_parser("demo", help="grade the bundled sample submissions")
     _add_grading_options(d)

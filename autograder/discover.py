@@ -1,8 +1,8 @@
 """Find the submissions in a folder.
 
 Accepted layouts, per student folder:
-  SUBMISSIONS/<student_id>/softmax.ipynb            (what students upload)
-  SUBMISSIONS/<student_id>/softmax/softmax.ipynb    (nbgrader's submitted/)
+  SUBMISSIONS/<student_id>/<name>.ipynb            (what students upload)
+  SUBMISSIONS/<student_id>/<name>/<name>.ipynb     (nbgrader's submitted/)
 A student folder without the notebook still gets a row (missing_notebook).
 """
 import re
@@ -26,14 +26,14 @@ def find_notebook(folder, name):
     for candidate in (folder / f"{name}.ipynb", folder / name / f"{name}.ipynb"):
         if candidate.is_file():
             return candidate
-    # One notebook under another name ("softmax (1).ipynb") is still theirs.
+    # One notebook under another name ("<name> (1).ipynb") is still theirs.
     others = [p for p in folder.glob("*.ipynb") if p.is_file()]
     if len(others) == 1:
         return others[0]
     return None
 
 
-def find_submissions(root, name="softmax"):
+def find_submissions(root, name):
     root = Path(root)
     if not root.exists():
         raise UsageError(f"no such folder: {root}")

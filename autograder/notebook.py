@@ -42,7 +42,7 @@ def read_submission(path, spec):
     code = StudentCode()
     if path is None:
         code.flags.add("missing_notebook")
-        code.problem = "no softmax.ipynb was found in the submission"
+        code.problem = f"no {spec.name}.ipynb was found in the submission"
         return code
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
