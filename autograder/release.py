@@ -1,4 +1,11 @@
-"""Regenerate the student release (assignments/) from solutions/ with nbgrader."""
+"""Regenerate the student release (assignments/) from solutions/ with nbgrader.
+
+Every release's test-cell checksums are kept in the assignment's
+`released_checksums` file, JSON `{test id: [checksum, ...]}` (oldest first),
+so a submission made from any released version of a test cell is accepted;
+`regenerate` says which test cells changed.
+"""
+import json
 import os
 import shutil
 import subprocess
@@ -6,7 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import cells
 from .assignment import get
+from .results import atomic_write
 
 
 def _course(assignment=None):
@@ -32,13 +41,66 @@ def generate(release_dir, assignment=None):
     return Path(release_dir) / name
 
 
+def test_checksums(notebook):
+    """{test id: nbgrader checksum} of the graded cells of a released notebook."""
+    if not Path(notebook).exists():
+        return {}
+    with open(notebook, encoding="utf-8") as f:
+        nb = json.load(f)
+    return {cells.grade_id(c): cells.checksum(c) for c in nb["cells"] if cells.is_grade(c)}
+
+
+def load_history(path):
+    """{test id: [checksum, ...]} of every release recorded at path (empty if none)."""
+    if not path or not Path(path).exists():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {k: list(v) for k, v in json.load(f).items()}
+
+
+def record_release(history_path, *releases):
+    """Add the checksums of each release ({test id: checksum}) to the history file."""
+    history = load_history(history_path)
+    for release in releases:
+        for gid, checksum in release.items():
+            known = history.setdefault(gid, [])
+            if checksum and checksum not in known:
+                known.append(checksum)
+    atomic_write(history_path, json.dumps(history, indent=1, sort_keys=True) + "\n")
+    return history
+
+
+def describe_changes(before, after):
+    """Lines saying which test cells a new release adds, removes or changes."""
+    lines = []
+    for gid in after:
+        if gid not in before:
+            lines.append(f"new test cell {gid}")
+        elif before[gid] != after[gid]:
+            lines.append(f"test cell {gid} changed: submissions made from the earlier "
+                         "version stay accepted (not flagged as tampering)")
+    lines += [f"test cell {gid} removed" for gid in before if gid not in after]
+    return lines
+
+
 def regenerate(assignment=None):
     """Replace assignments/<name> with a fresh release (no stale files left)."""
-    name, root = _course(assignment)
+    a = assignment or get()
+    name, root = _course(a)
     target = root / "assignments" / name
+    before = test_checksums(target / f"{name}.ipynb")
     with tempfile.TemporaryDirectory() as tmp:
-        built = generate(tmp, assignment)
+        built = generate(tmp, a)
+        after = test_checksums(built / f"{name}.ipynb")
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(built, target)
     print(f"regenerated {target.relative_to(root)}")
+    if a.released_checksums is not None:
+        # The release being replaced was handed out too: keep its checksums.
+        record_release(a.released_checksums, before, after)
+        for line in describe_changes(before, after):
+            print(line)
+        where = a.released_checksums
+        where = where.relative_to(root) if where.is_relative_to(root) else where
+        print(f"recorded the test-cell checksums of this release in {where}")

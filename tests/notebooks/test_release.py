@@ -23,8 +23,10 @@ def _cells(nb):
 @pytest.mark.slow
 def test_assignments_is_what_nbgrader_generates_from_solutions(tmp_path):
     fresh = generate(tmp_path)
+    # Opening the release in JupyterLab leaves .ipynb_checkpoints/: not part of it.
     files = lambda d: sorted(str(p.relative_to(d)) for p in d.rglob("*")
-                             if p.is_file() and "__pycache__" not in p.parts)
+                             if p.is_file() and "__pycache__" not in p.parts
+                             and ".ipynb_checkpoints" not in p.parts)
     assert files(fresh) == files(RELEASE_DIR), "run `make release` and commit assignments/"
     for rel in files(fresh):
         if rel.endswith(".ipynb"):
@@ -105,3 +107,24 @@ def test_release_runs_and_stops_cleanly_at_the_first_exercise():
     assert nb.cells.index(failed) in (first_exercise, first_exercise + 1)
     for cell in ran[:-1]:
         assert not any(o.get("output_type") == "error" for o in cell.outputs)
+
+
+def test_every_released_test_cell_is_in_the_checksum_history():
+    """`make release` records each release, so earlier submissions stay accepted."""
+    from autograder.release import load_history, test_checksums
+    history = load_history(ASSIGNMENT.released_checksums)
+    current = test_checksums(RELEASE)
+    missing = sorted(gid for gid, c in current.items() if c not in history.get(gid, []))
+    assert current and missing == [], f"{missing}: run `make release` and commit " \
+        f"{ASSIGNMENT.released_checksums.name}"
+
+
+def test_release_history_accepts_every_version(tmp_path):
+    from autograder.release import describe_changes, load_history, record_release
+    path = tmp_path / "released_checksums.json"
+    record_release(path, {"test_a": "1", "test_b": "2"})
+    record_release(path, {"test_a": "1", "test_b": "2"}, {"test_a": "3", "test_c": "4"})
+    assert load_history(path) == {"test_a": ["1", "3"], "test_b": ["2"], "test_c": ["4"]}
+    changes = describe_changes({"test_a": "1", "test_b": "2"}, {"test_a": "3", "test_c": "4"})
+    assert [c.split(":")[0] for c in changes] == ["test cell test_a changed", "new test cell test_c",
+                                                   "test cell test_b removed"]
