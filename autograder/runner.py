@@ -51,7 +51,8 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
     flags = set(code.flags)
-    student = (SandboxStudent(code.cells, limits, timeout, unsafe, secrets)
+    student = (SandboxStudent(code.cells, limits=limits, timeout=timeout, unsafe=unsafe,
+                              secrets=secrets)
                if not code.problem else None)
     timings = {}
     try:

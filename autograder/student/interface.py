@@ -25,7 +25,7 @@ def measure(worker, msg, timeout):
 class SandboxStudent:
     """The student's solution cells, run in a jailed worker, as the checks see them."""
 
-    def __init__(self, cells, limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
+    def __init__(self, cells, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
         self.blame = Blame()
         self.sources = dict(cells)
         self.cells = CellWorker(cells, blame=self.blame, limits=limits, timeout=timeout,
