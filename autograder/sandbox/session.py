@@ -44,41 +44,45 @@ class WorkerProcess:
         self.output_bytes = 0
         os.set_blocking(self.proc.stderr.fileno(), False)
         self._notes = b""
-        self._pids = None       # the jail's host pids, found on first use
 
-    def _worker_pids(self):
-        """The jailed Python's host pid(s): bwrap forks, sh and prlimit exec."""
-        if self._pids:
-            return self._pids
-        pids, frontier = [], [self.proc.pid]
+    def _jail_pids(self):
+        """Every process of the jail now: the launcher and all its descendants.
+
+        Walked afresh at each reading (not cached), so a process forked by
+        student code after the first reading is counted too.
+        """
+        pids, seen, frontier = [], set(), [self.proc.pid]
         while frontier:
             pid = frontier.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
             pids.append(pid)
             try:
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     with open(f"/proc/{pid}/task/{tid}/children") as f:
                         frontier += [int(c) for c in f.read().split()]
-            except OSError:
+            except (OSError, ValueError):
                 pass
-        self._pids = pids
         return pids
 
     def cpu_seconds(self):
-        """CPU time used so far by the jail's processes, from the kernel.
+        """CPU time used so far by everything in the jail, from the kernel.
 
-        Read from /proc/<pid>/task/*/schedstat (nanoseconds on a CPU), so a
-        busy machine, which stretches wall time, does not change it. None
-        where /proc does not tell.
+        Preferred: the jail's cgroup CPU accounting, when the jail has one
+        (`self.cgroup.cpu_ns()`), which sees every task that ever ran in it.
+        Otherwise, for each process of the jail, its process CPU clock (all
+        its threads, including threads that have exited, in ns) plus the CPU
+        of its children it has reaped (cutime + cstime). CPU time, so a busy
+        machine, which stretches wall time, does not change it. None where
+        the kernel does not tell.
         """
-        total = 0
-        try:
-            for pid in self._worker_pids():
-                for tid in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                        total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        return total / 1e9
+        cgroup_ns = getattr(self.cgroup, "cpu_ns", None)
+        if cgroup_ns is not None:
+            ns = cgroup_ns()
+            if ns is not None:
+                return ns / 1e9
+        return jail_cpu_seconds(self._jail_pids())
 
     def notes(self):
         """Suspicious acts the worker reported on its notes channel (stderr)."""
@@ -93,16 +97,30 @@ class WorkerProcess:
         lines = self._notes.decode("utf-8", "replace").splitlines()
         return [ln[len("SUSPICIOUS "):] for ln in lines if ln.startswith("SUSPICIOUS ")][:20]
 
+    def _refuse(self, why):
+        """The worker broke the reply protocol: kill it, blame the call."""
+        self.kill()
+        return WorkerDied("crash", f"the worker's reply channel was misused ({why})")
+
     def request(self, msg, timeout):
-        """Send one message, wait at most `timeout` s for the reply."""
-        data = json.dumps(wire.encode(msg)).encode("utf-8")
-        out = memoryview(struct.pack(">I", len(data)) + data)
+        """Send one message, wait at most `timeout` s for its reply.
+
+        The reply must be exactly one frame echoing this request's id, within
+        the size caps (see worker.FrameReader); bytes before it (left from an
+        earlier request) or after it, a wrong id, magic or size, or an
+        unreadable body kill the worker and raise WorkerDied("crash"). The
+        grader never holds more than the caps for a reply.
+        """
+        msg_id = int.from_bytes(os.urandom(8), "big")
+        out = memoryview(wire.pack(msg, msg_id))
         deadline = time.monotonic() + timeout
-        buf = bytearray()
-        need = None
-        sel = selectors.DefaultSelector()
         wfd, rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(wfd, False)
+        os.set_blocking(rfd, False)
+        if self._pending(rfd):
+            raise self._refuse("bytes written outside any request")
+        reader = wire.FrameReader(msg_id)
+        sel = selectors.DefaultSelector()
         sel.register(rfd, selectors.EVENT_READ)
         if out:
             sel.register(wfd, selectors.EVENT_WRITE)
@@ -116,34 +134,50 @@ class WorkerProcess:
                     if key.fd == wfd:
                         try:
                             n = os.write(wfd, out)
+                        except BlockingIOError:
+                            continue
                         except BrokenPipeError:
                             raise self._died() from None
                         out = out[n:]
                         if not out:
                             sel.unregister(wfd)
-                    else:
-                        chunk = os.read(rfd, 1 << 20)
-                        if not chunk:
-                            raise self._died()
-                        buf += chunk
-                        if need is None and len(buf) >= 4:
-                            (need,) = struct.unpack(">I", buf[:4])
-                            if need > wire.MAX_MESSAGE:
-                                self.kill()
-                                raise WorkerDied("output_truncated", "reply larger than 64 MB")
-                        if need is not None and len(buf) >= 4 + need:
-                            try:
-                                reply = wire.decode(json.loads(bytes(buf[4:4 + need])))
-                            except (ValueError, TypeError, KeyError) as e:
-                                self.kill()
-                                raise WorkerDied("crash", f"unreadable reply ({e})") from None
-                            if not isinstance(reply, dict):
-                                self.kill()
-                                raise WorkerDied("crash", "unreadable reply")
-                            self.output_bytes = int(reply.get("output_bytes", 0) or 0)
-                            return reply
+                        continue
+                    try:
+                        chunk = os.read(rfd, reader.want())
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        raise self._died()
+                    try:
+                        reader.feed(chunk)
+                        if not reader.done:
+                            continue
+                        if out:
+                            raise wire.BadFrame("a reply before the whole request was read")
+                        reply = reader.message()
+                    except wire.BadFrame as e:
+                        raise self._refuse(str(e)) from None
+                    if not isinstance(reply, dict):
+                        raise self._refuse("a reply that is not a message")
+                    if self._pending(rfd):
+                        raise self._refuse("bytes after the reply")
+                    try:
+                        self.output_bytes = int(reply.get("output_bytes", 0) or 0)
+                    except (TypeError, ValueError):
+                        raise self._refuse("a malformed reply") from None
+                    return reply
         finally:
             sel.close()
+
+    @staticmethod
+    def _pending(fd):
+        """True when the reply pipe holds a byte nobody asked for (consumes it)."""
+        try:
+            return bool(os.read(fd, 1))
+        except BlockingIOError:
+            return False
+        except OSError:
+            return False
 
     def _died(self):
         """Why the worker is gone, from how it ended."""
@@ -199,3 +233,28 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.close()
+
+def jail_cpu_seconds(pids):
+    """CPU seconds of the processes `pids` and of the children they reaped.
+
+    The process CPU clock (CPUCLOCK_SCHED of the whole thread group, which
+    keeps the time of threads that have exited) is read with
+    clock_gettime(MAKE_PROCESS_CPUCLOCK(pid)) in ns; reaped children come
+    from /proc/<pid>/stat's cutime + cstime (clock ticks). None when a
+    process cannot be read at all (no /proc, or the first one is gone).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for i, pid in enumerate(pids):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            # fields[0] is field 3 (state): cutime, cstime are fields 16, 17.
+            reaped = (int(fields[13]) + int(fields[14])) / tick
+            own = time.clock_gettime(((~pid) << 3) | 2)
+        except (OSError, ValueError, IndexError):
+            if i == 0:
+                return None
+            continue        # exited between the walk and the reading
+        total += own + reaped
+    return total

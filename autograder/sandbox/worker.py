@@ -5,11 +5,18 @@ holds no reference solution or expected value. It executes the student's
 solution cells, calls their functions on inputs the grader sends and sends
 back plain numbers. Every judgement happens in the grader, outside.
 
-Wire format (both ways): a 4-byte big-endian length, then UTF-8 JSON. Arrays
-travel as {"__nd__": [dtype, shape, base64]} with a short dtype whitelist, so
-nothing the student returns is ever unpickled or evaluated by the grader.
+Wire format (both ways), one frame per message:
+
+    HEADER: magic b"AGw2", message id (u64), JSON length (u32), blob length (u32)
+    then the UTF-8 JSON, then the blob (the raw bytes of every array, back to back)
+
+Arrays travel as {"__nd__": [dtype, shape, offset into the blob]} with a short
+dtype whitelist, so nothing the student returns is ever unpickled or evaluated
+by the grader, and a large array costs a copy, not base64 and JSON. A reply
+echoes the id of its request: the grader reads exactly one frame of bounded
+size for each request and refuses any other byte (see `FrameReader`), since
+student code runs in this process and can write to the reply pipe.
 """
-import base64
 import json
 import linecache
 import os
@@ -25,54 +32,158 @@ import numpy as np
 _asarray = np.asarray
 _array = np.array
 _array_equal = np.array_equal
+_frombuffer = np.frombuffer
 _ndarray = np.ndarray
 _generic = np.generic
 
 DTYPES = {"<f8", "<f4", "<i8", "<i4", "|b1", "|u1"}
-MAX_MESSAGE = 64 * 1024 * 1024
+MAGIC = b"AGw2"
+HEADER = struct.Struct(">4sQII")
+MAX_DIMS = 32
+# Requests come from the grader (trusted); a bound all the same.
+MAX_REQUEST_JSON = 64 * 1024 * 1024
+MAX_REQUEST_BLOB = 1024 * 1024 * 1024
+# Replies come from a process student code runs in. The largest honest reply
+# of the softmax checks is ~40 KB of JSON and ~160 KB of arrays (measured:
+# see tests/autograder/sandbox/test_worker_wire.py); the caps leave 6x
+# headroom on JSON (strings in replies are cut at MAX_STRING) and ~25x on
+# arrays, and bound what a forged reply can make the grader hold.
+REPLY_JSON_CAP = 256 * 1024
+REPLY_BLOB_CAP = 4 * 1024 * 1024
+MAX_STRING = 2000
 OUTPUT_CAP = 1024 * 1024
 
 
-def encode(obj):
-    """Plain data -> JSON-able, arrays as base64 blobs."""
+class BadFrame(ValueError):
+    """A frame that breaks the wire format, its size caps or its id."""
+
+
+def encode(obj, blobs):
+    """Plain data -> JSON-able; each array's bytes are appended to `blobs`."""
     if isinstance(obj, _ndarray):
-        a = _array(obj, copy=True)
+        a = _array(obj, copy=True, order="C", subok=False)
         if a.dtype.str not in DTYPES:
             a = a.astype(float)
-        return {"__nd__": [a.dtype.str, list(a.shape),
-                           base64.b64encode(a.tobytes()).decode("ascii")]}
+        offset = sum(len(b) for b in blobs)
+        blobs.append(a.tobytes())
+        return {"__nd__": [a.dtype.str, list(a.shape), offset]}
     if isinstance(obj, _generic):
         # A numpy scalar stays a numpy scalar (a label np.int64(4) has .reshape).
-        return {"__np__": encode(_array(obj).reshape(1))}
+        return {"__np__": encode(_array(obj).reshape(1), blobs)}
     if isinstance(obj, dict):
-        return {str(k): encode(v) for k, v in obj.items()}
+        return {str(k): encode(v, blobs) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [encode(v) for v in obj]
+        return [encode(v, blobs) for v in obj]
     return obj
 
 
-def decode(obj):
-    """Inverse of encode; refuses any dtype outside the whitelist."""
+def _array_from(spec, blob):
+    dtype, shape, offset = spec
+    if dtype not in DTYPES:
+        raise BadFrame(f"refused dtype {dtype!r}")
+    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
+            or not all(type(s) is int and 0 <= s <= len(blob) for s in shape)
+            or type(offset) is not int):
+        raise BadFrame("bad array header")
+    count = 1
+    for s in shape:
+        count *= s
+    nbytes = count * np.dtype(dtype).itemsize
+    if not 0 <= offset <= offset + nbytes <= len(blob):
+        raise BadFrame("array outside the blob")
+    return _frombuffer(blob, dtype=np.dtype(dtype), count=count, offset=offset) \
+        .reshape(shape).copy()
+
+
+def decode(obj, blob=b""):
+    """Inverse of encode; refuses any dtype outside the whitelist and any
+    array that does not lie inside `blob`."""
     if isinstance(obj, dict):
         if set(obj) == {"__nd__"}:
-            dtype, shape, data = obj["__nd__"]
-            if dtype not in DTYPES:
-                raise ValueError(f"refused dtype {dtype!r}")
-            raw = base64.b64decode(data)
-            a = np.frombuffer(raw, dtype=np.dtype(dtype)).copy()
-            return a.reshape([int(s) for s in shape])
+            spec = obj["__nd__"]
+            if not isinstance(spec, list) or len(spec) != 3:
+                raise BadFrame("bad array header")
+            return _array_from(spec, blob)
         if set(obj) == {"__np__"}:
-            return decode(obj["__np__"])[0]
-        return {k: decode(v) for k, v in obj.items()}
+            inner = decode(obj["__np__"], blob)
+            if not isinstance(inner, _ndarray) or inner.shape != (1,):
+                raise BadFrame("bad numpy scalar")
+            return inner[0]
+        return {k: decode(v, blob) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [decode(v) for v in obj]
+        return [decode(v, blob) for v in obj]
     return obj
 
 
-def write_message(fd, obj):
-    data = json.dumps(encode(obj)).encode("utf-8")
-    buf = struct.pack(">I", len(data)) + data
-    view = memoryview(buf)
+def pack(obj, msg_id):
+    """One frame holding `obj`, as bytes."""
+    blobs = []
+    data = json.dumps(encode(obj, blobs)).encode("utf-8")
+    blob = b"".join(blobs)
+    return HEADER.pack(MAGIC, msg_id, len(data), len(blob)) + data + blob
+
+
+def unpack(data, blob):
+    """The message of a frame's JSON bytes and blob; BadFrame when malformed."""
+    try:
+        return decode(json.loads(bytes(data).decode("utf-8")), blob)
+    except BadFrame:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as e:
+        raise BadFrame(f"unreadable ({type(e).__name__})") from None
+
+
+class FrameReader:
+    """Reads exactly one frame with a given id, never more than the caps.
+
+    `want()` says how many bytes to read next (never past the frame's end,
+    so bytes after it stay in the pipe for the caller to notice); `feed()`
+    raises BadFrame on a wrong magic, a wrong id or a size over the caps, as
+    soon as the header shows it. Memory held: at most the caps.
+    """
+
+    def __init__(self, msg_id, json_cap=REPLY_JSON_CAP, blob_cap=REPLY_BLOB_CAP):
+        self.msg_id, self.json_cap, self.blob_cap = msg_id, json_cap, blob_cap
+        self.head = bytearray()
+        self.body = None
+        self.got = 0
+        self.json_len = 0
+
+    def want(self):
+        if self.body is None:
+            return HEADER.size - len(self.head)
+        return min(len(self.body) - self.got, 1 << 20)
+
+    @property
+    def done(self):
+        return self.body is not None and self.got == len(self.body)
+
+    def feed(self, chunk):
+        if self.body is None:
+            self.head += chunk
+            if len(self.head) < HEADER.size:
+                return
+            magic, msg_id, json_len, blob_len = HEADER.unpack(self.head)
+            if magic != MAGIC:
+                raise BadFrame("not a frame of the wire format")
+            if msg_id != self.msg_id:
+                raise BadFrame("a reply to another request")
+            if json_len > self.json_cap or blob_len > self.blob_cap:
+                raise BadFrame(f"a reply of {json_len + blob_len} bytes, over the cap of "
+                               f"{self.json_cap + self.blob_cap}")
+            self.json_len = json_len
+            self.body = bytearray(json_len + blob_len)
+            return
+        self.body[self.got:self.got + len(chunk)] = chunk
+        self.got += len(chunk)
+
+    def message(self):
+        view = memoryview(self.body)
+        return unpack(view[:self.json_len], view[self.json_len:])
+
+
+def write_message(fd, msg_id, obj):
+    view = memoryview(pack(obj, msg_id))
     while view:
         n = os.write(fd, view)
         view = view[n:]
@@ -90,10 +201,13 @@ def read_exact(fd, n):
 
 
 def read_message(fd):
-    (n,) = struct.unpack(">I", read_exact(fd, 4))
-    if n > MAX_MESSAGE:
-        raise ValueError("message too large")
-    return decode(json.loads(read_exact(fd, n).decode("utf-8")))
+    """(id, message) of the next request frame."""
+    magic, msg_id, json_len, blob_len = HEADER.unpack(read_exact(fd, HEADER.size))
+    if magic != MAGIC or json_len > MAX_REQUEST_JSON or blob_len > MAX_REQUEST_BLOB:
+        raise BadFrame("bad request frame")
+    data = read_exact(fd, json_len)
+    blob = read_exact(fd, blob_len)
+    return msg_id, unpack(data, blob)
 
 
 def pack_inputs(inputs):
@@ -111,6 +225,18 @@ def pack_inputs(inputs):
                 row.append(a)
         packed.append(row)
     return {"op": "stash", "inputs": packed, "shared": shared}
+
+
+def bounded(obj, depth=0):
+    """`obj` with every string cut at MAX_STRING characters (what the student
+    names: a class, an exit code, a path, can be of any length)."""
+    if isinstance(obj, str):
+        return obj[:MAX_STRING]
+    if isinstance(obj, dict):
+        return {str(k)[:MAX_STRING]: bounded(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [bounded(v, depth + 1) for v in obj]
+    return obj
 
 
 # ---------------------------------------------------------------- harness
@@ -170,8 +296,9 @@ def plain(value, depth=0):
         try:
             return _array(value, dtype=float, copy=True, subok=False)
         except BaseException as e:  # noqa: BLE001 - student objects can raise anything
-            return {"__bad__": f"{type(value).__name__} that is not numeric ({type(e).__name__})"}
-    return {"__bad__": type(value).__name__}
+            return {"__bad__": f"{type(value).__name__[:100]} that is not numeric "
+                               f"({type(e).__name__[:100]})"}
+    return {"__bad__": type(value).__name__[:100]}
 
 
 def describe_error(exc):
@@ -183,7 +310,7 @@ def describe_error(exc):
         f = frames[-1]
         where = f" (in {f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()[:80]})"
     msg = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__}{': ' + msg if msg else ''}{where}"
+    return f"{type(exc).__name__[:100]}{': ' + msg if msg else ''}{where}"
 
 
 WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins", "math")
@@ -224,6 +351,7 @@ class Watch:
         sys.addaudithook(self._hook)
 
     def _note(self, what):
+        what = what[:300]
         if len(self.seen) < 20 and what not in self.seen:
             self.seen.append(what)
             if self.notes_fd is not None:
@@ -290,7 +418,8 @@ class Harness:
             except RecursionError as e:
                 return None, describe_error(e), "exception", []
             except SystemExit as e:
-                return None, f"SystemExit: the code called exit({e.code})", "exception", []
+                code = str(e.code)[:100]
+                return None, f"SystemExit: the code called exit({code})", "exception", []
             except BaseException as e:  # noqa: BLE001
                 return None, describe_error(e), "exception", []
 
@@ -358,7 +487,11 @@ class Harness:
         return {"ok": True}
 
     def op_timed(self, msg):
-        """One lean call on stashed input k: the grader measures this request."""
+        """One lean call on the input this request carries: the grader
+        measures the whole request (decoding the input included), so an input
+        reaches student code only while it is being timed."""
+        if "args" in msg:
+            return self.call_one(msg["fn"], list(msg["args"]), check_inputs=False)
         return self.call_one(msg["fn"], self.stash[msg["k"]], check_inputs=False)
 
     def op_ping(self, msg):
@@ -370,9 +503,36 @@ class Harness:
         return {"ok": True}
 
 
+def fit(reply):
+    """`reply`, with its arrays replaced by a note if together they would
+    exceed the grader's cap (the grader would kill this worker otherwise)."""
+    def size(v):
+        if isinstance(v, _ndarray):
+            return v.size * 8          # the widest whitelisted dtype
+        if isinstance(v, (list, tuple)):
+            return sum(size(x) for x in v)
+        if isinstance(v, dict):
+            return sum(size(x) for x in v.values())
+        return 0
+    if size(reply) <= REPLY_BLOB_CAP:
+        return reply
+
+    def drop(v):
+        if isinstance(v, _ndarray):
+            return {"__bad__": f"array of shape {v.shape} (too large to send back)"[:200]}
+        if isinstance(v, list):
+            return [drop(x) for x in v]
+        if isinstance(v, dict):
+            return {k: drop(x) for k, x in v.items()}
+        return v
+    return drop(reply)
+
+
 def main():
-    # The protocol gets private descriptors; fd 0/1/2 become harmless, so
-    # os.write(1, ...) from a cell cannot forge a reply.
+    # The protocol gets private descriptors and fd 0/1/2 become harmless, so
+    # a stray print(..., file=sys.__stdout__) cannot break the wire. Code that
+    # looks for the private ones can still write to them: the grader checks
+    # every frame (FrameReader) and kills a worker that sends anything else.
     rfd, wfd, notes = os.dup(0), os.dup(1), os.dup(2)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -384,13 +544,13 @@ def main():
            "secrets": harness.op_secrets}
     while True:
         try:
-            msg = read_message(rfd)
+            msg_id, msg = read_message(rfd)
         except EOFError:
             return
         reply = ops[msg["op"]](msg)
         reply["output_bytes"] = harness.out.size
         reply["suspicious"] = list(harness.watch.seen)
-        write_message(wfd, reply)
+        write_message(wfd, msg_id, fit(bounded(reply)))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The wire format between grader and worker."""
-import base64
+"""The wire format between grader and worker: frames, ids, caps."""
+import json
 
 import numpy as np
 import pytest
@@ -7,19 +7,112 @@ import pytest
 from autograder.sandbox import worker
 
 
+def _round_trip(msg, msg_id=7):
+    frame = worker.pack(msg, msg_id)
+    reader = worker.FrameReader(msg_id, json_cap=1 << 30, blob_cap=1 << 30)
+    while not reader.done:
+        n = reader.want()
+        reader.feed(frame[:n])
+        frame = frame[n:]
+    assert frame == b""         # the reader never reads past its frame
+    return reader.message()
+
+
 def test_arrays_round_trip_exactly():
     msg = {"a": np.arange(6.0).reshape(2, 3), "b": [np.int64(3), 1.5, None],
-           "c": np.array([True, False])}
-    back = worker.decode(worker.encode(msg))
+           "c": np.array([True, False]), "d": np.asfortranarray(np.arange(6).reshape(2, 3))}
+    back = _round_trip(msg)
     assert np.array_equal(back["a"], msg["a"]) and back["a"].shape == (2, 3)
-    assert back["b"][1:] == [1.5, None]
+    assert back["b"][0] == 3 and back["b"][1:] == [1.5, None]
     assert back["c"].dtype == bool
+    assert np.array_equal(back["d"], msg["d"])
+    back["a"][0, 0] = 9.0       # arrays handed out are writable copies
 
 
-def test_decode_refuses_object_and_unknown_dtypes():
-    blob = {"__nd__": ["|O", [1], base64.b64encode(b"\0" * 8).decode()]}
-    with pytest.raises(ValueError):
-        worker.decode(blob)
+def _frame(obj, blob=b"", msg_id=1):
+    data = json.dumps(obj).encode()
+    return worker.HEADER.pack(worker.MAGIC, msg_id, len(data), len(blob)) + data + blob
+
+
+def _read(frame, msg_id=1, **caps):
+    reader = worker.FrameReader(msg_id, **caps)
+    while not reader.done:
+        n = reader.want()
+        if not frame:
+            raise EOFError
+        reader.feed(frame[:n])
+        frame = frame[n:]
+    return reader.message()
+
+
+@pytest.mark.parametrize("spec", [
+    ["|O", [1], 0],                 # object dtype: never unpickled
+    ["<f8", [10], 0],               # more bytes than the blob holds
+    ["<f8", [1], 4],                # runs past the end of the blob
+    ["<f8", [1], -8],               # negative offset
+    ["<f8", [1.5], 0],              # not an int
+    ["<f8", [2**62, 0], 0],         # absurd dimension
+    ["<f8", [1] * 40, 0],           # too many dimensions
+    ["<f8", [1]],                   # header of the wrong length
+])
+def test_decode_refuses_arrays_outside_the_rules(spec):
+    with pytest.raises(worker.BadFrame):
+        _read(_frame({"v": {"__nd__": spec}}, blob=b"\0" * 8))
+
+
+def test_reader_refuses_wrong_magic_id_and_oversize_before_reading_the_body():
+    good = _frame({"ok": True}, msg_id=5)
+    assert _read(good, msg_id=5) == {"ok": True}
+    with pytest.raises(worker.BadFrame, match="another request"):
+        _read(good, msg_id=6)
+    with pytest.raises(worker.BadFrame, match="not a frame"):
+        _read(b"XXXX" + good[4:], msg_id=5)
+    # A header announcing 3 GB is refused before any buffer is allocated.
+    huge = worker.HEADER.pack(worker.MAGIC, 5, 0xFFFFFFF0, 0xFFFFFFF0)
+    reader = worker.FrameReader(5)
+    with pytest.raises(worker.BadFrame, match="over the cap"):
+        reader.feed(huge)
+    assert reader.body is None
+    with pytest.raises(worker.BadFrame, match="over the cap"):
+        _read(_frame({"x": "y" * 100}, msg_id=5), msg_id=5, json_cap=50)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[" * 100000 + b"]" * 100000])
+def test_unreadable_bodies_are_bad_frames_not_exceptions(body):
+    frame = worker.HEADER.pack(worker.MAGIC, 1, len(body), 0) + body
+    with pytest.raises(worker.BadFrame):
+        _read(frame, json_cap=1 << 20)
+
+
+def test_largest_honest_reply_is_well_under_the_caps():
+    """The cap is set from the largest reply an honest student can cause.
+
+    The biggest the softmax checks ask for: 20 calls returning (loss, dW)
+    with dW of 10 x 65 and a (50, 10) softmax, each with warnings and a
+    long error line, and 20 noted suspicious acts.
+    """
+    result = {"ok": True, "value": [np.float64(1.0), np.zeros((10, 65))],
+              "modified": [False] * 4, "warnings": ["w" * 120] * 5, "error": "e" * 300}
+    reply = {"results": [result] * 20 + [{"ok": True, "value": np.zeros((50, 10))}] * 10,
+             "output_bytes": 10**9, "suspicious": ["s" * 300] * 20}
+    frame = worker.pack(worker.bounded(reply), 1)
+    magic, _, json_len, blob_len = worker.HEADER.unpack(frame[:worker.HEADER.size])
+    assert json_len * 4 < worker.REPLY_JSON_CAP
+    assert blob_len * 4 < worker.REPLY_BLOB_CAP
+
+
+def test_bounded_cuts_every_string_a_student_can_name():
+    reply = {"error": "x" * 10**6, "results": [{"__bad__": "N" * 10**6}], "k" * 10**5: 1}
+    out = worker.bounded(reply)
+    assert len(json.dumps(out)) < 4 * worker.MAX_STRING + 200
+
+
+def test_fit_drops_arrays_that_would_break_the_cap():
+    big = {"results": [{"ok": True, "value": np.zeros(worker.REPLY_BLOB_CAP // 8 + 1)}]}
+    out = worker.fit(big)
+    assert "too large" in out["results"][0]["value"]["__bad__"]
+    small = {"results": [{"ok": True, "value": np.zeros(3)}]}
+    assert worker.fit(small) is small
 
 
 def test_plain_turns_student_values_into_numbers_or_names_them():
@@ -38,3 +131,6 @@ def test_plain_turns_student_values_into_numbers_or_names_them():
             return True
     v = worker.plain(np.zeros(3).view(Liar))
     assert type(v) is np.ndarray and not (v == np.ones(3)).all()
+
+    long_name = type("N" * 10**5, (), {})()
+    assert len(worker.plain(long_name)["__bad__"]) <= 100
