@@ -15,6 +15,7 @@ The Spec (test cells, points, accepted checksums) is read from the notebooks
 as plain JSON, so that a run pays for neither nbformat's validation nor
 nbgrader's import.
 """
+import functools
 import importlib
 import importlib.util
 import json
@@ -163,11 +164,18 @@ def _from_folders(value):
 
 def available():
     """{name: Assignment} of every assignment package found."""
+    return dict(_available(os.environ.get(ENV_PATH)))
+
+
+@functools.lru_cache(maxsize=8)
+def _available(folders):
+    # Cached per value of AUTOGRADER_ASSIGNMENTS: the in-kernel path asks once per
+    # test cell, and scanning installed distributions is not free.
     found = {}
-    for source in (_builtin(), _entry_points(), _from_folders(os.environ.get(ENV_PATH))):
+    for source in (_builtin(), _entry_points(), _from_folders(folders)):
         for a in source:
             found.setdefault(a.name, a)
-    return found
+    return tuple(found.items())
 
 
 def get(name=None):
