@@ -1,8 +1,10 @@
 """Sandboxed execution: one student's code in its own bubblewrap jail.
 
-`Sandbox` starts `worker.py` under bwrap with a read-only view of only the
-Python installation and numpy, a private /tmp, no network, its own PID
-namespace, resource limits, and kills the whole tree when it stops.
+`WorkerProcess` starts `worker.py` in the active sandbox mode (modes.py):
+a bubblewrap jail (jail.py) or, where namespaces are refused, a separate
+unprivileged uid (container.py); one process under a seccomp filter
+(seccomp.py), resource limits, and the whole jail killed when it stops.
 """
-from .jail import Limits, SandboxUnavailable, bwrap_available, sandbox_command  # noqa: F401
+from .jail import Limits, SandboxUnavailable, bwrap_available  # noqa: F401
+from .modes import activate, describe, select  # noqa: F401
 from .session import WorkerDied, WorkerProcess  # noqa: F401

@@ -15,9 +15,8 @@ import sys
 import time
 
 from . import worker as wire
-from .jail import Limits, JailCgroups, limit_prefix, sandbox_command, worker_env
-
-_ids = itertools.count()
+from . import modes
+from .jail import Limits
 
 
 class WorkerDied(Exception):
@@ -32,15 +31,24 @@ class WorkerDied(Exception):
 class WorkerProcess:
     """One jailed worker. Use `request(msg, timeout)`; always `close()`."""
 
-    def __init__(self, limits=Limits(), unsafe=False, python=None):
+    def __init__(self, limits=Limits(), unsafe=False, python=None, sandbox=None):
+        """`sandbox`: a mode from sandbox.modes (default: the activated one)."""
         self.limits = limits
         python = python or sys.executable
-        self.cgroup = JailCgroups(f"{os.getpid()}-{next(_ids)}", limits)
-        self.proc = subprocess.Popen(
-            limit_prefix(limits, self.cgroup) + sandbox_command(python, unsafe=unsafe),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=worker_env(), start_new_session=True, close_fds=True,
-        )
+        mode = modes.UNSAFE if unsafe else (sandbox or modes.active())
+        self.launch = mode.launch(python, limits)
+        self.cgroup = self.launch.cgroup
+        try:
+            self.proc = subprocess.Popen(
+                self.launch.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=self.launch.env, cwd=self.launch.cwd,
+                pass_fds=self.launch.pass_fds, start_new_session=True, close_fds=True,
+            )
+        except BaseException:
+            self.launch.started()
+            self.launch.close()
+            raise
+        self.launch.started()
         self.output_bytes = 0
         os.set_blocking(self.proc.stderr.fileno(), False)
         self._notes = b""
@@ -218,7 +226,7 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        self.cgroup.kill_all()
+        self.launch.close()     # cgroup, the student's uid and private folder (modes.py)
 
     def close(self):
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
@@ -233,6 +241,7 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.close()
+
 
 def jail_cpu_seconds(pids):
     """CPU seconds of the processes `pids` and of the children they reaped.

@@ -113,22 +113,86 @@ def test_student_output_cannot_forge_replies():
         assert w.request({"op": "ping"}, 20)["ok"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.access("/sys/fs/cgroup/memory", os.W_OK),
-                    reason="the jail-wide memory cap needs a writable memory cgroup")
-def test_processes_together_cannot_exceed_the_memory_limit():
-    # Each child stays under the per-process limit; together they would not,
-    # so the jail's memory cgroup kills some of them.
-    src = ("import os, time\n"
-           "kids = []\n"
-           "for _ in range(6):\n"
-           "    pid = os.fork()\n"
-           "    if pid == 0:\n"
-           "        block = np.ones(50_000_000)   # 400 MB, touched\n"
-           "        time.sleep(3); os._exit(0)\n"
-           "    kids.append(pid)\n"
-           "def killed():\n"
-           "    return float(sum(os.WIFSIGNALED(os.waitpid(k, 0)[1]) for k in kids))\n")
-    with WorkerProcess(Limits(memory_mb=768)) as w:
-        assert w.request({"op": "exec", "name": "kids", "source": src}, 20)["ok"]
-        r = w.request({"op": "call", "fn": "killed", "calls": [[]]}, 30)
-    assert r["results"][0]["value"] >= 1
+def test_no_thread_or_process_can_be_started():
+    src = ("import os, threading, subprocess\n"
+           "def attempts():\n"
+           "    refused = 0.0\n"
+           "    for start in (os.fork, lambda: threading.Thread(target=print).start(),\n"
+           "                  lambda: subprocess.run(['true']), lambda: os.memfd_create('x')):\n"
+           "        try:\n"
+           "            start()\n"
+           "        except (OSError, RuntimeError):\n"
+           "            refused += 1\n"
+           "    return refused\n")
+    with WorkerProcess() as w:
+        assert w.request({"op": "exec", "name": "spawn", "source": src}, 20)["ok"]
+        r = w.request({"op": "call", "fn": "attempts", "calls": [[]]}, 20)
+        assert r["results"][0]["value"] == 4.0
+        # The worker itself carries on.
+        assert w.request({"op": "ping"}, 20)["ok"]
+
+
+def test_tmp_and_dev_shm_are_sized():
+    src = ("def fill(where, mb):\n"
+           "    written = 0\n"
+           "    try:\n"
+           "        for i in range(mb):\n"
+           "            with open(f'{where}/f{i}', 'wb') as f:\n"
+           "                f.write(b'x' * (1 << 20))\n"
+           "            written += 1\n"
+           "    except OSError:\n"
+           "        pass\n"
+           "    return float(written)\n")
+    with WorkerProcess(Limits(memory_mb=1024, file_mb=32)) as w:
+        assert w.request({"op": "exec", "name": "fill", "source": src}, 20)["ok"]
+        r = w.request({"op": "call", "fn": "fill", "calls": [["/tmp", 100], ["/dev/shm", 4]]},
+                      30)
+    tmp_mb, shm_mb = (x["value"] for x in r["results"])
+    assert 28 <= tmp_mb <= 32 and shm_mb == 0
+
+
+def test_memory_cap_counts_tmp():
+    # --memory 256 = 192 MB address space + /tmp 64 MB: 200 MB cannot be allocated.
+    r = run("x = np.ones(200 * 2**20 // 8)", limits=Limits(memory_mb=256))
+    assert not r["ok"] and r["kind"] == "memory"
+    assert run("x = np.ones(64 * 2**20 // 8)", limits=Limits(memory_mb=256))["ok"]
+
+
+HOSTILE_NEIGHBOUR = r"""
+from autograder.sandbox import Limits, WorkerProcess
+src = (
+    "import os, threading, time\n"
+    "held = []\n"
+    "for _ in range(200):\n"
+    "    try:\n"
+    "        t = threading.Thread(target=time.sleep, args=(60,)); t.start(); held.append(t)\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "    try:\n"
+    "        if os.fork() == 0:\n"
+    "            time.sleep(60); os._exit(0)\n"
+    "    except Exception:\n"
+    "        pass\n")
+bad = WorkerProcess(Limits(processes=16))
+bad.request({"op": "exec", "name": "hog", "source": src}, 30)
+ok = 0
+for _ in range(5):
+    with WorkerProcess() as w:
+        w.request({"op": "exec", "name": "f", "source": "def f(x):\n    return x + 1\n"}, 20)
+        ok += w.request({"op": "call", "fn": "f", "calls": [[1.0]]}, 20)["results"][0]["value"] == 2.0
+bad.close()
+print("honest", ok)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops to uid 65534 with setpriv")
+def test_thread_and_fork_hog_cannot_starve_other_jails_of_the_same_user():
+    # As a normal user every jail runs under the same host uid: a shared
+    # RLIMIT_NPROC let one student's threads zero the next students (issue 8).
+    import subprocess
+    import sys
+    r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                        sys.executable, "-c", HOSTILE_NEIGHBOUR], cwd=REPO, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "honest 5" in r.stdout
