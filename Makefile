@@ -1,10 +1,10 @@
-# make demo | make test | make release | make bench
+# make demo | make test | make release | make bench | make gradescope
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test release bench clean
+.PHONY: demo test release bench gradescope clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,5 +30,10 @@ bench: $(STAMP)
 	@if [ -n "$(BENCH_TORCH)" ]; then $(PY) -m pip install -q -e '.[bench]' || echo "torch not installed: the PyTorch row is skipped"; fi
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py
 
+## Gradescope: autograder.zip (setup.sh, run_autograder, the grader and its pins).
+## Visibility of each test and a cap on graded submissions: gradescope.toml.
+gradescope: $(STAMP)
+	$(PY) -m autograder gradescope build --out autograder.zip
+
 clean:
-	rm -rf $(VENV) demo-out .nbgrader
+	rm -rf $(VENV) demo-out .nbgrader autograder.zip

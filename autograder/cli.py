@@ -61,6 +61,16 @@ def build_parser():
     d = sub.add_parser("demo", help="grade the bundled sample submissions")
     _add_grading_options(d)
     sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
+    gs = sub.add_parser("gradescope", help="Gradescope autograder: build the zip, or run "
+                        "it on one submission").add_subparsers(dest="gs_command", required=True,
+                                                                parser_class=_Parser)
+    b = gs.add_parser("build", help="write autograder.zip (setup.sh, run_autograder, grader, pins)")
+    b.add_argument("--out", default="autograder.zip", help="the zip to write (default autograder.zip)")
+    b.add_argument("--assignment", metavar="NAME", help="which assignment (default: the only one)")
+    r = gs.add_parser("run", help="what run_autograder does: grade ROOT/submission into "
+                      "ROOT/results/results.json")
+    r.add_argument("--root", default="/autograder", help="the Gradescope root (default /autograder)")
+    r.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"))
     return parser
 
 
@@ -106,11 +116,27 @@ def cmd_release(args):
     return 0
 
 
+def cmd_gradescope(args):
+    if args.gs_command == "run":
+        from .gradescope.run import run
+        run(args.root, sandbox=args.sandbox)
+        return 0
+    from .gradescope.build import BuildError, build
+    try:
+        out = build(args.out, assignment=args.assignment)
+    except BuildError as e:
+        raise UsageError(str(e)) from None
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): upload it as the autograder "
+          "of a Gradescope programming assignment (README: Grading on Gradescope)")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     _ensure_path()
     try:
-        return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release}[args.command](args)
+        return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release,
+                "gradescope": cmd_gradescope}[args.command](args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

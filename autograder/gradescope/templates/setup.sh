@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder image
+# (Ubuntu 22.04). It makes ROOT/venv: a plain pip virtual environment with the
+# pins of requirements.txt (the project's own) and constraints.txt (everything
+# they pull in, as installed where the zip was built). No conda, nothing else.
+#
+# ROOT is the folder above this script's (Gradescope unpacks the zip into
+# /autograder/source); AUTOGRADER_ROOT overrides it, for tests.
+set -euo pipefail
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${AUTOGRADER_ROOT:-$(dirname "$SOURCE")}"
+VENV="$ROOT/venv"
+PIP_FLAGS=(--quiet --no-input --disable-pip-version-check)
+
+# A Python >= 3.11 (the pins need it). Ubuntu 22.04's python3 is 3.10; its python3.11
+# package is not. Debian-family Pythons need their -venv package for `python -m venv`.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+}
+recent() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+PY=""
+for c in python3 python3.13 python3.12 python3.11; do
+  if command -v "$c" >/dev/null && recent "$c"; then PY=$c; break; fi
+done
+if [ -z "$PY" ]; then
+  echo "setup.sh: no Python >= 3.11 here; installing python3.11 from the distribution"
+  apt_install python3.11 python3.11-venv
+  PY=python3.11
+fi
+echo "setup.sh: $("$PY" -V) -> $VENV"
+
+rm -rf "$VENV"
+if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+  rm -rf "$VENV"
+  apt_install "$(basename "$PY")-venv" || apt_install python3-venv
+  "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" -r "$SOURCE/pip.txt"
+"$VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --prefer-binary \
+    -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
+
+# Student code must not read the grader: its hidden checks, reference code and the
+# solutions live in SOURCE, readable by root only. The venv stays readable by all
+# (the sandboxed worker imports numpy from it); it holds no part of the grader.
+chmod -R go-rwx "$SOURCE"
+chmod 755 "$ROOT"
+# Fail the image build now, not at the first submission, if the grader cannot start.
+cd "$SOURCE" && "$VENV/bin/python" -c "import autograder.gradescope.run, numpy, nbformat"
+echo "setup.sh: done"
