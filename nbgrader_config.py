@@ -1,10 +1,28 @@
-"""nbgrader configuration: solutions/ is the source, assignments/ the release."""
-c = get_config()  # noqa: F821  (injected by traitlets)
+"""nbgrader configuration of the course: solutions/ is the source, assignments/ the release.
 
-c.CourseDirectory.root = "."
+Paths are taken from this file's folder, so nbgrader finds the course from any
+working directory that loads this file (and prints no "root is not absolute").
+"""
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = ROOT
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
-c.CourseDirectory.db_url = "sqlite:///.nbgrader/gradebook.db"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, ".nbgrader", "gradebook.db")
 # Helper modules travel with the notebook; grader-only files never do.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# A local exchange inside the course folder, for JupyterLab's Assignment List
+# (fetch / submit / fetch feedback) on a single machine: `make exchange` creates it
+# and releases the assignment there. A shared server points Exchange.root to a
+# folder every user can write instead (nbgrader's docs: "Setting up nbgrader").
+c.CourseDirectory.course_id = "softmax-workbook"
+c.Exchange.root = os.path.join(ROOT, "exchange")
+
+# `nbgrader validate` and the Validate button show the check's whole message:
+# the advice comes after the numbers, past nbgrader's default 90 columns.
+c.Validator.width = 250

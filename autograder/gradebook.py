@@ -1,49 +1,196 @@
-"""Record the grades in an nbgrader gradebook (OUT/gradebook.db).
+"""Record the grades in an nbgrader gradebook (OUT/gradebook.db), in one transaction.
 
-The instructor can then use nbgrader's own tools on it (`nbgrader export`,
-formgrader for manual review) exactly as after `nbgrader autograde`.
+Guarantees:
+- nbgrader is imported only here, and this module only when a gradebook is
+  written (its import costs about two seconds).
+- One transaction: a run that is interrupted, or fails half way, leaves the
+  gradebook exactly as it was; a new gradebook is created without nbgrader's
+  `alembic` subprocess (the schema version is read in-process).
+- Re-recording updates the automatic scores and comments and keeps what an
+  instructor entered in formgrader (manual scores, comments, extra credit).
+- Each test's result becomes the automatic comment of the solution cell it
+  tests, so formgrader and `nbgrader generate_feedback` show the hints.
 """
-import os
-import sys
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
 
 
-def _ensure_tools_on_path():
-    # nbgrader shells out to `alembic`; a venv's python run without
-    # activating the venv must still find it.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+def _alembic_head():
+    from alembic.script import ScriptDirectory
+    import nbgrader
+    return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
 
 
-def record(results, spec, db_path):
-    """Write every StudentResult into the gradebook at db_path (created if new)."""
-    _ensure_tools_on_path()
+def _create(url):
+    """A new, empty gradebook with nbgrader's schema and alembic version stamp."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url, future=True)
+    try:
+        with engine.begin() as conn:
+            Base.metadata.create_all(bind=conn)
+            conn.execute(text("CREATE TABLE alembic_version "
+                              "(version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                         {"v": _alembic_head()})
+    finally:
+        engine.dispose()
+
+
+def solution_of(test_id, solution_ids):
+    """The solution cell a test cell grades: test_<solution>[_<aspect>]."""
+    name = test_id.removeprefix("test_")
+    matches = [s for s in solution_ids if name == s or name.startswith(s + "_")]
+    return max(matches, key=len) if matches else None
+
+
+def _comments(result, solution_ids):
+    """{solution id: text} from the test results of one student."""
+    lines = {}
+    for t in result.tests:
+        sid = solution_of(t.grade_id, solution_ids)
+        if sid is None:
+            continue
+        text = f"{t.grade_id}: {t.points:g}/{t.max_points:g} " + ("passed" if t.passed else "failed")
+        if not t.passed:
+            text += f": {t.message}" if t.message else ""
+            text += f"\n  Hint: {t.hint}" if t.hint else ""
+        lines.setdefault(sid, []).append(text)
+    if result.problem:
+        for sid in solution_ids:
+            lines.setdefault(sid, []).insert(0, result.problem)
+    return {sid: "\n".join(v) for sid, v in lines.items()}
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    from nbgrader.utils import parse_utc
+    try:
+        return parse_utc(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _chunks(items, n=SQLITE_MAX_VARS):
+    items = list(items)
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def record(results, spec, db_path, *, timestamps=None):
+    """Write every StudentResult into the gradebook at db_path (created if new).
+
+    `timestamps` maps student id -> nbgrader's submission time text, if known.
+    """
+    from nbgrader import api     # slow import: only when a gradebook is asked for
+
+    timestamps = timestamps or {}
     db_path = Path(db_path).resolve()
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path}") as gb:
+    url = f"sqlite:///{db_path}"
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        _create(url)
+
+    with warnings.catch_warnings():
         # nbgrader's own SQLAlchemy usage warns on every new submission.
         warnings.simplefilter("ignore")
-        gb.update_or_create_assignment(spec.name)
-        gb.update_or_create_notebook(spec.name, spec.name)
-        for test in spec.tests:
-            gb.update_or_create_grade_cell(test.grade_id, spec.name, spec.name,
-                                           max_score=test.points, cell_type="code")
-        for sid in spec.solution_ids:
-            gb.update_or_create_solution_cell(sid, spec.name, spec.name)
-        for r in results:
-            gb.update_or_create_student(r.student_id)
-            try:
-                gb.find_submission(spec.name, r.student_id)
-            except MissingEntry:
-                gb.add_submission(spec.name, r.student_id)
-            for t in r.tests:
-                grade = gb.find_grade(t.grade_id, spec.name, spec.name, r.student_id)
-                grade.auto_score = t.points
+        gb = api.Gradebook(url)      # the schema exists: no alembic subprocess
+        s = gb.db
+        try:
+            _record(s, api, results, spec, timestamps)
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            gb.close()
+
+
+def _record(s, api, results, spec, timestamps):
+    q = s.query
+    assignment = q(api.Assignment).filter_by(name=spec.name).one_or_none()
+    if assignment is None:
+        assignment = api.Assignment(name=spec.name, course_id="default_course")
+        s.add(assignment)
+    notebook = q(api.Notebook).filter_by(name=spec.name, assignment=assignment).one_or_none() \
+        if assignment.id else None
+    if notebook is None:
+        notebook = api.Notebook(name=spec.name, assignment=assignment)
+        s.add(notebook)
+
+    grade_cells = {c.name: c for c in notebook.grade_cells}
+    for t in spec.tests:
+        cell = grade_cells.get(t.grade_id)
+        if cell is None:
+            cell = grade_cells[t.grade_id] = api.GradeCell(name=t.grade_id, notebook=notebook,
+                                                           cell_type="code")
+            s.add(cell)
+        cell.max_score = t.points
+    solution_cells = {c.name: c for c in notebook.solution_cells}
+    for sid in spec.solution_ids:
+        if sid not in solution_cells:
+            solution_cells[sid] = api.SolutionCell(name=sid, notebook=notebook)
+            s.add(solution_cells[sid])
+    s.flush()
+
+    ids = [r.student_id for r in results]
+    students, submissions = {}, {}
+    for chunk in _chunks(ids):
+        students.update({st.id: st for st in q(api.Student).filter(api.Student.id.in_(chunk))})
+        submissions.update({
+            sub.student_id: sub for sub in q(api.SubmittedAssignment).filter(
+                api.SubmittedAssignment.assignment_id == assignment.id,
+                api.SubmittedAssignment.student_id.in_(chunk))})
+
+    for r in results:
+        student = students.get(r.student_id)
+        if student is None:
+            student = students[r.student_id] = api.Student(id=r.student_id)
+            s.add(student)
+        sub = submissions.get(r.student_id)
+        if sub is None:
+            sub = api.SubmittedAssignment(assignment=assignment, student=student)
+            s.add(sub)
+        when = _parse_time(timestamps.get(r.student_id))
+        if when is not None:
+            sub.timestamp = when
+        snb = next((n for n in sub.notebooks if n.notebook is notebook), None)
+        if snb is None:
+            snb = api.SubmittedNotebook(notebook=notebook, assignment=sub)
+            s.add(snb)
+        grades = {g.cell.name: g for g in snb.grades} if snb.id else {}
+        for t in spec.tests:
+            if t.grade_id not in grades:
+                grades[t.grade_id] = api.Grade(cell=grade_cells[t.grade_id], notebook=snb)
+                s.add(grades[t.grade_id])
+        points = {t.grade_id: t.points for t in r.tests}
+        for gid, grade in grades.items():
+            if gid in grade_cells and any(t.grade_id == gid for t in spec.tests):
+                grade.auto_score = points.get(gid, 0.0)
                 grade.needs_manual_grade = False
-            nb = gb.find_submission_notebook(spec.name, spec.name, r.student_id)
-            nb.flagged = bool(r.flags)
-        gb.db.commit()
+        comments = {c.cell.name: c for c in snb.comments} if snb.id else {}
+        texts = _comments(r, spec.solution_ids)
+        for sid in spec.solution_ids:
+            comment = comments.get(sid)
+            if comment is None:
+                comment = api.Comment(cell=solution_cells[sid], notebook=snb)
+                s.add(comment)
+            comment.auto_comment = texts.get(sid)
+        snb.flagged = bool(r.flags)
+
+
+
+def write_course(out, *, results, spec, notebooks, course_root):
+    """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
+
+    `notebooks` maps student id -> submitted notebook path (or None).
+    """
+    from . import nbgrader_course
+    out = Path(out)
+    nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
+    nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks)
+    record(results, spec, out / "gradebook.db",
+           timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()})

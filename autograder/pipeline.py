@@ -140,11 +140,13 @@ def grade(submissions, out, opts=Options()):
 
     ordered = [results[s.student_id] for s in subs]
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
-                  (opts.gradebook == "auto" and len(ordered) > 1))
+                  (opts.gradebook == "auto" and len(ordered) > 1),
+                  notebooks={s.student_id: s.notebook for s in subs},
+                  course_root=assignment.source.parents[2])
     return spec, ordered
 
 
-def write_outputs(results, spec, out, *, gradebook=True):
+def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None):
     """Every report, from the results alone; the gradebook and histogram when asked.
 
     A single submission (the Gradescope case) skips the histogram and, by
@@ -159,4 +161,7 @@ def write_outputs(results, spec, out, *, gradebook=True):
         reports.write_histogram(results, spec, out / "score_histogram.png")
     if gradebook:
         from . import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
-        nbgrader_gradebook.record(results, spec, out / "gradebook.db")
+        # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),
+        # so formgrader, `nbgrader export` and generate_feedback work on it.
+        nbgrader_gradebook.write_course(out, results=results, spec=spec,
+                                        notebooks=notebooks or {}, course_root=course_root)

@@ -1,0 +1,211 @@
+"""OUT as an nbgrader course root, so that nbgrader's own tools read our grades.
+
+Guarantees, for every graded student:
+- `OUT/nbgrader_config.py` makes OUT the course root of `nbgrader export`,
+  `generate_feedback`, `release_feedback` and formgrader (`jupyter lab` started
+  in OUT). It loads the course's own config (course id, exchange) and points
+  nbgrader's CSV export to `nbgrader_grades.csv` and nbgrader's feedback to
+  `nbgrader_feedback/`, so nbgrader never overwrites our `grades.csv` or
+  `feedback/`.
+- `OUT/autograded/<student>/<name>/<name>.ipynb` is the submitted notebook as
+  formgrader needs it: nbgrader metadata kept only on the graded cells the
+  gradebook knows (one cell per id, canonical flags, so no crafted metadata can
+  make formgrader fail), every stored output replaced by what the grader found
+  (a student's saved "all tests passed" is not shown as if it were ours).
+  nbgrader's `timestamp.txt` and `submission_secret.txt`, when the submission
+  came through the exchange, are copied beside it for `release_feedback`.
+
+Plain JSON only: no nbgrader import (it costs about two seconds).
+"""
+import json
+import shutil
+from pathlib import Path
+
+from . import cells
+from .results import atomic_write
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_SIDE_FILE_BYTES = 4096
+SIDE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+CONFIG = '''"""nbgrader configuration of this grading output (written by `python -m autograder grade`).
+
+Run nbgrader's tools from this folder: `nbgrader export` (writes nbgrader_grades.csv),
+`nbgrader generate_feedback {name}` (nbgrader_feedback/), `nbgrader release_feedback {name}`,
+or `jupyter lab` here and open Nbgrader -> Formgrader.
+"""
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+COURSE_CONFIG = {course_config!r}
+if COURSE_CONFIG and os.path.exists(COURSE_CONFIG):
+    load_subconfig(COURSE_CONFIG)  # noqa: F821  the course id and exchange of the course
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = HERE
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+c.CourseDirectory.source_directory = {source_dir!r}
+c.CourseDirectory.autograded_directory = "autograded"
+# Never overwrite the grader's own grades.csv and feedback/.
+c.CsvExportPlugin.to = "nbgrader_grades.csv"
+c.CourseDirectory.feedback_directory = "nbgrader_feedback"
+'''
+
+
+def write_config(out, *, name, course_root):
+    """OUT/nbgrader_config.py for the course whose root holds nbgrader_config.py."""
+    if course_root is None:
+        course_config, source_dir = "", "source"
+    else:
+        course_root = Path(course_root).resolve()
+        course_config = str(course_root / "nbgrader_config.py")
+        source_dir = str(course_root / "solutions")
+    text = CONFIG.format(name=name, course_config=course_config, source_dir=source_dir)
+    atomic_write(Path(out) / "nbgrader_config.py", text)
+
+
+def _read_notebook(path):
+    """The submitted notebook as a dict, or None when it is missing or unreadable."""
+    try:
+        if path is None or path.is_symlink() or not path.is_file():
+            return None
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        with open(path, encoding="utf-8") as f:
+            nb = json.load(f)
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            return None
+        return nb
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _stream(text):
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def _verdict(tests):
+    lines = []
+    for t in tests:
+        head = f"{t.grade_id}: {t.points:g} / {t.max_points:g}"
+        if t.passed:
+            lines.append(f"{head} passed")
+        else:
+            lines.append(f"{head} failed" + (f": {t.message}" if t.message else ""))
+            if t.hint:
+                lines.append(f"  hint: {t.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _text(value):
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+def autograded_notebook(nb, result, spec):
+    """The notebook formgrader shows: sanitized metadata, our verdicts as outputs."""
+    points = {t.grade_id: t.points for t in spec.tests}
+    by_test = {t.grade_id: t for t in result.tests}
+    solution_ids = set(spec.solution_ids)
+    # The grader runs the LAST cell of a solution id (a copy-pasted cell keeps its
+    # id), and compares the FIRST matching test cell: mark those, strip the rest.
+    keep = {}
+    for i, cell in enumerate(nb["cells"]):
+        gid = cells.grade_id(cell) if isinstance(cell, dict) else None
+        if gid in solution_ids:
+            keep[gid] = i
+        elif gid in points and gid not in keep:
+            keep[gid] = i
+    kept_at = {i: gid for gid, i in keep.items()}
+
+    out_cells = []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict):
+            continue
+        ctype = cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") \
+            else "raw"
+        new = {"cell_type": ctype, "metadata": {}, "source": _text(cell.get("source", ""))}
+        gid = kept_at.get(i)
+        if gid is not None and ctype != "code":
+            gid = None      # a re-typed graded cell: shown, not graded
+        if gid in solution_ids:
+            new["metadata"]["nbgrader"] = {"grade": False, "solution": True, "locked": False,
+                                           "task": False, "grade_id": gid, "schema_version": 3,
+                                           "cell_type": "code"}
+        elif gid is not None:
+            new["metadata"]["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                           "task": False, "grade_id": gid, "points": points[gid],
+                                           "schema_version": 3, "cell_type": "code"}
+        if ctype == "code":
+            new["execution_count"] = None
+            new["outputs"] = []
+            if gid in by_test:
+                new["outputs"] = [_stream("autograder: " + _verdict([by_test[gid]]))]
+        out_cells.append(new)
+    # Tests whose cell is gone still count in the gradebook; say so at the end.
+    missing = [by_test[g] for g in points if g not in keep and g in by_test]
+    if missing:
+        out_cells.append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                          "source": "# graded test cells missing from this submission",
+                          "outputs": [_stream("autograder: " + _verdict(missing))]})
+    if result.problem or result.flags:
+        out_cells.insert(0, {"cell_type": "markdown", "metadata": {},
+                             "source": "**Autograder:** " + "; ".join(
+                                 filter(None, [result.problem, ", ".join(result.flags)]))})
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    kernelspec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    return {"nbformat": 4, "nbformat_minor": 4, "cells": out_cells,
+            "metadata": {"kernelspec": {"name": str(kernelspec.get("name", "python3")),
+                                        "display_name": str(kernelspec.get("display_name",
+                                                                           "Python 3")),
+                                        "language": "python"},
+                         "language_info": {"name": "python"}}}
+
+
+def _copy_side_files(src_dir, dest_dir):
+    for name in SIDE_FILES:
+        src = src_dir / name
+        try:
+            if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_SIDE_FILE_BYTES:
+                continue
+            atomic_write(dest_dir / name, src.read_bytes())
+        except OSError:
+            continue
+
+
+def write_autograded(out, *, results, spec, notebooks):
+    """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
+
+    `notebooks` maps student id -> the submitted notebook's path (or None).
+    Returns the student ids written (the others have no notebook to show).
+    """
+    root = Path(out) / "autograded"
+    written = []
+    for r in results:
+        dest = root / r.student_id / spec.name
+        nb = _read_notebook(notebooks.get(r.student_id))
+        if nb is None:
+            if dest.exists():
+                shutil.rmtree(dest)     # a stale copy of an earlier notebook
+            continue
+        dest.mkdir(parents=True, exist_ok=True)
+        atomic_write(dest / f"{spec.name}.ipynb",
+                     json.dumps(autograded_notebook(nb, r, spec), indent=1))
+        _copy_side_files(Path(notebooks[r.student_id]).parent, dest)
+        written.append(r.student_id)
+    return written
+
+
+def timestamp(notebook):
+    """nbgrader's timestamp.txt beside a submitted notebook, or None."""
+    if notebook is None:
+        return None
+    p = Path(notebook).parent / "timestamp.txt"
+    try:
+        if p.is_symlink() or not p.is_file() or p.stat().st_size > MAX_SIDE_FILE_BYTES:
+            return None
+        return p.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
+

@@ -1,0 +1,125 @@
+"""The nbgrader gradebook and course layout written into OUT."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder import gradebook, nbgrader_course
+from autograder.assignment import Spec, TestCell
+from autograder.results import StudentResult, TestResult
+
+SPEC = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",)),
+                                    TestCell("test_f_fast_speed", 3.0, ("c2",))))
+
+
+def result(sid, f=2.0, speed=3.0, flags=()):
+    return StudentResult(sid, "sha", "grader", flags=list(flags), tests=[
+        TestResult("test_f", f, 2.0, f == 2.0, "" if f == 2.0 else "f(0) is wrong", None,
+                   None if f == 2.0 else "return 0 for 0"),
+        TestResult("test_f_fast_speed", speed, 3.0, speed == 3.0)])
+
+
+def scores(db):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions("hw")}
+
+
+def test_record_writes_scores_comments_and_keeps_manual_grades(tmp_path):
+    db = tmp_path / "gradebook.db"
+    gradebook.record([result("ann"), result("bob", f=0.0, flags=["tampering"])], SPEC, db,
+                     timestamps={"ann": "2026-01-02 03:04:05.000000 UTC"})
+    assert scores(db) == {"ann": 5.0, "bob": 3.0}
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        comment = gb.find_comment("f", "hw", "hw", "bob").comment
+        assert "f(0) is wrong" in comment and "return 0 for 0" in comment
+        assert gb.find_submission_notebook("hw", "hw", "bob").flagged
+        assert gb.find_submission("hw", "ann").timestamp.year == 2026
+        grade = gb.find_grade("test_f", "hw", "hw", "bob")
+        grade.manual_score = 1.5          # what an instructor does in formgrader
+        gb.db.commit()
+    gradebook.record([result("ann", speed=0.0), result("bob", f=0.0), result("cy")], SPEC, db)
+    assert scores(db) == {"ann": 2.0, "bob": 4.5, "cy": 5.0}
+
+
+def test_record_is_one_transaction(tmp_path, monkeypatch):
+    db = tmp_path / "gradebook.db"
+    gradebook.record([result("ann")], SPEC, db)
+    before = db.read_bytes()
+
+    class Broken(StudentResult):
+        @property
+        def flags(self):
+            raise RuntimeError("disk on fire")
+
+        @flags.setter
+        def flags(self, value):
+            pass
+
+    bad = Broken("zed", "sha", "grader", tests=result("zed").tests)
+    with pytest.raises(RuntimeError):
+        gradebook.record([result("ann", f=0.0), result("bob"), bad], SPEC, db)
+    assert scores(db) == {"ann": 5.0}
+    assert db.read_bytes() == before
+
+
+def test_solution_of_picks_the_longest_matching_cell():
+    assert gradebook.solution_of("test_f_fast_speed", SPEC.solution_ids) == "f_fast"
+    assert gradebook.solution_of("test_f", SPEC.solution_ids) == "f"
+    assert gradebook.solution_of("test_other", SPEC.solution_ids) is None
+
+
+def test_autograded_notebook_keeps_only_known_graded_cells(tmp_path):
+    nb = {"cells": [
+        {"cell_type": "code", "source": "def f(x): return 0", "outputs": [{"output_type": "stream",
+         "name": "stdout", "text": "all tests passed!"}],
+         "metadata": {"nbgrader": {"grade_id": "f", "solution": True, "grade": True,
+                                   "points": 99, "task": True}}},
+        {"cell_type": "code", "source": "assert f(0) == 0",
+         "metadata": {"nbgrader": {"grade_id": "test_f", "grade": True, "points": 2}}},
+        {"cell_type": "code", "source": "copy", "metadata": {"nbgrader": {"grade_id": "test_f"}}},
+        {"cell_type": "markdown", "source": "x", "metadata": {"nbgrader": {"grade_id": "evil",
+                                                                           "task": True}}},
+        "not a cell",
+    ], "metadata": {"kernelspec": {"name": "python3"}}}
+    out = nbgrader_course.autograded_notebook(nb, result("ann", f=0.0), SPEC)
+    meta = [c["metadata"].get("nbgrader") for c in out["cells"]]
+    assert meta[0]["solution"] and not meta[0]["grade"] and not meta[0]["task"]
+    assert meta[1] == {"grade": True, "solution": False, "locked": True, "task": False,
+                       "grade_id": "test_f", "points": 2.0, "schema_version": 3,
+                       "cell_type": "code"}
+    assert meta[2] is None and meta[3] is None
+    assert out["cells"][0]["outputs"] == []            # the student's own outputs are gone
+    assert "0 / 2 failed: f(0) is wrong" in out["cells"][1]["outputs"][0]["text"]
+    # the missing speed test is reported at the end
+    assert "test_f_fast_speed" in out["cells"][-1]["outputs"][0]["text"]
+    import nbformat
+    nbformat.validate(nbformat.from_dict(out))
+
+
+def test_write_course_makes_out_an_nbgrader_course(tmp_path):
+    sub = tmp_path / "subs" / "ann"
+    sub.mkdir(parents=True)
+    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (sub / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
+    (sub / "submission_secret.txt").symlink_to("/etc/passwd")    # never followed
+    out = tmp_path / "out"
+    gradebook.write_course(out, results=[result("ann"), result("bob")], spec=SPEC,
+                           notebooks={"ann": sub / "hw.ipynb", "bob": None},
+                           course_root=tmp_path)
+    assert (out / "autograded" / "ann" / "hw" / "hw.ipynb").exists()
+    assert (out / "autograded" / "ann" / "hw" / "timestamp.txt").exists()
+    assert not (out / "autograded" / "ann" / "hw" / "submission_secret.txt").exists()
+    assert not (out / "autograded" / "bob").exists()
+    assert scores(out / "gradebook.db") == {"ann": 5.0, "bob": 5.0}
+    config = (out / "nbgrader_config.py").read_text()
+    assert 'CsvExportPlugin.to = "nbgrader_grades.csv"' in config
+    compile(config, "nbgrader_config.py", "exec")
+
+
+def test_importing_the_pipeline_does_not_import_nbgrader():
+    code = ("import sys, autograder.pipeline, autograder.cli; "
+            "sys.exit('nbgrader' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
