@@ -1,9 +1,16 @@
 """The catalogue of mistakes students really make, and how to recognise them.
 
-Each mistake is recognised by what the function returns, never by its text:
-a check that fails computes what each typical wrong version would return on
-the same input, and names the one the student's output matches.
+Each mistake is recognised by what the function returns (or the error it
+raises), never by its text: a check that fails computes what each typical
+wrong version would return on the same input and names the one the student's
+output matches; a few patterns across inputs (right for one example but not
+a batch, right only for the notebook's sizes, values that are exactly float32)
+name the rest. `HINTS` is what the student reads: the cause and what to try,
+never an expected value. Measured on mechanically generated wrong versions of
+the reference solutions: see `mutants.py` (`make mutants`).
 """
+import re
+
 import numpy as np
 
 from . import reference as ref
@@ -12,58 +19,121 @@ HINTS = {
     "not_implemented": "This function is not written yet: it still raises NotImplementedError. "
                        "Replace `raise NotImplementedError()` with your code.",
     "no_max_subtraction": "Overflow: np.exp of large scores gives inf, and inf/inf gives nan. "
-                          "Subtract each row's maximum score before np.exp; softmax is unchanged "
-                          "by a shift, and the largest exponent becomes exp(0) = 1.",
+                          "Subtract each example's maximum score before np.exp; softmax is "
+                          "unchanged by a shift, and the largest exponent becomes exp(0) = 1.",
+    "global_max": "You subtracted one maximum for the whole batch. When examples have very "
+                  "different scores, the other examples' exponentials all underflow to 0 and "
+                  "you divide 0 by 0. Subtract each example's own maximum: "
+                  "np.max(x, axis=-1, keepdims=True) for rows, axis=0 for the columns of W @ X.",
     "wrong_axis": "You normalized over the wrong axis. Each example (a row of x) must sum to 1 "
                   "over its classes: use axis=-1 with keepdims=True.",
-    "whole_sum": "You normalized over the whole batch. Each example must be normalized on its "
-                 "own: sum over the last axis only (axis=-1, keepdims=True).",
+    "whole_sum": "Your formula is right for one example (a 1-D x) but not for a batch: a sum "
+                 "or max without axis= runs over the whole array. Reduce over the last axis "
+                 "only (axis=-1, keepdims=True), so each example is normalized on its own.",
+    "missing_keepdims": "The shapes do not line up: np.max or np.sum over axis=-1 drops that "
+                        "axis, and an (N, C) array minus an (N,) array does not subtract per "
+                        "row (it raises, or silently pairs the wrong entries when N == C). "
+                        "Add keepdims=True to the reduction.",
+    "not_normalized": "The probabilities do not sum to 1: divide each exponential by the SUM "
+                      "of the exponentials of its example (not by their mean or maximum).",
     "modifies_input": "Your function changed an array it was given (an in-place update such as "
                       "`x -= ...` or `W[...] = ...`). Work on new arrays: `x = x - x.max(...)`.",
+    "float32": "Your result is computed in float32 (single precision, about 7 digits). Work in "
+               "float64, NumPy's default: drop astype(np.float32) / dtype=np.float32. The "
+               "numerical gradient checks need the extra digits.",
     "backward_whole_sum": "In the backward pass, sum(dout * y) must be taken per example "
-                          "(axis=-1, keepdims=True), not over the whole batch.",
+                          "(axis=-1, keepdims=True), not over the whole batch: a formula for "
+                          "one example applied to a batch.",
+    "backward_wrong_axis": "In the backward pass, sum(dout * y) runs over the classes of each "
+                           "example, the last axis (axis=-1, keepdims=True), not over the "
+                           "examples (axis 0).",
     "backward_diag_only": "You kept only the i = j terms of the Jacobian. The i != j terms "
                           "(-y_i y_j) add up to the `- sum(dout * y)` part: "
                           "dx = y * (dout - sum(dout * y, axis=-1, keepdims=True)).",
     "backward_sign": "Sign error: dx = y * (dout - sum(dout * y, axis=-1, keepdims=True)).",
-    "not_averaged": "The loss is N times too large: take the mean over the N examples, not the sum.",
+    "backward_formula": "Compare each factor with dx = y * (dout - sum(dout * y, axis=-1, "
+                        "keepdims=True)): y multiplies the whole bracket, and the sum is of "
+                        "dout * y.",
+    "not_averaged": "The loss is N times too large: take the mean over the N examples, not the "
+                    "sum.",
+    "wrong_divisor": "The loss (or gradient) is divided by the wrong number. Average over the "
+                     "examples only: divide by the batch size N (rows of y, columns of X), "
+                     "not by the number of classes C or by N * C.",
     "grad_not_averaged": "The gradient is N times too large: divide the data part of the "
                          "gradient by the batch size N.",
-    "reg_missing_loss": "The regularization term 0.5 * reg * np.sum(W * W) is missing from the loss.",
+    "reg_missing_loss": "The regularization term 0.5 * reg * np.sum(W * W) is missing from the "
+                        "loss.",
     "reg_missing_grad": "The regularization gradient reg * W is missing from dW.",
     "reg_2x_loss": "You used reg * sum(W * W). This assignment's convention is "
                    "0.5 * reg * np.sum(W * W), whose gradient is simply reg * W.",
     "reg_2x_grad": "You used 2 * reg * W. With the loss 0.5 * reg * sum(W * W) the gradient "
                    "is reg * W.",
+    "reg_formula": "The regularization term is off: the loss gets + 0.5 * reg * np.sum(W * W) "
+                   "(a sum of squares) and dW gets + reg * W.",
     "grad_sign": "Sign error: the data gradient is (p - onehot(y)) x^T. Subtract 1 at the "
                  "correct class (p_y - 1), do not add it (1 - p_y).",
+    "grad_formula": "dW is off: build it as dW = (P - Y) @ X.T / N + reg * W, with P the "
+                    "(C, N) probabilities and Y the one-hot labels (subtract 1 from P at "
+                    "[y, np.arange(N)]).",
     "loss_wrong_axis": "In the column layout the scores W @ X are (C, N): normalize over the "
                        "classes, axis 0, not over the examples.",
+    "loss_formula": "The loss is off: it is the mean over the N examples of -log of each "
+                    "example's probability of its true class, plus 0.5 * reg * np.sum(W * W).",
+    "label_offset": "The labels are off by one: y[i] (or t) is already the 0-based index of the "
+                    "true class; use it as it is.",
+    "index_order": "Indices in the wrong order. In the column layout the scores are (C, N): "
+                   "pick the true classes with P[y, np.arange(N)] (class first, then example); "
+                   "for rows (N, C) it is y[np.arange(N), t].",
+    "hard_coded_size": "Your code is right for some sizes but not others: a size seems to be "
+                       "written as a number (such as 10 classes or 65 features). Take every "
+                       "size from the arrays: C, D = W.shape and N = X.shape[1] (or "
+                       "y.shape for the layers).",
     "int_labels": "Integer labels are not handled. t is either one-hot (the same shape as y) "
-                  "or class indices of shape (N,); for indices use y[np.arange(N), t].",
-    "no_delta": "log(0) is -inf, and 0 * -inf is nan: add the small delta inside the log, "
-                "-np.log(y + 1e-7).",
+                  "or class indices of shape (N,), or a single integer for one example; for "
+                  "indices use y[np.arange(N), t].",
+    "no_delta": "log(0) is -inf: add the small delta inside the log, -np.log(y + 1e-7), so a "
+                "true class with probability exactly 0 gives a large but finite loss.",
+    "delta_value": "The delta inside the log must be exactly 1e-7: -np.log(y + 1e-7), added to "
+                   "the probability of the true class.",
+    "ce_formula": "The cross-entropy is off: for each example take -log(y[label] + 1e-7) of "
+                  "its true class only, then the mean over the batch.",
+    "not_float": "Return the loss as a single number (for example float(loss)), not an array.",
     "backward_not_divided": "The layer's backward pass must divide by the batch size: "
                             "dx = (y - t) * dout / N.",
     "ignores_dout": "backward(dout) must multiply the gradient by dout (the chain rule); "
                     "yours ignores it.",
     "not_stored": "forward(x, t) must store the probabilities and labels in self.y and self.t; "
                   "backward uses them.",
+    "layer_state": "The layer's state is off: forward(x, t) stores softmax(x) in self.y and the "
+                   "labels in self.t (replacing the previous call's), and backward must not "
+                   "change them: work on a copy (y - t_onehot makes a new array).",
+    "layer_formula": "backward must return (y - t_onehot) * dout / N, with y = softmax(x) from "
+                     "forward, t_onehot the one-hot labels and N the batch size, in x's shape.",
+    "uses_softmax": "Your SoftmaxWithLoss uses your softmax, which is wrong on these scores: "
+                    "fix softmax (Exercise 1) first; this test may then pass as it is.",
+    "uses_cross_entropy_error": "Your SoftmaxWithLoss uses your cross_entropy_error, which is "
+                                "wrong on these labels: fix cross_entropy_error (Exercise 3) "
+                                "first; this test may then pass as it is.",
     "loop_in_vectorized": "softmax_loss_vectorized still runs a Python loop (for, while, a "
                           "comprehension, np.vectorize or apply_along_axis). Compute all N "
                           "examples at once: W @ X, broadcasting, fancy indexing "
                           "P[y, np.arange(N)].",
     "too_slow": "softmax_loss_vectorized is not much faster than a loop over examples. "
                 "Look for hidden per-example work, or an N x N intermediate.",
+    "speed_wrong_result": "Speed counts only for a result that is right, or at least equal to "
+                          "your softmax_loss_naive's: make the two agree first.",
     "grad_inconsistent": "dW does not match the numerical gradient of your own loss, so the "
                          "gradient formula is off: check dW = (1/N) (P - Y) X^T + reg * W term "
                          "by term.",
     "loss_wrong_grad_consistent": "Your dW matches the numerical gradient of your own loss, "
                                   "but the loss itself is off: fix the loss and the gradient "
                                   "will follow.",
-    "shape": "The result has the wrong shape: see the shapes in the docstring.",
+    "shape": "The result has the wrong shape: see the shapes in the docstring (a transposed "
+             "product such as X @ P.T instead of P @ X.T gives the transposed shape).",
     "not_array": "The function returned something that is not a number or a numpy array.",
     "nonfinite": "The result contains nan or inf.",
+    "softmax_formula": "Compare each step with y = exp(x - max) / sum(exp(x - max)), the max "
+                       "and the sum taken over the last axis of each example.",
 }
 
 
@@ -78,6 +148,44 @@ def diagnose(got, variants, rtol=1e-5, atol=1e-8):
     return None
 
 
+def is_float32(*values):
+    """True when every value is exactly a float32 number and some are not round.
+
+    A float64 computation on random inputs lands on a float32 number with
+    probability ~2**-29 per value, so this names single precision, not luck.
+    """
+    vals = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return False
+    exact32 = np.all(vals.astype(np.float32).astype(float) == vals)
+    round_ = np.all(vals * 2.0 ** 12 == np.round(vals * 2.0 ** 12))
+    return bool(exact32 and not round_)
+
+
+def from_error(error, *, batch=True):
+    """A mistake named by the exception a call raised, else None."""
+    if error.startswith("NotImplementedError"):
+        return "not_implemented"
+    if batch and "could not be broadcast" in error:
+        return "missing_keepdims"
+    return None
+
+
+def index_error(error, *, n, c):
+    """IndexError out of the examples' axis: indices in the wrong order."""
+    m = re.search(r"out of bounds for axis \d+ with size (\d+)", error)
+    if not m:
+        return None
+    size = int(m.group(1))
+    if n != c and size == n:
+        return "index_order"
+    return None
+
+
+# ------------------------------------------------------------ Part 1
+
+
 def softmax_variants(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     out = {}
@@ -85,69 +193,140 @@ def softmax_variants(x):
         ex = np.exp(x - x.max())
         out["wrong_axis"] = ex / ex.sum(axis=0, keepdims=True)
         out["whole_sum"] = ex / ex.sum()
+        if x.shape[0] == x.shape[1]:
+            m = x.max(axis=-1)
+            em = np.exp(x - m)                      # (N, C) - (N,) pairs m with columns
+            out["missing_keepdims"] = em / em.sum(axis=-1)
+            out["missing_keepdims_sum"] = e / e.sum(axis=-1)
+        cm = np.exp(x - x.max(axis=0, keepdims=True))
+        out["wrong_axis_max"] = cm / cm.sum(axis=-1, keepdims=True)
     else:
         out["whole_sum"] = e / e.sum()
+    out["not_normalized"] = e / e.mean(axis=-1, keepdims=True)
+    out["not_normalized_max"] = e / e.max(axis=-1, keepdims=True)
     return out
 
 
+SOFTMAX_ALIASES = {"missing_keepdims_sum": "missing_keepdims", "wrong_axis_max": "wrong_axis",
+                   "not_normalized_max": "not_normalized"}
+
+
 def softmax_backward_variants(dout, y):
-    return {
+    out = {
         "backward_whole_sum": y * (dout - np.sum(dout * y)),
         "backward_diag_only": y * (1 - y) * dout,
         "backward_sign": -ref.softmax_backward(dout, y),
     }
+    if y.ndim == 2:
+        out["backward_wrong_axis"] = y * (dout - np.sum(dout * y, axis=0, keepdims=True))
+        if y.shape[0] == y.shape[1]:
+            out["missing_keepdims"] = y * (dout - np.sum(dout * y, axis=-1))
+    return out
+
+
+# ------------------------------------------------------------ Part 2
+
+
+def _labels(y, t):
+    return ref._as_label_index(y, t)
 
 
 def cross_entropy_variants(y, t):
-    y2 = np.atleast_2d(y)
-    n = y2.shape[0]
-    return {"not_averaged": ref.cross_entropy_error(y, t) * n}
+    y2 = np.atleast_2d(np.asarray(y, dtype=float))
+    n, c = y2.shape
+    lab = _labels(y, t)
+    picked = y2[np.arange(n), lab]
+    total = -np.sum(np.log(picked + 1e-7))
+    out = {"not_averaged": total,
+           "wrong_divisor": total / c,
+           "wrong_divisor_nc": total / (n * c)}
+    if n > 1:
+        out["label_offset"] = -np.mean(np.log(y2[np.arange(n), (lab - 1) % c] + 1e-7))
+    out["label_offset_up"] = -np.mean(np.log(y2[np.arange(n), (lab + 1) % c] + 1e-7))
+    for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15):
+        out[f"delta_{d:g}"] = -np.mean(np.log(picked + d))
+    # every class's -log(y + 1e-7), not only the true one's
+    out["ce_all_classes"] = -np.sum(np.log(y2 + 1e-7)) / n
+    return out
+
+
+CE_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
+              **{f"delta_{d:g}": "delta_value" for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15)},
+              "ce_all_classes": "ce_formula"}
 
 
 def layer_backward_variants(x, t, dout):
     layer = ref.SoftmaxWithLoss()
     layer.forward(x, t)
     n = np.atleast_2d(x).shape[0]
+    c = np.atleast_2d(x).shape[1]
     right = layer.backward(dout)
     out = {"backward_not_divided": right * n}
     if dout != 1:
         out["ignores_dout"] = layer.backward(1)
+    out["wrong_divisor"] = right * n / c
+    out["wrong_divisor_nc"] = right / c
+    out["grad_sign"] = -right
     return out
 
 
-def _loss(W, X, y, reg, avg=True, reg_loss=0.5, reg_grad=1.0, sign=1.0, axis=0):
+LAYER_ALIASES = {"wrong_divisor_nc": "wrong_divisor"}
+
+
+# ------------------------------------------------------------ Part 3
+
+
+def _loss(W, X, y, reg, *, div="n", reg_loss=0.5, reg_grad=1.0, sign=1.0, axis=0,
+          label_shift=0, grad_div=None):
     """The loss and gradient with one convention changed: one typical mistake."""
-    n = X.shape[1]
+    C, n = W.shape[0], X.shape[1]
+    divisors = {"n": n, "1": 1, "c": C, "nc": n * C}
     S = W @ X
     S = S - S.max(axis=axis, keepdims=True)
     P = np.exp(S)
     P /= P.sum(axis=axis, keepdims=True)
-    data_loss = -np.log(P[y, np.arange(n)]).sum()
+    lab = (np.asarray(y).astype(int) + label_shift) % C
+    data_loss = -np.log(P[lab, np.arange(n)]).sum() / divisors[div]
     G = P.copy()
-    G[y, np.arange(n)] -= 1.0
-    dW = sign * (G @ X.T)
-    if avg:
-        data_loss /= n
-        dW /= n
+    G[lab, np.arange(n)] -= 1.0
+    dW = sign * (G @ X.T) / divisors[grad_div or div]
     return data_loss + reg_loss * reg * np.sum(W * W), dW + reg_grad * reg * W
 
 
 def loss_variants(W, X, y, reg):
     """Loss values of typical wrong versions."""
     return {
-        "not_averaged": _loss(W, X, y, reg, avg=False)[0],
+        "not_averaged": _loss(W, X, y, reg, div="1")[0],
+        "wrong_divisor": _loss(W, X, y, reg, div="c")[0],
+        "wrong_divisor_nc": _loss(W, X, y, reg, div="nc")[0],
         "reg_missing_loss": _loss(W, X, y, reg, reg_loss=0.0)[0],
         "reg_2x_loss": _loss(W, X, y, reg, reg_loss=1.0)[0],
         "loss_wrong_axis": _loss(W, X, y, reg, axis=1)[0],
+        "label_offset": _loss(W, X, y, reg, label_shift=-1)[0],
+        "label_offset_up": _loss(W, X, y, reg, label_shift=1)[0],
     }
 
 
 def grad_variants(W, X, y, reg):
     """dW of typical wrong versions."""
     return {
-        "grad_not_averaged": _loss(W, X, y, reg, avg=False)[1],
+        "grad_not_averaged": _loss(W, X, y, reg, div="1")[1],
+        "wrong_divisor": _loss(W, X, y, reg, div="c")[1],
+        "wrong_divisor_nc": _loss(W, X, y, reg, div="nc")[1],
         "reg_missing_grad": _loss(W, X, y, reg, reg_grad=0.0)[1],
         "reg_2x_grad": _loss(W, X, y, reg, reg_grad=2.0)[1],
+        "reg_grad_halved": _loss(W, X, y, reg, reg_grad=0.5)[1],
         "grad_sign": _loss(W, X, y, reg, sign=-1.0)[1],
         "loss_wrong_axis": _loss(W, X, y, reg, axis=1)[1],
+        "label_offset": _loss(W, X, y, reg, label_shift=-1)[1],
+        "label_offset_up": _loss(W, X, y, reg, label_shift=1)[1],
     }
+
+
+LOSS_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
+                "reg_grad_halved": "reg_formula"}
+
+
+def named(name, aliases):
+    """A variant's name as a hint's name."""
+    return aliases.get(name, name) if name else None

@@ -59,7 +59,8 @@ class SoftmaxWithLoss:
         t = np.asarray(self.t)
         if t.shape != self.y.shape:
             t = np.eye(self.y.shape[-1])[t]
-        return dout * (self.y - t) / self.y.shape[0]
+        # A single example (1-D y) is a batch of one: N = 1, not C.
+        return dout * (self.y - t) / np.atleast_2d(self.y).shape[0]
 ''',
         "softmax_loss_vectorized": '''
 def softmax_loss_vectorized(W, X, y, reg):
