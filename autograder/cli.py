@@ -42,6 +42,10 @@ def _add_grading_options(p):
                    help="seconds allowed per cell and per call (default 30)")
     p.add_argument("--memory", type=_positive_int, default=1024, metavar="MB",
                    help="memory limit per submission in MB (default 1024)")
+    p.add_argument("--sandbox", choices=("auto", "bubblewrap", "container"), default="auto",
+                   help="how student code is jailed: bubblewrap (auto: when it works here) or "
+                        "container (as root where namespaces are refused: a separate uid per "
+                        "worker; see the README's Security section)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without bubblewrap (only for code you trust)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -77,7 +81,8 @@ def build_parser():
 def _options(args):
     from .pipeline import Options
     return Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
-                   unsafe=args.unsafe_no_sandbox, progress=not args.no_progress,
+                   unsafe=args.unsafe_no_sandbox, sandbox=args.sandbox,
+                   progress=not args.no_progress,
                    assignment=args.assignment, gradebook=args.gradebook)
 
 

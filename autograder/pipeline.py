@@ -5,6 +5,7 @@ time as they finish, so an interrupted batch resumes where it stopped and a
 student's result never depends on another's.
 """
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from .discover import UsageError, find_submissions
 from .notebook import read_submission
 from .results import ResultStore, StudentResult, file_sha256, grader_fingerprint
 from .runner import ProcessTimer, grade_code
-from .sandbox import Limits, bwrap_available
+from .sandbox import Limits, modes
+from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
 
 
@@ -28,6 +30,7 @@ class Options:
     timeout: float = 30.0     # seconds per cell / per call
     memory_mb: int = 1024
     unsafe: bool = False      # run without bubblewrap
+    sandbox: str = "auto"     # auto | bubblewrap | container (sandbox/modes.py)
     progress: bool = True
     assignment: str = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
@@ -78,6 +81,28 @@ def _secrets(assignment, submissions, out):
     return [str(p.resolve()) for p in paths]
 
 
+def sandbox_mode(opts):
+    """The sandbox mode `opts` asks for; UsageError (one line) when it cannot run here."""
+    if opts.unsafe:
+        return modes.UNSAFE
+    try:
+        return modes.select(opts.sandbox)
+    except SandboxUnavailable as e:
+        raise UsageError(f"{e} (--unsafe-no-sandbox runs student code unconfined: only for "
+                         "code you trust)") from None
+
+
+def _start_sandbox(mode, opts, secrets):
+    """Activate `mode` (container mode first locks the grader's paths away) and say so."""
+    if hasattr(mode, "prepare"):
+        try:
+            mode.prepare(sys.executable, extra=secrets)
+        except SandboxUnavailable as e:
+            raise UsageError(str(e)) from None
+    modes.activate(mode)
+    print(mode.describe(Limits(memory_mb=opts.memory_mb)), file=sys.stderr, flush=True)
+
+
 def load_assignment(name=None):
     """The Assignment and its Spec; a broken or unknown one is a usage error."""
     try:
@@ -89,10 +114,7 @@ def load_assignment(name=None):
 
 def grade(submissions, out, opts=Options()):
     """Grade every submission; returns (Spec, StudentResults in submission order)."""
-    if not opts.unsafe and not bwrap_available():
-        raise UsageError("the sandbox (bubblewrap) is not available: install it "
-                         "(Debian/Ubuntu: apt-get install bubblewrap), or pass "
-                         "--unsafe-no-sandbox to run student code unconfined")
+    mode = sandbox_mode(opts)
     _check_paths(submissions, out)
     assignment, spec = load_assignment(opts.assignment)
     subs = find_submissions(submissions, spec.name)
@@ -112,11 +134,12 @@ def grade(submissions, out, opts=Options()):
 
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference)
+    secrets = _secrets(assignment, submissions, out)
+    _start_sandbox(mode, opts, secrets)
     bar = tqdm(total=len(subs), initial=len(results), unit="nb", desc="grading",
                disable=not opts.progress, dynamic_ncols=True)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        secrets = _secrets(assignment, submissions, out)
         futures = {pool.submit(grade_one, s, assignment=assignment, spec=spec, grader=grader,
                                opts=opts, timers=timers, secrets=secrets): s
                    for s in todo}
@@ -137,6 +160,8 @@ def grade(submissions, out, opts=Options()):
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
         timers.close()
+        if hasattr(mode, "close"):
+            mode.close()
 
     ordered = [results[s.student_id] for s in subs]
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or

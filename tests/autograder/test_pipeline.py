@@ -3,10 +3,15 @@ import pytest
 
 from autograder import pipeline
 from autograder.discover import UsageError
+from autograder.sandbox import bwrap
+
+
+def _no_bwrap():
+    raise bwrap.SandboxUnavailable("bubblewrap cannot create namespaces (test)")
 
 
 def test_refuses_without_sandbox_unless_told(monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline, "bwrap_available", lambda: False)
+    monkeypatch.setattr(bwrap, "find", _no_bwrap)
     (tmp_path / "subs" / "a").mkdir(parents=True)
     with pytest.raises(UsageError, match="--unsafe-no-sandbox"):
         pipeline.grade(tmp_path / "subs", tmp_path / "out", pipeline.Options(progress=False))
@@ -21,7 +26,7 @@ def test_output_folder_inside_submissions_is_refused(tmp_path):
 
 def test_cli_prints_one_line_for_a_usage_error(monkeypatch, capsys, tmp_path):
     from autograder import cli
-    monkeypatch.setattr(pipeline, "bwrap_available", lambda: False)
+    monkeypatch.setattr(bwrap, "find", _no_bwrap)
     (tmp_path / "subs" / "a").mkdir(parents=True)
     rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,0 +1,274 @@
+"""Container mode: where namespaces are refused, a separate uid per worker.
+
+For Docker/Gradescope-style hosts whose seccomp profile refuses the user
+namespaces bubblewrap needs; the container itself is the outer sandbox. The
+grader must run as root. What holds, per worker:
+- it runs as its own unprivileged uid (BASE_UID + slot, one slot per
+  concurrent worker, so no two live jails share a uid), with no supplementary
+  groups, no capabilities, no_new_privs, a scrubbed environment;
+- the seccomp filter (seccomp.py) keeps it one process, and RLIMIT_NPROC=1 on
+  that uid is a second wall; RLIMIT_AS, CPU, FSIZE, NOFILE as in bubblewrap mode;
+- its cwd/HOME/TMPDIR is a fresh folder owned by that uid (mode 0700), a tmpfs
+  of the /tmp size when the container lets root mount one, else a plain folder;
+- before any student code runs, `prepare()` removes access for "others" from
+  every grader path it is given (chmod o-rwx) and then checks, as a student
+  uid, that none of them can be read or listed; it refuses (one line) if so;
+- when the worker ends, every process of its uid is killed and the files it
+  left in its folder and in /tmp, /var/tmp, /dev/shm are removed.
+What does not hold: the network is open unless the container has none; the
+rest of the container's filesystem is readable as it is to any user; files in
+world-writable folders are capped per file (RLIMIT_FSIZE), not in total.
+"""
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from . import seccomp
+from .bwrap import SandboxUnavailable
+from .jail import WORKER, JailCgroups, Limits, cgroup_kind, limit_argv, memory_budget, worker_env
+
+BASE_UID = 61000
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+_MS_NOSUID, _MS_NODEV = 2, 4
+_MNT_DETACH = 2
+
+# Run as a student uid: protected paths (before "--") must allow nothing,
+# unlisted folders (after it) no listing.
+_CHECK = r"""
+import os, sys
+i = sys.argv.index("--")
+bad = [p for p in sys.argv[1:i] if os.access(p, os.R_OK) or os.access(p, os.X_OK)]
+bad += [p for p in sys.argv[i + 1:] if os.access(p, os.R_OK)]
+print("\n".join(bad))
+"""
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+class ContainerMode:
+    name = "container"
+
+    def __init__(self, base_uid=BASE_UID):
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "--sandbox container needs the grader to run as root (student code then runs "
+                "as separate unprivileged uids)")
+        for tool in ("setpriv", "prlimit"):
+            if shutil.which(tool) is None:
+                raise SandboxUnavailable(f"--sandbox container needs util-linux `{tool}` "
+                                         "(apt-get install util-linux)")
+        self.base_uid = base_uid
+        self.run_dir = Path(tempfile.mkdtemp(prefix="autograder-jails-"))
+        os.chmod(self.run_dir, 0o711)                 # others may enter their own home only
+        grader = self.run_dir / "grader"
+        grader.mkdir(mode=0o755)
+        self.worker = grader / "worker.py"            # the jail's copy, as in bubblewrap mode
+        shutil.copyfile(WORKER, self.worker)
+        os.chmod(self.worker, 0o644)
+        try:
+            self.filter_hex = seccomp.no_new_processes().hex()
+        except seccomp.UnsupportedArch:
+            self.filter_hex = None
+        self.tmpfs = self._can_mount_tmpfs()
+        self._free, self._next, self._lock = [], 0, threading.Lock()
+        self.prepared = []
+
+    # ---------------------------------------------------------------- setup
+    def _can_mount_tmpfs(self):
+        probe = self.run_dir / "probe"
+        probe.mkdir()
+        try:
+            ok = _libc().mount(b"tmpfs", str(probe).encode(), b"tmpfs",
+                               _MS_NOSUID | _MS_NODEV, b"size=64k,mode=0700") == 0
+            if ok:
+                _libc().umount2(str(probe).encode(), _MNT_DETACH)
+            return ok
+        finally:
+            probe.rmdir()
+
+    def prepare(self, python, extra=()):
+        """Make the grader's paths unreadable to the student uids, then check it as one.
+
+        `extra`: more paths to protect (submissions, OUT, assignment folders).
+        Raises SandboxUnavailable (one line) when a path stays readable or the
+        student uid cannot run `python` at all.
+        """
+        protect, unlist = grader_paths(extra)
+        protect = [p for p in protect if os.path.lexists(p)]
+        for p, bits in [(p, 0o007) for p in protect] + [(p, 0o004) for p in unlist]:
+            try:
+                if not os.path.islink(p):
+                    os.chmod(p, os.lstat(p).st_mode & 0o7777 & ~bits)
+            except OSError as e:
+                raise SandboxUnavailable(f"container mode cannot protect {p}: {e.strerror}")
+        uid = str(self.base_uid)
+        r = subprocess.run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--",
+                            python, "-I", "-S", "-c", _CHECK,
+                            *map(str, protect), "--", *map(str, unlist)],
+                           capture_output=True, text=True, timeout=60,
+                           env=worker_env(home="/"), cwd="/")
+        if r.returncode != 0:
+            raise SandboxUnavailable(
+                f"container mode: uid {uid} cannot run {python} "
+                f"({(r.stderr.strip().splitlines() or ['no message'])[-1]}); install Python "
+                "where unprivileged users can read it")
+        readable = r.stdout.split()
+        if readable:
+            raise SandboxUnavailable(
+                f"container mode: {readable[0]} is still readable by uid {uid} "
+                "(an ACL or a read-only filesystem?); grading would expose it")
+        self.prepared = protect
+
+    # ---------------------------------------------------------------- slots
+    def _acquire(self):
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+            self._next += 1
+            return self._next - 1
+
+    def _release(self, slot):
+        with self._lock:
+            self._free.append(slot)
+            self._free.sort(reverse=True)
+
+    # ---------------------------------------------------------------- jail
+    def launch(self, python, limits):
+        from .modes import Launch
+        slot = self._acquire()
+        uid = self.base_uid + slot
+        home = self.run_dir / f"home-{slot}"
+        cleanups = [lambda: self._release(slot)]
+        try:
+            sweep_uid(uid)          # nothing of an earlier tenant survives
+            self._make_home(home, uid, limits)
+            cleanups.append(lambda: self._remove_home(home, uid))
+            cgroup = JailCgroups(f"{os.getpid()}-c{slot}-{time.monotonic_ns()}", limits)
+            cleanups.append(lambda: sweep_uid(uid))
+            cleanups.append(cgroup.kill_all)
+        except BaseException:
+            for c in reversed(cleanups):
+                c()
+            raise
+        argv = limit_argv(limits, cgroup, nproc=1) + [
+            "setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+            "--no-new-privs", "--"]
+        if self.filter_hex:
+            argv += [python, "-I", "-B", "-c", seccomp.BOOT, self.filter_hex, str(self.worker)]
+        else:
+            argv += [python, "-I", "-B", str(self.worker)]
+        return Launch(argv, worker_env(home=str(home)), cwd=str(home), cleanups=cleanups,
+                      cgroup=cgroup)
+
+    def _make_home(self, home, uid, limits):
+        if os.path.lexists(home):
+            self._remove_home(home, uid)
+        home.mkdir(mode=0o700)
+        if self.tmpfs:
+            _, tmp_mb = memory_budget(limits)
+            opts = f"size={tmp_mb}m,mode=0700,uid={uid},gid={uid}".encode()
+            if _libc().mount(b"tmpfs", str(home).encode(), b"tmpfs",
+                             _MS_NOSUID | _MS_NODEV, opts) == 0:
+                return
+        os.chown(home, uid, uid)
+
+    def _remove_home(self, home, uid):
+        _libc().umount2(str(home).encode(), _MNT_DETACH)    # harmless when not mounted
+        shutil.rmtree(home, ignore_errors=True)
+        for shared in SHARED_TMP:
+            try:
+                entries = list(os.scandir(shared))
+            except OSError:
+                continue
+            for e in entries:
+                try:
+                    if e.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if e.is_dir(follow_symlinks=False):
+                        shutil.rmtree(e.path, ignore_errors=True)
+                    else:
+                        os.unlink(e.path)
+                except OSError:
+                    pass
+
+    def describe(self, limits=Limits()):
+        as_mb, tmp_mb = memory_budget(limits)
+        procs = ("1 process (seccomp + RLIMIT_NPROC on its own uid)" if self.filter_hex
+                 else "1 process (RLIMIT_NPROC on its own uid)")
+        if self.tmpfs:
+            mem = (f"{limits.memory_mb} MB memory ({as_mb} MB address space + private "
+                   f"tmpfs {tmp_mb} MB)")
+        else:
+            mem = f"{as_mb} MB address space, private folder on disk (files <= {limits.file_mb} MB)"
+        cg = cgroup_kind()
+        extra = f"; cgroup {cg} around each jail" if cg else ""
+        return (f"sandbox: container (student code as uid {self.base_uid}+slot, grader paths "
+                f"chmod o-rwx); per jail: {procs}, {mem}, {limits.cpu_seconds} s CPU, "
+                f"network as the container's{extra}")
+
+    def close(self):
+        """Kill what is left of every slot's uid and remove the run folder."""
+        for slot in range(self._next):
+            sweep_uid(self.base_uid + slot)
+            self._remove_home(self.run_dir / f"home-{slot}", self.base_uid + slot)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _real_uid(pid):
+    # /proc/<pid>/status, not the owner of /proc/<pid>: a process that makes
+    # itself non-dumpable shows as owned by root there.
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def sweep_uid(uid, rounds=50):
+    """SIGKILL every process whose real uid is `uid` until none is left."""
+    for _ in range(rounds):
+        found = False
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                if _real_uid(name) != uid:
+                    continue
+                os.kill(int(name), signal.SIGKILL)
+                found = True
+            except (OSError, ValueError):
+                pass
+        if not found:
+            return
+        time.sleep(0.01)
+
+
+def grader_paths(extra=()):
+    """(protect, unlist): paths to make unreadable to students, folders to make unlistable.
+
+    In a checkout whose venv lives inside it, every entry of the checkout but
+    the venv's is protected and the checkout itself only unlisted (the
+    student's Python must still reach the venv). Installed copies of the
+    package and `extra` (submissions, OUT, assignment folders) are protected.
+    """
+    from .jail import grader_copies
+    protect, unlist = [*grader_copies(), *map(Path, extra)], []
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").exists() and (repo / "autograder" / "sandbox").is_dir():
+        needed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+        keep = {repo / n.relative_to(repo).parts[0] for n in needed if repo in n.parents}
+        if keep:
+            protect += [e for e in repo.iterdir() if e not in keep]
+            unlist.append(repo)
+        else:
+            protect.append(repo)
+    return sorted({p.resolve() if not p.is_symlink() else p for p in protect}), unlist
