@@ -8,6 +8,18 @@ from pathlib import Path
 from .discover import UsageError
 
 
+LAYOUTS = """\
+layouts read (NAME: the assignment's notebook, e.g. softmax):
+  SUBMISSIONS/<student>/NAME.ipynb          what students upload
+  SUBMISSIONS/<student>/NAME/NAME.ipynb     nbgrader's submitted/ layout
+  SUBMISSIONS/<student>/<other>.ipynb       a single notebook under another name
+  COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb
+                                            an nbgrader course root (detected)
+Every folder is one row, whatever its name. Submissions are read as hostile
+input: a symbolic link is not followed (0 points, flag `symlink`); a FIFO,
+device, unreadable file or a notebook over 20 MB gets `invalid_notebook`."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line, then exit 2: the argparse usage block is noise here.
@@ -59,8 +71,10 @@ def _add_grading_options(p):
 def build_parser():
     parser = _Parser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    g = sub.add_parser("grade", help="grade a folder of submissions")
-    g.add_argument("submissions", help="folder with <student_id>/<assignment>.ipynb")
+    g = sub.add_parser("grade", help="grade a folder of submissions", epilog=LAYOUTS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("submissions", help="folder of student folders, or an nbgrader course "
+                   "root (see the layouts below)")
     _add_grading_options(g)
     d = sub.add_parser("demo", help="grade the bundled sample submissions")
     _add_grading_options(d)

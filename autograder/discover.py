@@ -1,15 +1,29 @@
-"""Find the submissions in a folder.
+"""Find the submissions in a folder: one Submission per student folder, whatever its name.
 
-Accepted layouts, per student folder:
-  SUBMISSIONS/<student_id>/<name>.ipynb            (what students upload)
-  SUBMISSIONS/<student_id>/<name>/<name>.ipynb     (nbgrader's submitted/)
-A student folder without the notebook still gets a row (missing_notebook).
+Layouts read (`grade --help` lists them; NAME is the assignment's notebook name):
+  SUBMISSIONS/<student>/NAME.ipynb             what students upload
+  SUBMISSIONS/<student>/NAME/NAME.ipynb        nbgrader's submitted/ layout
+  SUBMISSIONS/<student>/<other>.ipynb          the only notebook, under another name
+  COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb
+                                               an nbgrader course root (detected)
+
+Every entry of SUBMISSIONS that is a folder or a symbolic link is a student
+(only Jupyter's `.ipynb_checkpoints` is skipped): `a,b`, `.hidden`, `-x` or a
+name with a newline each get their row. A student id is the folder's name as
+it is; bytes that are not UTF-8 are shown as `\\xNN`. Discovery only looks
+(lstat through directory fds, never following a link); a link, a FIFO, an
+unreadable folder or an oversized notebook is recorded here as that
+student's flag and problem, and `reader` refuses the same things again when
+the file is opened.
 """
-import re
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+from . import reader
+
+SKIPPED = {".ipynb_checkpoints"}
 
 
 class UsageError(Exception):
@@ -18,32 +32,181 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    student_id: str
-    notebook: Path = None     # None when the student folder has no notebook
+    student_id: str                 # the folder's name, as shown and recorded
+    root: Path = None               # the folder holding the student folders
+    parts: tuple = None             # entry names from root to the notebook; None: none found
+    flag: str = ""                  # set when discovery already refused the submission
+    problem: str = ""               # one line for the student's row
+    folder: str = field(default=None, compare=False)   # the folder's entry name on disk
+
+    @property
+    def notebook(self):
+        """Path of a notebook that looked like a readable regular file, else None.
+
+        For display, and for tools that copy it. Read it through `read_bytes`
+        (no link followed, bounded), not by opening this path."""
+        if self.parts is None or self.flag:
+            return None
+        return Path(self.root, *self.parts)
+
+    def read_bytes(self):
+        """(bytes, sha256) of the notebook; raises reader.Refused."""
+        if self.flag:
+            raise reader.Refused(self.flag, self.problem, f"refused:{self.flag}")
+        if self.parts is None:
+            raise reader.Refused("missing_notebook", self.problem, "")
+        return reader.read_bytes(self.root, self.parts)
+
+    def sha256(self):
+        """The cache key: the notebook's sha256, '' when missing, a marker when refused."""
+        if self.flag:
+            return f"refused:{self.flag}:{self.problem}"
+        if self.parts is None:
+            return ""
+        return reader.sha256_of(self.root, self.parts)
 
 
-def find_notebook(folder, name):
-    for candidate in (folder / f"{name}.ipynb", folder / name / f"{name}.ipynb"):
-        if candidate.is_file():
-            return candidate
-    # One notebook under another name ("<name> (1).ipynb") is still theirs.
-    others = [p for p in folder.glob("*.ipynb") if p.is_file()]
-    if len(others) == 1:
-        return others[0]
-    return None
+def display_name(entry_name):
+    """The folder name as text: undecodable bytes become \\xNN escapes."""
+    return os.fsencode(entry_name).decode("utf-8", "backslashreplace")
 
 
-def find_submissions(root, name):
+def _lstat(dir_fd, name):
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def _classify(dir_fd, name, parts, label):
+    """(parts, flag, problem) for the notebook entry `name` in dir_fd."""
+    st = _lstat(dir_fd, name)
+    if st is None:
+        return None, "missing_notebook", f"{label} disappeared while the grader looked"
+    if stat.S_ISLNK(st.st_mode):
+        return parts, "symlink", (f"{label} is a symbolic link; the grader does not follow "
+                                  "links (submit the notebook file itself): 0 points")
+    if not stat.S_ISREG(st.st_mode):
+        return parts, "invalid_notebook", f"{label} is {reader._kind(st.st_mode)}, not a notebook file"
+    if st.st_size > reader.MAX_BYTES:
+        return parts, "invalid_notebook", (
+            f"{label} is {reader._mb(st.st_size)}; the grader reads notebooks up to "
+            f"{reader._mb(reader.MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
+            "Clear Outputs, save, submit again)")
+    return parts, "", ""
+
+
+def _entries(fd):
+    with os.scandir(fd) as it:
+        return sorted(e.name for e in it)
+
+
+def _find_in_folder(root, folder, name):
+    """(parts, flag, problem) of the notebook in the student folder `folder`."""
+    try:
+        fd = reader.open_nofollow(root, (folder,), "the student folder", directory=True)
+    except reader.Refused as r:
+        return None, r.flag, r.problem
+    except OSError as e:
+        return None, "invalid_notebook", f"the student folder could not be opened ({e.strerror})"
+    try:
+        try:
+            entries = _entries(fd)
+        except OSError as e:
+            return None, "invalid_notebook", f"the student folder cannot be listed ({e.strerror})"
+        target = f"{name}.ipynb"
+        if target in entries:
+            return _classify(fd, target, (folder, target), f"{target}")
+        if name in entries:
+            st = _lstat(fd, name)
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                return (folder, name), "symlink", (f"the folder {name}/ is a symbolic link; the "
+                                                  "grader does not follow links: 0 points")
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                try:
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                                  | os.O_CLOEXEC, dir_fd=fd)
+                except OSError as e:
+                    return None, "invalid_notebook", f"the folder {name}/ cannot be opened ({e.strerror})"
+                try:
+                    if target in _entries(sub):
+                        return _classify(sub, target, (folder, name, target), f"{name}/{target}")
+                except OSError as e:
+                    return None, "invalid_notebook", f"the folder {name}/ cannot be listed ({e.strerror})"
+                finally:
+                    os.close(sub)
+        others = [e for e in entries if e.endswith(".ipynb")]
+        if len(others) == 1:
+            # One notebook under another name ("softmax (1).ipynb") is still theirs.
+            return _classify(fd, others[0], (folder, others[0]), display_name(others[0]))
+        if others:
+            shown = ", ".join(display_name(o) for o in others[:4])
+            return None, "missing_notebook", (f"no {target} in the folder, and {len(others)} other "
+                                              f"notebooks ({shown}): which one is the submission?")
+        return None, "missing_notebook", f"no {target} was found in the submission"
+    finally:
+        os.close(fd)
+
+
+def _is_dir(path):
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def detect_layout(root, name):
+    """(folder of student folders, description): COURSE_ROOT/submitted for an nbgrader course."""
+    root = Path(root)
+    sub = root / "submitted"
+    if not _is_dir(sub) or (sub / f"{name}.ipynb").exists() or _is_dir(sub / name):
+        return root, f"{root}/<student>/{name}.ipynb"
+    course = (root / "nbgrader_config.py").is_file() or any(
+        _is_dir(root / d) for d in ("source", "release", "autograded", "feedback"))
+    try:
+        course = course or any(_is_dir(sub / s / name) for s in os.listdir(sub))
+    except OSError:
+        pass
+    if course:
+        return sub, f"nbgrader course root: {sub}/<student>/{name}/{name}.ipynb"
+    return root, f"{root}/<student>/{name}.ipynb"
+
+
+def find_submissions(root, name="softmax"):
+    """One Submission per student folder of `root` (or of its submitted/, for a course root)."""
     root = Path(root)
     if not root.exists():
         raise UsageError(f"no such folder: {root}")
     if not root.is_dir():
         raise UsageError(f"not a folder: {root} (pass the folder that holds one folder per student)")
-    subs = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if not STUDENT_ID.match(folder.name):
+    root, _ = detect_layout(root, name)
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            with os.scandir(fd) as it:
+                entries = sorted((e.name, e.is_symlink(), e.is_dir(follow_symlinks=False))
+                                 for e in it)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise UsageError(f"cannot list {root}: {e.strerror}") from None
+
+    subs, seen = [], set()
+    for entry, is_link, is_dir in entries:
+        if entry in SKIPPED or not (is_link or is_dir):
             continue
-        subs.append(Submission(folder.name, find_notebook(folder, name)))
+        sid = display_name(entry)
+        while sid in seen:        # only undecodable names can collide with a real one
+            sid += "~"
+        seen.add(sid)
+        if is_link:
+            subs.append(Submission(sid, root, None, "symlink",
+                                   "the student folder is a symbolic link; the grader does not "
+                                   "follow links: 0 points", folder=entry))
+            continue
+        parts, flag, problem = _find_in_folder(root, entry, name)
+        subs.append(Submission(sid, root, parts, flag, problem, folder=entry))
     if not subs:
         raise UsageError(f"no submissions in {root}: expected {root}/<student_id>/{name}.ipynb")
+    subs.sort(key=lambda s: s.student_id)
     return subs

@@ -1,79 +1,104 @@
 """Read one submitted notebook: the code to run, and any tampering.
 
-Only the six solution cells are taken from a submission, by grade_id; test
-cells are never run from it. A test cell that was edited, deleted,
-re-labelled or duplicated is tampering: that test earns nothing.
+The file is hostile input: it is opened by `reader` (no link followed, a
+regular file, at most reader.MAX_BYTES) and parsed by `nbparse` in a bounded
+reader child, one per grading thread. Every failure is the student's row:
+`problem` says what went wrong in one line and `flags` carries the flag.
+
+The code to run is the solution cells, taken by grade_id (test cells are
+never run from a submission), preceded by the definitions they depend on
+from the notebook's other cells (see `definitions`). A test cell that was
+edited, deleted, re-labelled or duplicated is tampering: that test earns
+nothing.
 """
-import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import nbformat
-from .cells import checksum as compute_checksum
+from . import reader
+from .discover import Submission
 
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = reader.MAX_BYTES
 
 
 @dataclass
 class StudentCode:
-    cells: list = field(default_factory=list)       # [(solution id, python source)]
+    cells: list = field(default_factory=list)       # [(cell name, python source)], run in order
     tampered: dict = field(default_factory=dict)    # test id -> what was done to it
     flags: set = field(default_factory=set)
     problem: str = ""                               # why nothing could be read
+    unavailable: dict = field(default_factory=dict)  # name -> why the grader does not have it
+    sha256: str = ""                                # of the bytes read ("" / a marker if none)
 
 
-def _python_source(source):
-    """Cell text as plain Python: IPython magics become harmless calls."""
-    from IPython.core.inputtransformer2 import TransformerManager
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:   # noqa: BLE001 - leave it to the worker to report the SyntaxError
-        return source
+_pool = reader.ReaderPool()
 
 
-def _checksum(cell):
-    try:
-        return compute_checksum(cell)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
+def close_readers():
+    """End every reader child (the pipeline calls it when a batch is done)."""
+    _pool.close()
 
 
-def read_submission(path, spec):
-    """StudentCode for the notebook at `path` (which may be missing or broken)."""
+def _as_submission(sub):
+    """A Submission for a Submission, a Path to a notebook, or None (missing)."""
+    if sub is None or isinstance(sub, Submission):
+        return sub or Submission("", None, None, "missing_notebook",
+                                 "no notebook was found in the submission")
+    path = Path(sub)
+    return Submission(path.parent.name, path.parent, (path.name,))
+
+
+def _request(spec):
+    return {"solution_ids": list(spec.solution_ids),
+            "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests]}
+
+
+def _parse(data, spec):
+    """The reader child's reply; a child that dies is replaced and tried once more."""
+    for attempt in (1, 2):
+        try:
+            return _pool.get().parse(data, _request(spec))
+        except reader.ReaderDied as e:
+            if not e.retry or attempt == 2:
+                return {"ok": False, "problem": f"the notebook could not be read: {e.reason}"}
+    raise AssertionError("unreachable")
+
+
+def read_submission(sub, spec):
+    """StudentCode for a Submission (or a notebook Path, or None when there is none).
+
+    Raises reader.ReaderUnavailable only when the reader child cannot start:
+    the grader's failure, not the student's.
+    """
+    sub = _as_submission(sub)
     code = StudentCode()
-    if path is None:
-        code.flags.add("missing_notebook")
-        code.problem = f"no {spec.name}.ipynb was found in the submission"
-        return code
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            raise ValueError("the file is larger than 50 MB")
-        nb = nbformat.read(str(path), as_version=4)
-        cells = list(nb.cells)
-    except (OSError, ValueError, json.JSONDecodeError, nbformat.reader.NotJSONError,
-            AttributeError, TypeError, KeyError, UnicodeDecodeError) as e:
-        code.flags.add("invalid_notebook")
-        code.problem = f"the notebook could not be read ({type(e).__name__}: {str(e)[:120]})"
+        data, code.sha256 = sub.read_bytes()
+    except reader.Refused as r:
+        code.flags.add(r.flag)
+        code.problem = r.problem or "no notebook was found in the submission"
+        code.sha256 = sub.sha256() if sub.flag else r.marker
         return code
-
-    by_id = {}
-    for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
-            by_id.setdefault(meta["grade_id"], []).append(cell)
-
-    for sid in spec.solution_ids:
-        found = [c for c in by_id.get(sid, []) if c.get("cell_type") == "code"]
-        if found:
-            # A copy-pasted cell keeps its grade_id; run top to bottom, the
-            # last definition is the one the student's kernel would hold.
-            code.cells.append((sid, _python_source(str(found[-1].get("source", "")))))
-
-    for test in spec.tests:
-        found = by_id.get(test.grade_id, [])
-        if not found:
-            code.tampered[test.grade_id] = "the test cell was deleted or re-labelled"
-        elif not any(_checksum(c) in test.checksums for c in found):
-            code.tampered[test.grade_id] = "the test cell was edited"
+    reply = _parse(data, spec)
+    del data
+    if not reply.get("ok"):
+        code.flags.add("invalid_notebook")
+        code.problem = str(reply.get("problem"))[:300]
+        return code
+    code.cells = [(str(n), str(s)) for n, s in reply["cells"]]
+    code.tampered = {str(k): str(v) for k, v in reply["tampered"].items()}
+    code.unavailable = {str(k): str(v) for k, v in reply.get("unavailable", {}).items()}
     if code.tampered:
         code.flags.add("tampering")
     return code
+
+
+_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+
+
+def explain(message, unavailable):
+    """`message` plus why, when it is a NameError for a name the grader does not have."""
+    m = _NAME_ERROR.search(message or "")
+    if m and m.group(1) in unavailable:
+        return f"{message}. {unavailable[m.group(1)]}"
+    return message

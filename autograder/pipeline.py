@@ -15,9 +15,9 @@ from tqdm import tqdm
 
 from . import reports
 from .assignment import AssignmentError, get, load_spec
-from .discover import UsageError, find_submissions
-from .notebook import read_submission
-from .results import ResultStore, StudentResult, file_sha256, grader_fingerprint
+from .discover import UsageError, detect_layout, find_submissions
+from .notebook import close_readers, read_submission
+from .results import ResultStore, StudentResult, grader_fingerprint
 from .runner import ProcessTimer, grade_code
 from .sandbox import Limits, modes
 from .sandbox.bwrap import SandboxUnavailable
@@ -58,6 +58,18 @@ class _Timers:
             t.close()
 
 
+def _out_folder(out):
+    """OUT, created if missing; a file or an uncreatable folder is a usage error."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; pass a folder (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create --out {out}: {e.strerror}") from None
+    return out
+
+
 def _check_paths(submissions, out):
     sub, out = Path(submissions).resolve(), Path(out).resolve()
     if out == sub or sub in out.parents:
@@ -65,9 +77,9 @@ def _check_paths(submissions, out):
 
 
 def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
-    code = read_submission(sub.notebook, spec)
+    code = read_submission(sub, spec)
     return grade_code(student_id=sub.student_id, code=code, assignment=assignment, spec=spec,
-                      sha=file_sha256(sub.notebook), grader=grader, timer_factory=timers.get,
+                      sha=code.sha256, grader=grader, timer_factory=timers.get,
                       limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
                       unsafe=opts.unsafe, secrets=secrets)
 
@@ -115,18 +127,20 @@ def load_assignment(name=None):
 def grade(submissions, out, opts=Options()):
     """Grade every submission; returns (Spec, StudentResults in submission order)."""
     mode = sandbox_mode(opts)
-    _check_paths(submissions, out)
     assignment, spec = load_assignment(opts.assignment)
+    root, layout = detect_layout(submissions, spec.name)
+    if Path(root) != Path(submissions):
+        print(f"reading {layout}", file=sys.stderr)
+    _check_paths(root, out)
     subs = find_submissions(submissions, spec.name)
     JailCgroups.remove_stale()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder(out)
     grader = grader_fingerprint(assignment.files())
     store = ResultStore(out)
 
     results, todo = {}, []
     for sub in subs:
-        cached = store.load(sub.student_id, file_sha256(sub.notebook), grader)
+        cached = store.load(sub.student_id, sub.sha256(), grader)
         if cached is not None:
             results[sub.student_id] = cached
         else:
@@ -162,6 +176,7 @@ def grade(submissions, out, opts=Options()):
         timers.close()
         if hasattr(mode, "close"):
             mode.close()
+        close_readers()
 
     ordered = [results[s.student_id] for s in subs]
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or

@@ -2,17 +2,54 @@
 
 Results are the pipeline's currency: the runner makes them, the gradebook
 and the reports only read them. A stored result is reused when the notebook
-bytes and the grader are unchanged, so an interrupted batch resumes.
+bytes and the grader are unchanged, so an interrupted batch resumes; never
+one whose problem is an internal error of the grader (that is retried).
+
+Student ids are kept as they are in results; every file name made from one
+goes through `safe_name` (plain ids unchanged, others escaped and hashed) and
+`inside`, which refuses a path that would leave OUT.
 """
 import hashlib
 import json
 import os
+import re
 import tempfile
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 FLAGS = ("timeout", "memory", "crash", "invalid_notebook", "missing_notebook",
-         "tampering", "output_truncated")
+         "tampering", "output_truncated", "symlink")
+INTERNAL = re.compile(r"internal (grader )?error", re.I)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
+
+
+def safe_name(student_id):
+    """A file name for `student_id`: stable, collision-free, never a path.
+
+    A plain id (letters, digits, `._@+-`, not starting with a symbol) is its
+    own name, as before; any other becomes `_<percent-escaped, cut>~<hash>`,
+    which no plain id can be (it starts with `_` and holds `~`).
+    """
+    if _PLAIN_ID.match(student_id):
+        return student_id
+    quoted = urllib.parse.quote(student_id, safe="")[:60]
+    digest = hashlib.sha256(student_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"_{quoted}~{digest}"
+
+
+def printable(student_id):
+    """The id on one terminal line: control characters (newline, escape) shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in student_id)
+
+
+def inside(out, *parts):
+    """Path(out, *parts), refused (ValueError) unless it stays inside `out`."""
+    base = Path(out).resolve()
+    path = base.joinpath(*parts).resolve()
+    if path != base and base not in path.parents:
+        raise ValueError(f"refusing to write outside {base}: {path}")
+    return path
 
 
 @dataclass
@@ -57,13 +94,16 @@ class StudentResult:
 
 
 def file_sha256(path):
-    if path is None or not Path(path).is_file():
+    """sha256 of a notebook file, read as `reader` reads it (no link, bounded);
+    '' when there is none, a marker when it is refused."""
+    if path is None or not os.path.lexists(path):
         return ""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from .reader import sha256_of
+    path = Path(path)
+    try:
+        return sha256_of(path.parent, (path.name,))
+    except OSError:
+        return ""
 
 
 def grader_fingerprint(spec_files):
@@ -105,7 +145,7 @@ class ResultStore:
         self.dir = Path(out) / "results"
 
     def path(self, student_id):
-        return self.dir / f"{student_id}.json"
+        return inside(self.dir, f"{safe_name(student_id)}.json")
 
     def load(self, student_id, sha, grader):
         p = self.path(student_id)
@@ -113,6 +153,8 @@ class ResultStore:
             r = StudentResult.from_dict(json.loads(p.read_text()))
         except (OSError, ValueError, TypeError, KeyError):
             return None
+        if INTERNAL.search(r.problem or ""):
+            return None       # the grader failed, not the student: grade again
         return r if (r.notebook_sha256 == sha and r.grader == grader) else None
 
     def save(self, result):

@@ -10,9 +10,10 @@ import time
 from .checking import Verdict, run_check
 from .results import StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
-from .sandbox.worker import pack_inputs
 from .student import SandboxStudent  # noqa: F401  (re-exported for callers)
 from .student.interface import measure
+from .timing import TimerFailed
+
 
 class ProcessTimer:
     """The reference loop in a clean process of its own, timed like the student's.
@@ -25,34 +26,59 @@ class ProcessTimer:
         """`reference`: a self-contained function (numpy as np only), run by name."""
         self.timeout = timeout
         self.fn = reference.__name__
+        self.source = inspect.getsource(reference)
+        self.worker = None
+
+    def _spawn(self):
         self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
-        src = inspect.getsource(reference)
-        self.worker.request({"op": "exec", "name": "reference", "source": src}, timeout)
+        r = self.worker.request({"op": "exec", "name": "reference", "source": self.source},
+                                self.timeout)
+        if not r.get("ok"):
+            raise WorkerDied("crash", f"the reference did not load: {r.get('error')}")
 
-    def stash(self, inputs):
-        self.worker.request(pack_inputs(inputs), self.timeout)
+    def timed(self, args):
+        """CPU seconds of the reference on `args`, sent in the timed request.
 
-    def timed(self, k):
-        seconds, _ = measure(self.worker, {"op": "timed", "fn": self.fn, "k": k},
-                             self.timeout)
-        return seconds
+        A timer process that dies or fails is replaced and the call retried
+        once; a second failure raises TimerFailed (the grader's problem: the
+        caller must not record it as the student's result).
+        """
+        why = None
+        for _ in range(2):
+            try:
+                if self.worker is None:
+                    self._spawn()
+                seconds, reply, _ = measure(self.worker, {"op": "timed", "fn": self.fn,
+                                                          "args": list(args)}, self.timeout)
+                if reply.get("ok"):
+                    return seconds
+                why = f"the reference raised {reply.get('error')}"
+            except WorkerDied as e:
+                why = f"{e.reason}: {e.detail}"
+            self.close()
+        raise TimerFailed(f"the reference timer failed twice ({why})")
 
     def close(self):
-        self.worker.close()
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
 
 
 def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
-               limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
+               limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
     checks and hints; `timer_factory()` returns the reference timer of this
-    thread for timed checks.
+    thread for timed checks. `budget`: wall-clock seconds for this student's
+    code; once spent, the remaining tests fail with flag `timeout`. A failure
+    of the grader's own machinery (TimerFailed, a bug) raises: it is not the
+    student's result.
     """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
     flags = set(code.flags)
     student = (SandboxStudent(code.cells, limits=limits, timeout=timeout, unsafe=unsafe,
-                              secrets=secrets)
+                              secrets=secrets, budget=budget)
                if not code.problem else None)
     timings = {}
     try:
@@ -70,6 +96,10 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                 verdict = Verdict(False, f"not graded: {code.problem}")
             elif test.grade_id in code.tampered:
                 verdict = Verdict(False, f"no points: {code.tampered[test.grade_id]}")
+            elif student.out_of_budget():
+                flags.add("timeout")
+                verdict = Verdict(False, f"not graded: the time budget of {student.budget:g} s "
+                                         "for this student ran out")
             else:
                 timer = timer_factory() if check.timed else None
                 verdict = run_check(check, student, timer, assignment.hints)

@@ -1,20 +1,41 @@
-"""OUT/grades.csv: one row per student, one column per graded test cell."""
+"""OUT/grades.csv: one row per student, one column per graded test cell.
+
+Student ids are written as they are, except that a cell a spreadsheet would
+run as a formula (its first non-blank character one of = + - @, or a leading
+tab or carriage return) gets a leading `'`, as the OWASP CSV-injection
+guidance says; every text cell is quoted, numbers are not.
+"""
 import csv
 import io
 
 from ..results import atomic_write
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-def _num(x):
-    return f"{x:g}"
+
+class _Num(float):
+    """A number csv writes bare (it is numeric) as %g: 20, 2.5."""
+
+    def __str__(self):
+        return f"{self:g}"
+
+
+def neutralise(text):
+    """`text` safe to open in a spreadsheet: never read as a formula."""
+    text = str(text)
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def write_grades_csv(results, spec, path):
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "score", "max_score", "flags"] + [t.grade_id for t in spec.tests])
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    w.writerow([neutralise(h) for h in
+                ["student_id", "score", "max_score", "flags"] + [t.grade_id for t in spec.tests]])
     for r in sorted(results, key=lambda r: r.student_id):
         points = {t.grade_id: t.points for t in r.tests}
-        w.writerow([r.student_id, _num(r.score), _num(spec.max_score), ";".join(r.flags)]
-                   + [_num(points.get(t.grade_id, 0.0)) for t in spec.tests])
+        w.writerow([neutralise(r.student_id), _Num(r.score), _Num(spec.max_score),
+                    neutralise(";".join(r.flags))]
+                   + [_Num(points.get(t.grade_id, 0.0)) for t in spec.tests])
     atomic_write(path, buf.getvalue())

@@ -2,10 +2,12 @@
 
 Unlike nbgrader's own feedback, it shows neither hidden test code nor any
 hidden expected value: only what the student's code did and what to try.
+Everything from the submission (the id, messages) is HTML-escaped; the
+folder is `results.safe_name(student_id)`, checked to stay inside OUT.
 """
 from jinja2 import Environment, select_autoescape
 
-from ..results import atomic_write
+from ..results import atomic_write, inside, safe_name
 
 FLAG_TEXT = {
     "timeout": "Some of your code ran past the time limit and was stopped.",
@@ -15,6 +17,8 @@ FLAG_TEXT = {
     "missing_notebook": "No notebook was found in your submission.",
     "tampering": "A graded test cell was changed, deleted or re-labelled; those tests earn no points.",
     "output_truncated": "Your code printed more than 1 MB; the rest was discarded.",
+    "symlink": "The submission is a symbolic link, which the grader does not follow; "
+               "submit the notebook file itself.",
 }
 
 TEMPLATE = """<!doctype html>
@@ -58,4 +62,6 @@ def test_title(grade_id):
 def write_feedback(result, spec, out_dir):
     html = _template.render(r=result, max_score=spec.max_score, assignment=spec.name,
                             flag_text=FLAG_TEXT, title=test_title)
-    atomic_write(out_dir / "feedback" / result.student_id / f"{spec.name}.html", html)
+    # The id is escaped in the page (autoescape) and never used as a path as it is.
+    atomic_write(inside(out_dir, "feedback", safe_name(result.student_id), f"{spec.name}.html"),
+                 html)

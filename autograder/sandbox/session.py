@@ -4,6 +4,7 @@ The grader never blocks on the student: every request has a deadline, and a
 worker that misses it, dies, or answers with garbage is killed (its whole
 process group and cgroup) and reported as a `WorkerDied` with the reason.
 """
+import fcntl
 import itertools
 import json
 import os
@@ -125,6 +126,8 @@ class WorkerProcess:
         wfd, rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(wfd, False)
         os.set_blocking(rfd, False)
+        if len(out) > 65536 and not getattr(self, "_big_pipe", False):
+            self._big_pipe = _grow_pipe(wfd)
         if self._pending(rfd):
             raise self._refuse("bytes written outside any request")
         reader = wire.FrameReader(msg_id)
@@ -241,6 +244,19 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _grow_pipe(fd, size=1 << 20):
+    """Make the request pipe hold `size` bytes (at most the system's
+    pipe-max-size), so a timed input of ~1 MB reaches the worker in one read
+    rather than 16 wake-ups counted in its time. True when done."""
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            size = min(size, int(f.read()))
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def jail_cpu_seconds(pids):

@@ -1,35 +1,64 @@
 """The interface the checks use, on a student's jailed worker.
 
 Every method returns plain Outcomes (see autograder.checking); a call that
-hangs or kills the worker becomes a failed Outcome for that call only.
+hangs or kills the worker, or whose reply is not what the worker's harness
+sends, becomes a failed Outcome for that call only. Timed calls follow
+`autograder.timing`: the input travels in the timed request, and the CPU
+time counted is everything the jail ran since the previous timed call ended.
 """
 import time
 
+import numpy as np
+
 from ..checking import Outcome
 from ..sandbox import Limits, WorkerDied
-from ..sandbox.worker import pack_inputs
 from .blame import Blame
 from .lifecycle import CellWorker
 
 
-def measure(worker, msg, timeout):
-    """(seconds, reply): CPU time of the worker for one request, else wall time."""
+def measure(worker, msg, timeout, since=None):
+    """(seconds, reply, cpu at the end): CPU time of the worker's jail for one
+    request (from `since`, a reading of worker.cpu_seconds(), when given),
+    else wall time."""
     cpu0, wall0 = worker.cpu_seconds(), time.perf_counter()
     reply = worker.request(msg, timeout)
     cpu1, wall1 = worker.cpu_seconds(), time.perf_counter()
     if cpu0 is None or cpu1 is None:
-        return wall1 - wall0, reply
-    return cpu1 - cpu0, reply
+        return wall1 - wall0, reply, None
+    return cpu1 - (cpu0 if since is None else min(since, cpu0)), reply, cpu1
+
+
+def well_formed(value, depth=0):
+    """True for what the harness's `plain` makes: None, a float array, a
+    {"__bad__": str}, or a short list of those."""
+    if value is None or (isinstance(value, np.ndarray) and value.dtype == np.float64):
+        return True
+    if isinstance(value, dict):
+        return set(value) == {"__bad__"} and isinstance(value["__bad__"], str)
+    if isinstance(value, list):
+        return depth < 3 and len(value) <= 8 and all(well_formed(v, depth + 1) for v in value)
+    return False
+
+
+def _result_ok(r):
+    return (isinstance(r, dict) and well_formed(r.get("value"))
+            and all(isinstance(r.get(k, ""), str) or r.get(k) is None
+                    for k in ("error", "kind"))
+            and isinstance(r.get("modified", []), list)
+            and isinstance(r.get("warnings", []), list))
 
 
 class SandboxStudent:
     """The student's solution cells, run in a jailed worker, as the checks see them."""
 
-    def __init__(self, cells, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=()):
+    def __init__(self, cells, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),
+                 budget=None):
+        """`budget`: wall-clock seconds for everything this student's code does, from now."""
         self.blame = Blame()
         self.sources = dict(cells)
         self.cells = CellWorker(cells, blame=self.blame, limits=limits, timeout=timeout,
-                                unsafe=unsafe, secrets=secrets)
+                                unsafe=unsafe, secrets=secrets, budget=budget)
+        self._cpu_mark = None   # (worker, jail CPU) at the end of the last timed call
 
     # -- for the runner
     @property
@@ -43,12 +72,25 @@ class SandboxStudent:
     def start(self):
         self.cells.start()
 
+    def out_of_budget(self):
+        """True once the student's wall-clock budget has run out."""
+        return self.cells.out_of_budget()
+
+    @property
+    def budget(self):
+        return self.cells.budget
+
     def close(self):
         self.cells.close()
 
     # -- what a reply means
     def _explain(self, reply, name):
         """A missing function is explained by what happened to its cell."""
+        if not _result_ok(reply):
+            # The harness never sends this: student code wrote the reply.
+            self.blame.flag("crash")
+            return Outcome(False, error="the call was stopped: crash (a malformed reply)",
+                           kind="fault")
         out = Outcome.from_reply(reply)
         if out.kind == "memory":
             self.blame.flag("memory")
@@ -64,46 +106,60 @@ class SandboxStudent:
         return [Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
                         kind="fault")] * n
 
+    def _results(self, reply, least, most):
+        """The reply's list of results, of a length the request allows, else WorkerDied."""
+        results = reply.get("results")
+        if not isinstance(results, list) or not least <= len(results) <= most:
+            # The harness never sends this: student code wrote the reply.
+            e = WorkerDied("crash", "a malformed reply")
+            self.cells.lost(e)
+            raise e
+        return results
+
     # -- the interface checks use
     def call(self, fn, calls):
+        self._cpu_mark = None
         try:
             reply = self.cells.request({"op": "call", "fn": fn,
                                         "calls": [list(c) for c in calls]}, blame=fn)
+            results = self._results(reply, len(calls), len(calls))
         except WorkerDied as e:
             return self._fault(e, len(calls))
-        return [self._explain(r, fn) for r in reply["results"]]
+        return [self._explain(r, fn) for r in results]
 
     def layer(self, cls, steps):
+        self._cpu_mark = None
         try:
             reply = self.cells.request({"op": "layer", "cls": cls,
                                         "steps": [[m, list(a)] for m, a in steps]}, blame=cls)
+            results = self._results(reply, 1, max(1, len(steps)))
         except WorkerDied as e:
             return self._fault(e, 1)
-        return [self._explain(r, cls) for r in reply["results"]]
+        return [self._explain(r, cls) for r in results]
 
     def cell_source(self, name):
         return self.sources.get(name, "")
 
-    def stash(self, inputs):
-        msg = pack_inputs(inputs)
-        self.cells.replay = [msg]
-        try:
-            self.cells.request(msg)
-        except WorkerDied:
-            pass
+    def timed(self, fn, args):
+        """(CPU seconds, outcome) of one call of `fn` on `args`, sent in this request.
 
-    def timed(self, fn, k):
-        """(CPU seconds, outcome) of one call on stashed input k.
-
-        Measured by the grader from the kernel's accounting of the jail's
-        processes, not reported by the jail; a patched timer changes nothing.
+        Measured by the grader from the kernel's accounting of the jail (see
+        WorkerProcess.cpu_seconds), not reported by the jail, so a patched
+        timer changes nothing. The count runs from the end of the previous
+        timed call on the same worker, so work the jail does in between (a
+        thread left running while the reference is timed) is counted too.
         """
         try:
             self.cells.start()
-            seconds, reply = measure(self.cells.worker, {"op": "timed", "fn": fn, "k": k},
-                                     self.cells.timeout)
+            worker = self.cells.worker
+            mark = self._cpu_mark[1] if self._cpu_mark and self._cpu_mark[0] is worker else None
+            self._cpu_mark = None
+            seconds, reply, end = measure(worker, {"op": "timed", "fn": fn, "args": list(args)},
+                                          self.cells.request_timeout(), since=mark)
             self.cells.note(reply, fn)
+            self._cpu_mark = (worker, end) if end is not None else None
         except WorkerDied as e:
+            e = self.cells.budget_reason(e)
             self.cells.lost(e, fn)
             return float("inf"), self._fault(e, 1)[0]
         return seconds, self._explain(reply, fn)

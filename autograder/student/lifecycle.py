@@ -2,8 +2,12 @@
 
 A worker that hangs or dies while running a cell is restarted without that
 cell, so one bad function costs only its own tests; after MAX_RESTARTS the
-student's remaining calls fail with `crash`.
+student's remaining calls fail with `crash`. With a `budget`, no request
+outlives the student's wall-clock budget: each waits at most what is left of
+it, and once it is spent every call fails with `timeout` at once.
 """
+import time
+
 from ..sandbox import Limits, WorkerDied, WorkerProcess
 
 MAX_RESTARTS = 4
@@ -14,7 +18,9 @@ class CellWorker:
     """The student's cells `[(solution id, source)]` loaded in a WorkerProcess."""
 
     def __init__(self, cells, *, blame, limits=Limits(), timeout=30.0, unsafe=False,
-                 secrets=()):
+                 secrets=(), budget=None):
+        self.budget = budget
+        self.deadline = None if budget is None else time.monotonic() + budget
         self.cells = list(cells)
         self.blame = blame
         self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
@@ -24,20 +30,46 @@ class CellWorker:
         self.worker = None
         self.replay = []        # requests re-sent after a restart (e.g. stashed inputs)
 
+    # -- the wall-clock budget
+    def out_of_budget(self):
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _spent(self):
+        return WorkerDied("timeout", f"the time budget of {self.budget:g} s for this "
+                                     "student ran out")
+
+    def request_timeout(self):
+        """Seconds the next request may take: the per-call timeout, or what is
+        left of the budget; WorkerDied("timeout") when nothing is left."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self._spent()
+        return min(self.timeout, left)
+
+    def budget_reason(self, e):
+        """`e`, or the budget's own WorkerDied when the budget is why it timed out."""
+        if e.reason == "timeout" and self.out_of_budget():
+            return self._spent()
+        return e
+
     def start(self):
         """Start the worker and run the cells, unless it is already running."""
         while self.worker is None:
             if self.restarts > MAX_RESTARTS:
                 raise WorkerDied("crash", "the grader gave up after repeated crashes")
+            self.request_timeout()      # raises once the budget is spent
             self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
             name = None
             try:
-                self.worker.request({"op": "secrets", "paths": self.secrets}, self.timeout)
+                self.worker.request({"op": "secrets", "paths": self.secrets},
+                                    self.request_timeout())
                 for name, source in self.cells:
                     if self.cell_error.get(name, "").startswith("fault:"):
                         continue    # it hung or crashed the worker before
                     r = self.worker.request({"op": "exec", "name": name, "source": source},
-                                            self.timeout)
+                                            self.request_timeout())
                     self.note(r, name)
                     if not r.get("ok"):
                         self.cell_error[name] = str(r.get("error"))
@@ -46,20 +78,24 @@ class CellWorker:
                 self._note_output()
                 name = None
                 for msg in self.replay:
-                    self.worker.request(msg, self.timeout)
+                    self.worker.request(msg, self.request_timeout())
             except WorkerDied as e:
+                e = self.budget_reason(e)
                 self.lost(e, blame=name)
                 if name is not None:
                     self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
+                if self.out_of_budget():
+                    raise e from None
 
     def request(self, msg, blame=None):
         """One request to a running worker; WorkerDied (after bookkeeping) if it is lost."""
         self.start()
         try:
-            reply = self.worker.request(msg, self.timeout)
+            reply = self.worker.request(msg, self.request_timeout())
         except WorkerDied as e:
+            e = self.budget_reason(e)
             self.lost(e, blame)
-            raise
+            raise e from None
         self._note_output()
         if blame:
             self.note(reply, blame)

@@ -1,0 +1,124 @@
+"""Notebook bytes -> the code the grader runs. A pure function, run in the reader child.
+
+`parse(data, request)` never touches the file system. It reads nbformat 4
+JSON as plain data, takes the solution cells by grade_id (IPython's `%magic`
+and `!cmd` lines made harmless calls), compares the graded test cells with
+their released checksums (tampering), and adds the definitions the solutions
+depend on from the other code cells (see `definitions`). Bad input gives
+`{"ok": False, "problem": one line}`.
+"""
+import json
+import re
+
+from . import cells as nbcells
+from .definitions import plan
+
+MAX_MAGIC_LINES = 100       # per cell; IPython's transform is quadratic in them
+_MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*[!%]", re.M)
+_MAYBE_IPYTHON = re.compile(r"^[ \t]*[!%?]|=[ \t]*[!%]|\?[ \t]*$", re.M)
+
+
+class Invalid(Exception):
+    """The bytes are not a notebook the grader can read; str(e) is one line."""
+
+
+def _short(e):
+    return str(e).splitlines()[0][:120] if str(e).strip() else type(e).__name__
+
+
+def load_cells(data):
+    """The notebook's cells as plain dicts; raises Invalid."""
+    try:
+        nb = json.loads(data)
+    except RecursionError:
+        raise Invalid("the notebook's JSON is nested too deeply to read") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise Invalid(f"the file is not notebook JSON ({_short(e)})") from None
+    if not isinstance(nb, dict):
+        raise Invalid("the file is JSON but not a notebook (no top-level object)")
+    version = nb.get("nbformat")
+    if type(version) is not int or version != 4:
+        raise Invalid(f"the notebook's format is {str(version)[:20]!r}, not 4: "
+                      "open it in a current Jupyter and save it again")
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise Invalid("the notebook has no list of cells")
+    for i, c in enumerate(cells, 1):
+        src = c.get("source", "") if isinstance(c, dict) else None
+        if not (isinstance(c, dict) and isinstance(c.get("cell_type"), str)
+                and isinstance(c.get("metadata", {}), dict)
+                and (isinstance(src, str) or (isinstance(src, list)
+                                              and all(isinstance(x, str) for x in src)))):
+            raise Invalid(f"cell {i} of the notebook is not a valid cell")
+    return cells
+
+
+def python_source(source):
+    """Cell text as plain Python: IPython magics and shell lines become calls that do nothing
+    in the grader's worker. More than MAX_MAGIC_LINES of them: a cell that raises, saying so."""
+    if not _MAYBE_IPYTHON.search(source):
+        return source                          # the common case: no IPython syntax at all
+    n = len(_MAGIC_LINE.findall(source))
+    if n > MAX_MAGIC_LINES:
+        return (f"raise SyntaxError('this cell has {n} lines of %magic or !shell commands; "
+                f"the grader transforms at most {MAX_MAGIC_LINES} per cell')\n")
+    from IPython.core.inputtransformer2 import TransformerManager
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:   # noqa: BLE001 - the worker then reports the SyntaxError
+        return source
+
+
+def _definition_source(source):
+    """A non-exercise cell, for the definitions analysis only: a cell magic makes the
+    whole cell a magic; a magic or shell line is no statement (kept as `pass`)."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    return re.sub(r"^([ \t]*)[!%].*$", r"\1pass", source, flags=re.M)
+
+
+def parse(data, request):
+    """{"ok", "cells", "tampered", "unavailable", "problem"} for a notebook's bytes.
+
+    request: {"solution_ids": [...], "tests": [[grade_id, [accepted checksums]], ...]}
+    """
+    try:
+        cells = load_cells(data)
+    except Invalid as e:
+        return {"ok": False, "problem": f"the notebook could not be read: {e}"}
+    solution_ids = list(request["solution_ids"])
+    tests = {gid: set(sums) for gid, sums in request["tests"]}
+
+    by_id = {}
+    for c in cells:
+        gid = nbcells.grade_id(c)
+        if gid is not None:
+            by_id.setdefault(gid, []).append(c)
+
+    code_cells = []
+    for sid in solution_ids:
+        found = [c for c in by_id.get(sid, []) if c.get("cell_type") == "code"]
+        if found:
+            # A copy-pasted cell keeps its grade_id; run top to bottom, the
+            # last definition is the one the student's kernel would hold.
+            code_cells.append([sid, python_source(nbcells.source(found[-1]))])
+
+    tampered = {}
+    for gid, sums in tests.items():
+        found = by_id.get(gid, [])
+        if not found:
+            tampered[gid] = "the test cell was deleted or re-labelled"
+        elif not any(nbcells.checksum(c) in sums for c in found):
+            tampered[gid] = "the test cell was edited"
+
+    solutions = {id(c) for sid in solution_ids for c in by_id.get(sid, [])}
+    candidates, test_cells = [], []
+    for i, c in enumerate(cells, 1):
+        if c.get("cell_type") != "code" or id(c) in solutions:
+            continue
+        src = _definition_source(nbcells.source(c))
+        (test_cells if nbcells.is_grade(c) else candidates).append((f"#{i}", src))
+    prelude, unavailable = plan(candidates, [src for _, src in code_cells],
+                                test_cells=test_cells)
+    return {"ok": True, "cells": [list(p) for p in prelude] + code_cells,
+            "tampered": tampered, "unavailable": unavailable, "problem": ""}
