@@ -51,11 +51,17 @@ def _read_only_roots():
     for p in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.lexists(p):
             roots.append(p)
-    for p in {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix}:
+    # The prefixes, and import folders under the venv that are links elsewhere.
+    venv_paths = [p for p in sys.path if p and p.startswith(sys.prefix.rstrip("/") + "/")]
+    for p in {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix, *venv_paths}:
         rp = os.path.realpath(p)
+        if not os.path.isdir(rp):
+            continue
         if not any(rp == r or rp.startswith(r + "/") for r in ("/usr", "/bin", "/lib")):
             roots.append(rp)
-    return sorted(set(roots))
+    roots = sorted(set(roots))
+    # A folder already inside another bound root needs no bind of its own.
+    return [r for r in roots if not any(r.startswith(o.rstrip("/") + "/") for o in roots)]
 
 
 def _interpreter_bind(python):
