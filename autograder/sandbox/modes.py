@@ -78,7 +78,7 @@ def _caps(limits, *, tmp_label, tmp_sized, network):
     procs = ("1 process (seccomp)" if has_filter()
              else f"{limits.processes} processes (RLIMIT_NPROC, per user)")
     mem = (f"{limits.memory_mb} MB memory ({as_mb} MB address space + {tmp_label} {tmp_mb} MB)"
-           if tmp_sized else f"{as_mb} MB address space, {tmp_label} unbounded")
+           if tmp_sized else f"{as_mb} MB address space, {tmp_label} unbounded (no --size)")
     return f"{procs}, {mem}, {limits.cpu_seconds} s CPU, {network}"
 
 
@@ -100,7 +100,8 @@ class BubblewrapMode:
         cg = cgroup_kind()
         extra = f"; cgroup {cg} around each jail" if cg else ""
         return (f"sandbox: {self.bw.describe()}; per jail: "
-                + _caps(limits, tmp_label="/tmp", tmp_sized=self.bw.sized_tmpfs,
+                + _caps(limits, tmp_label="/tmp" if self.bw.sized_tmpfs else "/tmp and /dev/shm",
+                        tmp_sized=self.bw.sized_tmpfs,
                         network="no network") + extra)
 
 
