@@ -1,6 +1,8 @@
+import os
+
 import pytest
 
-from autograder.discover import UsageError, find_submissions
+from autograder.discover import UsageError, detect_layout, find_submissions
 
 
 def test_both_layouts_and_missing_notebooks(tmp_path):
@@ -27,3 +29,79 @@ def test_usage_errors(tmp_path):
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(UsageError, match="not a folder"):
         find_submissions(tmp_path / "f.txt", "softmax")
+
+
+ODD_NAMES = ["a,b", "bad name", "José", ".hidden", "-x", "x<script>", "=cmd|' calc'!A0",
+             "n" * 250, "new\nline", "tab\there", "'quoted'", "--help"]
+
+
+def test_every_folder_is_a_row_whatever_its_name(tmp_path):
+    for name in ODD_NAMES:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "softmax.ipynb").write_text("{}")
+    os.mkdir(os.fsencode(tmp_path) + b"/raw\xff")          # not UTF-8
+    (tmp_path / "loose-file.txt").write_text("not a student")
+    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    assert set(subs) == set(ODD_NAMES) | {"raw\\xff"}
+    assert all(s.notebook is not None and not s.flag for s in subs.values()
+               if s.student_id != "raw\\xff")
+    assert subs["new\nline"].notebook == tmp_path / "new\nline" / "softmax.ipynb"
+
+
+def test_links_fifos_and_oversized_files_are_flagged_at_discovery(tmp_path):
+    (tmp_path / "honest").mkdir()
+    (tmp_path / "honest" / "softmax.ipynb").write_text("{}")
+    (tmp_path / "linked-folder").symlink_to(tmp_path / "honest")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for name, make in {
+        "mem": lambda p: p.symlink_to("/proc/self/mem"),
+        "other": lambda p: p.symlink_to("../honest/softmax.ipynb"),
+        "fifo": lambda p: os.mkfifo(p),
+        "big": lambda p: open(p, "wb").truncate(21 * 1024 * 1024),
+        "dir": lambda p: p.mkdir(),
+    }.items():
+        (tmp_path / name).mkdir()
+        make(tmp_path / name / "softmax.ipynb")
+    (tmp_path / "nested-link" / "softmax").mkdir(parents=True)
+    (tmp_path / "nested-link" / "softmax" / "softmax.ipynb").symlink_to("/etc/passwd")
+    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    flags = {sid: s.flag for sid, s in subs.items()}
+    assert flags == {"honest": "", "linked-folder": "symlink", "dangling": "symlink",
+                     "mem": "symlink", "other": "symlink", "fifo": "invalid_notebook",
+                     "big": "invalid_notebook", "dir": "invalid_notebook",
+                     "nested-link": "symlink"}
+    for sid, s in subs.items():
+        if s.flag:
+            assert s.notebook is None and s.problem and "\n" not in s.problem
+            assert s.sha256().startswith("refused:")
+
+
+def test_several_notebooks_under_other_names_is_a_clear_missing(tmp_path):
+    (tmp_path / "eve").mkdir()
+    (tmp_path / "eve" / "a.ipynb").write_text("{}")
+    (tmp_path / "eve" / "b.ipynb").write_text("{}")
+    (s,) = find_submissions(tmp_path)
+    assert s.flag == "missing_notebook" and "a.ipynb, b.ipynb" in s.problem
+
+
+def test_nbgrader_course_root_is_detected(tmp_path):
+    for sid in ("alice", "bob"):
+        d = tmp_path / "submitted" / sid / "softmax"
+        d.mkdir(parents=True)
+        (d / "softmax.ipynb").write_text("{}")
+    (tmp_path / "submitted" / "carol" / "other-assignment").mkdir(parents=True)
+    (tmp_path / "source" / "softmax").mkdir(parents=True)
+    root, layout = detect_layout(tmp_path, "softmax")
+    assert root == tmp_path / "submitted" and "course root" in layout
+    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    assert set(subs) == {"alice", "bob", "carol"}
+    assert subs["alice"].notebook == tmp_path / "submitted" / "alice" / "softmax" / "softmax.ipynb"
+    assert subs["carol"].flag == "missing_notebook"
+
+
+def test_a_student_called_submitted_is_not_a_course_root(tmp_path):
+    (tmp_path / "submitted").mkdir()
+    (tmp_path / "submitted" / "softmax.ipynb").write_text("{}")
+    (tmp_path / "alice").mkdir()
+    assert detect_layout(tmp_path, "softmax")[0] == tmp_path
+    assert {s.student_id for s in find_submissions(tmp_path)} == {"submitted", "alice"}

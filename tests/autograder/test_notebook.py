@@ -1,5 +1,6 @@
 """Reading a submission: only solution cells run; changed test cells are tampering."""
 import nbformat
+import pytest
 
 from autograder.assignment import load_spec
 from autograder.assignments.softmax import ASSIGNMENT
@@ -58,3 +59,44 @@ def test_missing_and_broken_notebooks(tmp_path):
     bad.write_text("not json at all")
     code = read_submission(bad, SPEC)
     assert code.flags == {"invalid_notebook"} and "could not be read" in code.problem
+
+
+def test_helpers_and_constants_from_other_cells_run_before_the_solutions(tmp_path):
+    nb = build({"softmax": "def softmax(x):\n    e = np.exp(x - x.max(-1, keepdims=True))\n"
+                           "    return _normalise(e) * ONE\n"})
+    i = next(i for i, c in enumerate(nb.cells)
+             if c.metadata.get("nbgrader", {}).get("grade_id") == "softmax")
+    nb.cells.insert(i, nbformat.v4.new_code_cell(
+        "def _normalise(e):\n    return e / e.sum(-1, keepdims=True)\n_normalise(np.ones(2))\n"))
+    next(c for c in nb.cells if c.cell_type == "code").source += "\nONE = 1.0\n"
+    code = read(tmp_path, nb)
+    names = [name for name, _ in code.cells]
+    assert names[-6:] == list(SPEC.solution_ids) and len(names) == 8
+    assert code.unavailable == {} and code.flags == set()
+    ns = {}
+    import numpy as np
+    ns["np"] = np
+    for _, src in code.cells[:3]:
+        exec(src, ns)
+    assert np.allclose(ns["softmax"](np.zeros(2)), [0.5, 0.5])
+
+
+def test_a_name_only_work_defines_is_explained():
+    from autograder.notebook import explain
+    why = {"W": "`W` is set in cell #4 by `W = train()`, a statement the grader does not run"}
+    msg = "raised NameError: name 'W' is not defined (in cell softmax, line 2: return W)"
+    assert explain(msg, why).endswith(why["W"])
+    assert explain("raised NameError: name 'V' is not defined", why).endswith("defined")
+    assert explain("", why) == ""
+
+
+def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):
+    from autograder import reader
+    from autograder.discover import find_submissions
+    (tmp_path / "eve").mkdir()
+    (tmp_path / "eve" / "softmax.ipynb").symlink_to("/etc/passwd")
+    (tmp_path / "mal").symlink_to("/etc")
+    monkeypatch.setattr(reader.ReaderProcess, "parse", lambda *a: pytest.fail("parsed"))
+    for sub in find_submissions(tmp_path):
+        code = read_submission(sub, SPEC)
+        assert code.flags == {"symlink"} and code.cells == [] and "root:" not in code.problem

@@ -31,3 +31,31 @@ def test_cli_prints_one_line_for_a_usage_error(monkeypatch, capsys, tmp_path):
     rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "bubblewrap" in err[0]
+
+
+def test_out_that_is_a_file_is_one_line_exit_2(capsys, tmp_path):
+    from autograder import cli
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    (tmp_path / "grades.csv").write_text("precious")
+    rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "grades.csv"),
+                   "--unsafe-no-sandbox", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "is a file" in err[0]
+    assert (tmp_path / "grades.csv").read_text() == "precious"
+
+
+def test_out_inside_a_course_roots_submitted_is_refused_but_beside_it_is_fine(tmp_path):
+    (tmp_path / "course" / "submitted" / "a" / "softmax").mkdir(parents=True)
+    (tmp_path / "course" / "source").mkdir()
+    with pytest.raises(UsageError, match="inside the submissions"):
+        pipeline.grade(tmp_path / "course", tmp_path / "course" / "submitted" / "out",
+                       pipeline.Options(progress=False, unsafe=True))
+
+
+def test_grade_help_lists_the_layouts(capsys):
+    from autograder import cli
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "--help"])
+    out = capsys.readouterr().out
+    assert "COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb" in out
+    assert "SUBMISSIONS/<student>/NAME.ipynb" in out and "symlink" in out

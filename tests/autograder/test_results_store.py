@@ -38,3 +38,51 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
 def test_sha_of_missing_file_is_empty(tmp_path):
     assert file_sha256(tmp_path / "nope") == ""
     assert file_sha256(None) == ""
+
+
+NAMES = ["alice", "a,b", "bad name", "José", "Jose\u0301", ".hidden", "-x", "x<script>",
+         "=cmd|' calc'!A0", "n" * 300, "new\nline", "..", ".", "a/b", "_a~1", "raw\\xff"]
+
+
+def test_safe_names_are_plain_unique_stable_and_stay_inside_out(tmp_path):
+    from autograder.results import inside, safe_name
+    names = [safe_name(n) for n in NAMES]
+    assert names[0] == "alice"                               # plain ids keep their name
+    assert len(set(names)) == len(NAMES)                     # collision-free
+    assert names == [safe_name(n) for n in NAMES]            # stable
+    for n in names:
+        assert "/" not in n and "\n" not in n and n not in (".", "..") and len(n) < 100
+        assert not n.startswith(("-", "."))
+        assert inside(tmp_path, "feedback", n, "x.html").parent.parent == tmp_path.resolve() / "feedback"
+
+
+def test_inside_refuses_escaping_paths(tmp_path):
+    import pytest
+    from autograder.results import inside
+    for bad in ("..", "../x", "/etc/passwd"):
+        with pytest.raises(ValueError):
+            inside(tmp_path / "out", bad)
+
+
+def test_odd_ids_round_trip_through_the_store(tmp_path):
+    store = ResultStore(tmp_path)
+    for sid in NAMES:
+        store.save(make(sid))
+    assert all(store.load(sid, "abc", "g1").student_id == sid for sid in NAMES)
+    assert len(list((tmp_path / "results").iterdir())) == len(NAMES)
+
+
+def test_internal_errors_are_never_reused(tmp_path):
+    store = ResultStore(tmp_path)
+    for problem in ("internal grader error: RuntimeError: boom", "Internal error in the timer"):
+        r = make()
+        r.problem = problem
+        store.save(r)
+        assert store.load("s1", "abc", "g1") is None
+    store.save(make())
+    assert store.load("s1", "abc", "g1") is not None
+
+
+def test_sha_never_follows_a_link(tmp_path):
+    (tmp_path / "nb.ipynb").symlink_to("/etc/passwd")
+    assert file_sha256(tmp_path / "nb.ipynb") == "refused:symlink"

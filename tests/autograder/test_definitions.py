@@ -1,0 +1,106 @@
+"""The grader runs the definitions a solution depends on (issue 11), and says why
+when a solution needs a name it will not have."""
+from autograder.definitions import is_constant, plan, uses
+import ast
+
+
+def run(prelude, solutions):
+    ns = {}
+    for _, src in prelude:
+        exec(compile(src, "<prelude>", "exec"), ns)
+    for src in solutions:
+        exec(compile(src, "<solution>", "exec"), ns)
+    return ns
+
+
+SOFTMAX = ("def softmax(x):\n    e = np.exp(x - x.max(-1, keepdims=True))\n"
+           "    return _normalise(e)\n")
+
+
+def test_helper_in_a_new_cell_and_a_constant_in_the_import_cell_are_run():
+    cands = [("#2", "import numpy as np\nimport matplotlib.pyplot as plt\nEPS = 1e-7\n"),
+             ("#4", "def _normalise(e):\n    return e / (e.sum(-1, keepdims=True) + 0 * EPS)\n\n"
+                    "print(_normalise(np.ones(3)))\n")]
+    cee = "def cross_entropy_error(y, t):\n    return -np.log(y[t] + EPS)\n"
+    prelude, unavailable = plan(cands, [SOFTMAX, cee])
+    assert unavailable == {}
+    src = "".join(s for _, s in prelude)
+    assert "EPS = 1e-7" in src and "def _normalise" in src
+    assert "matplotlib" not in src and "print(" not in src        # not needed / does work
+    import numpy as np
+    ns = run([("np", "import numpy as np\n")] + prelude, [SOFTMAX, cee])
+    assert np.allclose(ns["softmax"](np.zeros(2)), [0.5, 0.5])
+
+
+def test_line_numbers_are_those_of_the_notebook_cell():
+    cands = [("#3", "x = compute()\n\nTAU = 6.28\n")]
+    prelude, _ = plan(cands, ["def f():\n    return TAU\n"])
+    assert prelude == [("#3", "\n\nTAU = 6.28\n")]
+
+
+def test_statements_that_do_work_are_not_run_and_named_in_feedback():
+    cands = [("#5", "W_best = train(X, y)\n"),
+             ("#6", "SCALE = np.ones(3).sum()\n"),
+             ("#7", "for i in range(3):\n    LOOPED = i\n"),
+             ("#8", "A = 1; B = print('side effect')\n")]
+    sol = "def f(x):\n    return W_best @ x * SCALE + LOOPED + A\n"
+    prelude, unavailable = plan(cands, [sol])
+    assert prelude == []
+    assert set(unavailable) == {"W_best", "SCALE", "LOOPED", "A"}
+    assert unavailable["W_best"].startswith("`W_best` is set in cell #5 by `W_best = train(X, y)`")
+    assert "does not run" in unavailable["SCALE"]
+
+
+def test_names_from_test_cells_are_explained_not_run():
+    prelude, unavailable = plan([], ["def f():\n    return HELPER()\n"],
+                                test_cells=[("#9", "def HELPER():\n    return 1\n")])
+    assert prelude == [] and "graded test cell (#9)" in unavailable["HELPER"]
+
+
+def test_only_what_solutions_need_transitively():
+    cands = [("#2", "import json\nimport math as m\n"),
+             ("#3", "def a():\n    return b() + m.pi\n\ndef b():\n    return K\n\ndef unused():\n    return 0\n"),
+             ("#4", "K = (1, 2)[0] if True else 3\nK = 2\n")]
+    prelude, unavailable = plan(cands, ["def softmax(x):\n    return a()\n"])
+    src = "".join(s for _, s in prelude)
+    assert "import math as m" in src and "import json" not in src
+    assert "def a" in src and "def b" in src and "def unused" not in src
+    assert "K = 2" in src and "if True" not in src
+    assert run(prelude, ["def softmax(x):\n    return a()\n"])["softmax"](0) == 2 + 3.141592653589793
+
+
+def test_a_solution_name_is_never_redefined_from_another_cell():
+    cands = [("#2", "def softmax(x):\n    return 'old draft'\n"),
+             ("#3", "def helper():\n    return softmax(1)\n")]
+    sol = "def softmax(x):\n    return 'final'\n"
+    prelude, _ = plan(cands, [sol, "def g():\n    return helper()\n"])
+    ns = run(prelude, [sol, "def g():\n    return helper()\n"])
+    assert ns["g"]() == "final" and "old draft" not in "".join(s for _, s in prelude)
+
+
+def test_constant_subset():
+    ok = ["1e-7", "(3, 4)", "[1, 2]", "{'a': 1}", "2 * np.pi", "-1", "not X", "a < b",
+          "f'{N}x'", "{1, 2}"]
+    bad = ["f()", "np.ones(3)", "x[0]", "[i for i in r]", "lambda: 1", "{**d}", "(yield)",
+           "a if b else c", "await x"]
+    for src in ok:
+        assert is_constant(ast.parse(src, mode="eval").body), src
+    for src in bad:
+        try:
+            tree = ast.parse(src, mode="eval")
+        except SyntaxError:
+            continue
+        assert not is_constant(tree.body), src
+
+
+def test_uses_are_globals_only_not_parameters_or_locals():
+    src = "def f(W, X):\n    C = W.shape[0]\n    return helper(X) + C + EPS\n"
+    assert uses(src) == {"helper", "EPS"}
+    assert uses("def broken(:\n") == set()
+
+
+def test_hostile_cells_do_not_break_the_analysis():
+    deep = "x = " + "(" * 500 + "1" + ")" * 500 + "\n"
+    cands = [("#2", deep), ("#3", "def h(:\n"), ("#4", "\x00"), ("#5", "def ok():\n    return 1\n")]
+    prelude, unavailable = plan(cands, ["def f():\n    return ok() + nowhere\n", "def (:\n"])
+    assert [label for label, _ in prelude] == ["#5"]
