@@ -52,6 +52,10 @@ def _add_grading_options(p):
                    help="parallel workers (default: number of cores)")
     p.add_argument("--timeout", type=_positive_float, default=30.0,
                    help="seconds allowed per cell and per call (default 30)")
+    p.add_argument("--budget", type=_positive_float, default=None, metavar="SECONDS",
+                   help="wall-clock seconds for all of one student's code; once spent, the "
+                        "remaining tests fail with flag timeout (default: 8 x --timeout, at "
+                        "least 120)")
     p.add_argument("--memory", type=_positive_int, default=1024, metavar="MB",
                    help="memory limit per submission in MB (default 1024)")
     p.add_argument("--sandbox", choices=("auto", "bubblewrap", "container"), default="auto",
@@ -97,7 +101,7 @@ def _options(args):
     return Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
                    unsafe=args.unsafe_no_sandbox, sandbox=args.sandbox,
                    progress=not args.no_progress,
-                   assignment=args.assignment, gradebook=args.gradebook)
+                   assignment=args.assignment, gradebook=args.gradebook, budget=args.budget)
 
 
 def _ensure_path():

@@ -34,6 +34,19 @@ class Options:
     progress: bool = True
     assignment: str = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
+    budget: float = None      # wall-clock seconds per student; None: default_budget(timeout)
+
+
+def default_budget(timeout):
+    """The per-student wall-clock budget when --budget is not given: 8 x --timeout, at least 120 s.
+
+    An honest submission needs ~1-2 s in all. Code that hangs costs one
+    --timeout per request that reaches it: a loss function that never returns
+    costs its tests' calls and the restarts after them, about 6 timeouts, so 8
+    leave room. Code that sleeps just under --timeout at every request held
+    its row for ~35 x --timeout before; now it ends within 8 x.
+    """
+    return max(120.0, 8 * timeout)
 
 
 class _Timers:
@@ -77,11 +90,22 @@ def _check_paths(submissions, out):
 
 
 def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
+    """One student's result. A failure of the grader's own machinery (an
+    exception out of grade_code: a reference timer that failed twice, a bug)
+    is retried once from scratch; if it fails again it propagates, and the
+    row says "internal grader error", which the store never reuses."""
     code = read_submission(sub, spec)
-    return grade_code(student_id=sub.student_id, code=code, assignment=assignment, spec=spec,
-                      sha=code.sha256, grader=grader, timer_factory=timers.get,
-                      limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
-                      unsafe=opts.unsafe, secrets=secrets)
+    budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
+    for attempt in (1, 2):
+        try:
+            return grade_code(student_id=sub.student_id, code=code, assignment=assignment,
+                              spec=spec, sha=code.sha256, grader=grader,
+                              timer_factory=timers.get,
+                              limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
+                              unsafe=opts.unsafe, secrets=secrets, budget=budget)
+        except Exception:  # noqa: BLE001 - see the docstring
+            if attempt == 2:
+                raise
 
 
 def _secrets(assignment, submissions, out):
