@@ -1,0 +1,93 @@
+"""Sandbox modes end to end: the refusal line, container mode and a normal user grade alike."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+
+from .conftest import read_grades, repo_copy, run_grader, run_grader_as_user, user_tmpdir
+
+pytestmark = pytest.mark.slow
+
+STUDENTS = {
+    "perfect": lambda: build(),
+    "blank": lambda: build(perfect=False),
+    "mistake": lambda: build(mistake_overrides("naive_reg_2x")),
+}
+
+
+def write_students(folder, uid=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    for sid, make in STUDENTS.items():
+        write(folder, sid, make())
+    if uid is not None:
+        for p in [folder, *folder.rglob("*")]:
+            os.chown(p, uid, uid)
+    return folder
+
+
+def rows(grades):
+    return {sid: {k: v for k, v in row.items()} for sid, row in grades.items()}
+
+
+@pytest.fixture(scope="module")
+def bubblewrap_grades(tmp_path_factory):
+    subs = write_students(tmp_path_factory.mktemp("subs"))
+    out = tmp_path_factory.mktemp("out-bwrap")
+    r = run_grader("grade", subs, "--out", out, "--no-progress", "--jobs", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stderr.startswith("sandbox: bubblewrap "), r.stderr[:300]
+    grades = read_grades(out)
+    assert grades["perfect"]["score"] == grades["perfect"]["max_score"]
+    assert grades["blank"]["score"] == "0"
+    assert 0 < float(grades["mistake"]["score"]) < float(grades["mistake"]["max_score"])
+    return rows(grades)
+
+
+def test_refused_namespaces_give_one_line_naming_container_mode(monkeypatch, capsys, tmp_path):
+    from autograder import cli
+    from autograder.sandbox import bwrap
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "bwrap: Creating new namespace failed: '
+                    'Operation not permitted" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    monkeypatch.setattr(bwrap, "bundled_path", lambda: None)
+    monkeypatch.setattr(bwrap, "in_container", lambda: True)
+    monkeypatch.setattr(bwrap.os, "geteuid", lambda: 0)
+    bwrap.find.cache_clear()
+    try:
+        write_students(tmp_path / "subs")
+        rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o")])
+    finally:
+        bwrap.find.cache_clear()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert "container whose seccomp profile refuses namespaces" in err[0]
+    assert "--sandbox container" in err[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="container mode runs as root")
+def test_container_mode_grades_like_bubblewrap(bubblewrap_grades, tmp_path):
+    # On a copy of the grader: container mode closes the grader's folders to others.
+    subs = write_students(tmp_path / "subs")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "autograder", "grade", subs, "--out", out,
+                        "--no-progress", "--jobs", "2", "--sandbox", "container"],
+                       capture_output=True, text=True, timeout=900, cwd=repo_copy(0))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stderr.startswith("sandbox: container"), r.stderr[:300]
+    assert rows(read_grades(out)) == bubblewrap_grades
+    assert not os.stat(repo_copy(0) / "autograder").st_mode & 0o007
+
+
+def test_a_normal_user_grades_like_root(bubblewrap_grades):
+    base = user_tmpdir()
+    subs = write_students(base / "subs", uid=65534)
+    r = run_grader_as_user("grade", subs, "--out", base / "out", "--no-progress", "--jobs", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "per jail: 1 process (seccomp)" in r.stderr.splitlines()[0]
+    assert rows(read_grades(base / "out")) == bubblewrap_grades
