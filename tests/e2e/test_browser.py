@@ -20,9 +20,11 @@ from autograder.assignments.softmax import ASSIGNMENT, REPO
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "")) or None
+# Debian's packages by default; a runner with its own Chrome names it in the environment.
+CHROMIUM = os.environ.get("CHROME_BINARY") or shutil.which("chromium") \
+    or shutil.which("chromium-browser")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
+SCREENSHOTS = Path(os.environ["BROWSER_SCREENSHOTS"]) if os.environ.get("BROWSER_SCREENSHOTS") else None
 
 selenium = pytest.importorskip("selenium", reason="selenium is in the dev extra")
 if not (CHROMIUM and CHROMEDRIVER):
