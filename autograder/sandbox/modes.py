@@ -109,11 +109,20 @@ class UnsafeMode:
     name = "unsafe"
 
     def launch(self, python, limits):
-        return Launch([python, "-I", "-B", str(WORKER)], worker_env())
+        # The rlimits as before (a hung or greedy worker still stops), no jail.
+        return Launch(limit_argv(limits, _NoCgroup()) + [python, "-I", "-B", str(WORKER)],
+                      worker_env())
 
     def describe(self, limits=Limits()):
+        as_mb, _ = memory_budget(limits)
         return ("sandbox: NONE (--unsafe-no-sandbox): student code runs with the grader's "
-                "own rights, no limits, network open")
+                f"own rights and network; per worker: {as_mb} MB address space, "
+                f"{limits.cpu_seconds} s CPU, processes not capped")
+
+
+class _NoCgroup:
+    def procs_files(self):
+        return []
 
 
 UNSAFE = UnsafeMode()
