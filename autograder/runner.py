@@ -8,6 +8,7 @@ import inspect
 import time
 
 from .checking import Verdict, run_check
+from .notebook import explain
 from .results import StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
 from .student import SandboxStudent  # noqa: F401  (re-exported for callers)
@@ -110,7 +111,8 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                                f"allowed ({'; '.join(acts[:3])})")
             result.tests.append(TestResult(
                 test.grade_id, test.points if verdict.passed else 0.0, test.points,
-                verdict.passed, verdict.message, verdict.mistake, verdict.hint))
+                verdict.passed, explain(verdict.message, getattr(code, "unavailable", {})),
+                verdict.mistake, verdict.hint))
             timings[test.grade_id] = time.perf_counter() - t0
     finally:
         if student is not None:
