@@ -1,0 +1,109 @@
+"""The grader's own machinery: budget at the row level, timer replacement, retries.
+
+- A sleeping student's row ends within its budget; the tests left when it runs
+  out fail with flag `timeout` and a message naming the budget.
+- A reference timer whose process dies is replaced and the call retried; a
+  timer that fails twice raises TimerFailed, never a student's zero.
+- grade_one retries a grader failure once; a second failure propagates (the
+  pipeline's row then says "internal grader error", which is never stored).
+"""
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from autograder import pipeline
+from autograder.assignments.softmax import ASSIGNMENT
+from autograder.assignments.softmax.checks import speed_input
+from autograder.notebook import StudentCode
+from autograder.runner import ProcessTimer, grade_code
+from autograder.sandbox import bwrap_available
+from autograder.timing import TimerFailed
+
+UNSAFE = not bwrap_available()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return pipeline.load_assignment("softmax")[1]
+
+
+def test_a_sleeping_students_row_ends_within_its_budget(spec):
+    sleepy = "import time\ntime.sleep(0.9)\n"
+    cells = [(sid, sleepy + f"def {sid}(*a, **k):\n    time.sleep(0.9)\n")
+             for sid in ASSIGNMENT.solution_ids]
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    t0 = time.monotonic()
+    try:
+        result = grade_code(student_id="sleepy", code=StudentCode(cells=cells, sha256="x"),
+                            assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
+                            timer_factory=lambda: timer, timeout=1.0, unsafe=UNSAFE, budget=5.0)
+    finally:
+        timer.close()
+    assert time.monotonic() - t0 < 5.0 + 3.0
+    assert "timeout" in result.flags and result.score == 0
+    assert any("time budget of 5 s for this student ran out" in t.message
+               for t in result.tests), [t.message for t in result.tests]
+
+
+def test_a_dead_reference_timer_is_replaced():
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    try:
+        assert timer.timed(speed_input(0)) > 0
+        os.killpg(timer.worker.proc.pid, signal.SIGKILL)
+        assert timer.timed(speed_input(1)) > 0      # a new process, same answer
+    finally:
+        timer.close()
+
+
+def test_a_timer_that_keeps_failing_is_an_internal_error():
+    def broken_reference(W, X, y, reg):
+        raise RuntimeError("grader bug")
+    timer = ProcessTimer(broken_reference)
+    try:
+        with pytest.raises(TimerFailed):
+            timer.timed(speed_input(0))
+    finally:
+        timer.close()
+
+
+def _grade_one(monkeypatch, failures):
+    calls = []
+
+    def fake_grade_code(**kw):
+        calls.append(kw["budget"])
+        if len(calls) <= failures:
+            raise TimerFailed("reference timer died twice")
+        return "result"
+    monkeypatch.setattr(pipeline, "grade_code", fake_grade_code)
+    monkeypatch.setattr(pipeline, "read_submission",
+                        lambda sub, spec: StudentCode(sha256="x"))
+
+    class Sub:
+        student_id = "s"
+
+    class Timers:
+        get = None
+    out = pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
+                             opts=pipeline.Options(timeout=10), timers=Timers(), secrets=())
+    return out, calls
+
+
+def test_a_grader_failure_is_retried_once(monkeypatch):
+    out, calls = _grade_one(monkeypatch, failures=1)
+    assert out == "result" and calls == [120.0, 120.0]
+
+
+def test_a_grader_failure_twice_is_not_a_students_result(monkeypatch):
+    with pytest.raises(TimerFailed):
+        _grade_one(monkeypatch, failures=2)
+
+
+def test_internal_errors_are_never_reused_from_the_store(tmp_path):
+    from autograder.results import ResultStore, StudentResult
+    store = ResultStore(tmp_path)
+    store.save(StudentResult("s", "sha", "g", flags=["crash"],
+                             problem="internal grader error: TimerFailed: x"))
+    assert store.load("s", "sha", "g") is None
