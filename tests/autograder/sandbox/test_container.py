@@ -1,6 +1,7 @@
 """Container mode: a separate uid per worker, grader paths locked away, caps as in bubblewrap."""
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,10 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="container mode runs a
 
 
 @pytest.fixture
-def mode():
+def mode(monkeypatch):
+    # Only the paths a test names are locked away, never this checkout itself.
+    monkeypatch.setattr(container, "grader_paths",
+                        lambda extra=(): (sorted(Path(p) for p in extra), []))
     m = container.ContainerMode()
     yield m
     m.close()
@@ -122,3 +126,14 @@ def test_a_hung_worker_is_killed_with_its_uid(mode):
     w.close()
     with WorkerProcess(sandbox=mode) as again:       # the slot is clean for the next one
         assert call(again, "def f(x):\n    return x\n", "f", np.ones(2))["ok"]
+
+
+def test_grader_paths_cover_the_checkout_but_its_venv():
+    protect, unlist = container.grader_paths(["/srv/subs"])
+    repo = Path(container.__file__).resolve().parents[2]
+    assert Path("/srv/subs") in protect
+    if (repo / ".venv").is_dir() and Path(os.sys.prefix).resolve().parent == repo:
+        assert {repo / "autograder", repo / "solutions", repo / "tests"} <= set(protect)
+        assert repo / ".venv" not in protect and unlist == [repo]
+    else:
+        assert repo in protect or repo / "autograder" in protect
