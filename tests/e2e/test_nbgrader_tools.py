@@ -1,0 +1,167 @@
+"""nbgrader's own tools on the grader's output, as an instructor and a student use them.
+
+OUT is an nbgrader course root: `nbgrader export` writes its own CSV and leaves
+ours alone, formgrader (a real `jupyter server`) shows each submission with our
+scores and hints, and feedback goes back to a student through nbgrader's
+exchange (`generate_feedback`, `release_feedback`, the student's
+`fetch_feedback`). `nbgrader validate` shows a check's whole message.
+"""
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from autograder.assignments.softmax import ASSIGNMENT, REPO
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+
+from .conftest import read_grades, run_grader
+
+pytestmark = pytest.mark.slow
+
+SAMPLES = {"perfect": lambda: build(), "no-max": lambda: build(mistake_overrides("softmax_no_max")),
+           "blank": lambda: build(perfect=False)}
+
+
+def nbgrader(*args, cwd, check=True):
+    """The venv's nbgrader, run as an instructor types it (in `cwd`)."""
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep
+               + os.environ.get("PATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tools")
+    subs = tmp / "subs"
+    for sid, make in SAMPLES.items():
+        write(subs, sid, make())
+    (subs / "no-notebook").mkdir()
+    out = tmp / "out"
+    r = run_grader("grade", subs, "--out", out, "--no-progress", "--gradebook", "yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+
+def test_nbgrader_export_writes_its_own_csv_and_leaves_ours(graded):
+    ours_before = (graded / "grades.csv").read_bytes()
+    nbgrader("export", cwd=graded)
+    assert (graded / "grades.csv").read_bytes() == ours_before
+    with open(graded / "nbgrader_grades.csv", newline="") as f:
+        theirs = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    ours = read_grades(graded)
+    assert theirs == {sid: float(row["score"]) for sid, row in ours.items()}
+    assert theirs["perfect"] == 20.0 and theirs["no-max"] < 20.0
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.status, r.read().decode("utf-8", "replace")
+
+
+def test_formgrader_shows_our_scores_and_hints(graded, tmp_path):
+    port, token = _free_port(), os.urandom(12).hex()
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    log = open(tmp_path / "server.log", "w")
+    # Started in OUT, as the README says: formgrader reads OUT/nbgrader_config.py.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--no-browser", "--allow-root",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}"],
+        cwd=graded, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base, q = f"http://127.0.0.1:{port}", f"token={token}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                _get(f"{base}/api/status?{q}")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    (tmp_path / "server.log").read_text()[-3000:]
+                time.sleep(0.5)
+        status, page = _get(f"{base}/formgrader/?{q}")
+        assert status == 200 and "formgrader" in page.lower()
+        status, body = _get(f"{base}/formgrader/api/submitted_notebooks/softmax/softmax?{q}")
+        rows = {r["student"]: r for r in json.loads(body)}
+        assert rows["perfect"]["score"] == 20.0 and rows["blank"]["score"] == 0.0
+        assert rows["no-max"]["failed_tests"] and not rows["perfect"]["failed_tests"]
+        # The page a grader opens for one submission: scores, our verdicts, hints.
+        status, page = _get(f"{base}/formgrader/submissions/{rows['no-max']['id']}/?{q}")
+        assert status == 200
+        assert "autograder: test_softmax: 0 / 2 failed" in page
+        assert "test_softmax_backward: 2 / 2 passed" in page
+        status, body = _get(f"{base}/formgrader/api/comments?submission_id="
+                            f"{rows['no-max']['id']}&{q}")
+        comments = {c["name"]: c["auto_comment"] for c in json.loads(body)}
+        assert "test_softmax: 0/2 failed" in comments["softmax"]
+        assert "Hint:" in comments["softmax"]
+        # A student without a notebook has a row, and no page that would fail.
+        status, body = _get(f"{base}/formgrader/api/submissions/softmax?{q}")
+        assert {r["student"] for r in json.loads(body)} >= {"no-notebook"}
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_feedback_reaches_the_student_through_the_exchange(tmp_path):
+    """release -> fetch -> submit -> collect -> grade -> generate/release/fetch feedback."""
+    course, student, exchange = tmp_path / "course", tmp_path / "student", tmp_path / "exchange"
+    shutil.copytree(REPO / "solutions", course / "source")
+    student.mkdir()
+    ex = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=softmax-workbook"]
+    course_opts = [f"--CourseDirectory.root={course}", *ex]
+    nbgrader("generate_assignment", "softmax", *course_opts, cwd=course)
+    nbgrader("release_assignment", "softmax", *course_opts, cwd=course)
+    nbgrader("fetch_assignment", "softmax", *ex, cwd=student)
+    write(tmp_path / "work", "me", build(mistake_overrides("softmax_no_max")))
+    shutil.copy(tmp_path / "work" / "me" / "softmax.ipynb", student / "softmax" / "softmax.ipynb")
+    nbgrader("submit", "softmax", *ex, cwd=student)
+    nbgrader("collect", "softmax", *course_opts, cwd=course)
+
+    out = tmp_path / "out"
+    r = run_grader("grade", course / "submitted", "--out", out, "--no-progress",
+                   "--gradebook", "yes")
+    assert r.returncode == 0, r.stderr[-3000:]
+    nbgrader("generate_feedback", "softmax", cwd=out)
+    nbgrader("release_feedback", "softmax", *ex, cwd=out)
+    nbgrader("fetch_feedback", "softmax", *ex, cwd=student)
+    fetched = list((student / "softmax" / "feedback").rglob("softmax.html"))
+    assert len(fetched) == 1
+    html = fetched[0].read_text()
+    assert "test_softmax: 0 / 2 failed" in html and "Hint:" in html
+    assert "HIDDEN TESTS" not in html and "autograder.hidden" not in html
+
+
+def test_nbgrader_validate_shows_the_whole_hint(tmp_path):
+    folder = tmp_path / "softmax"
+    shutil.copytree(ASSIGNMENT.release.parent, folder)
+    write(tmp_path / "w", "me", build(mistake_overrides("softmax_no_max")))
+    shutil.copy(tmp_path / "w" / "me" / "softmax.ipynb", folder / "softmax.ipynb")
+    proc = nbgrader("validate", folder / "softmax.ipynb", cwd=REPO, check=False)
+    text = proc.stdout + proc.stderr
+    line = next(l for l in text.splitlines() if "AssertionError: softmax([1000, 1000])" in l)
+    assert line.rstrip().endswith("subtract the maximum score before np.exp."), line
