@@ -39,12 +39,15 @@ def write_histogram(results, spec, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     bins = [x - 0.5 for x in range(int(spec.max_score) + 2)]
     ax.hist([r.score for r in results], bins=bins, color="#3b7dd8", edgecolor="white")
     ax.set_xlabel(f"score (out of {spec.max_score:g})")
     ax.set_ylabel("students")
+    # Counts of students are whole numbers: no 0.5 ticks on a small class.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{spec.name}: score distribution ({len(results)} submissions)")
     fig.tight_layout()
     buf = io.BytesIO()
