@@ -28,6 +28,11 @@ def _short(e):
 
 def load_cells(data):
     """The notebook's cells as plain dicts; raises Invalid."""
+    return load(data)["cells"]
+
+
+def load(data):
+    """The notebook as a plain dict whose cells are checked; raises Invalid."""
     try:
         nb = json.loads(data)
     except RecursionError:
@@ -50,7 +55,7 @@ def load_cells(data):
                 and (isinstance(src, str) or (isinstance(src, list)
                                               and all(isinstance(x, str) for x in src)))):
             raise Invalid(f"cell {i} of the notebook is not a valid cell")
-    return cells
+    return nb
 
 
 def python_source(source):
@@ -77,12 +82,35 @@ def _definition_source(source):
     return re.sub(r"^([ \t]*)[!%].*$", r"\1pass", source, flags=re.M)
 
 
+def outline(data):
+    """The notebook reduced to what a viewer of it needs: each cell's type, source and
+    grade_id, and the kernel's names. No outputs, no other metadata: its size is that
+    of the cell sources, whatever the file held."""
+    nb = load(data)
+    cells = nb["cells"]
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    ks = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    out = []
+    for c in cells:
+        new = {"cell_type": c["cell_type"], "metadata": {}, "source": nbcells.source(c)}
+        gid = nbcells.grade_id(c)
+        if gid is not None:
+            new["metadata"]["nbgrader"] = {"grade_id": gid}
+        out.append(new)
+    return {"nbformat": 4, "nbformat_minor": 4, "cells": out,
+            "metadata": {"kernelspec": {k: str(ks[k])[:200] for k in ("name", "display_name")
+                                        if k in ks}}}
+
+
 def parse(data, request):
-    """{"ok", "cells", "tampered", "unavailable", "problem"} for a notebook's bytes.
+    """{"ok", "cells", "tampered", "unavailable", "problem"} for a notebook's bytes;
+    {"ok", "outline"} when the request asks for {"outline": true} (see `outline`).
 
     request: {"solution_ids": [...], "tests": [[grade_id, [accepted checksums]], ...]}
     """
     try:
+        if request.get("outline"):
+            return {"ok": True, "outline": outline(data)}
         cells = load_cells(data)
     except Invalid as e:
         return {"ok": False, "problem": f"the notebook could not be read: {e}"}

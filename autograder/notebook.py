@@ -53,11 +53,11 @@ def _request(spec):
             "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests]}
 
 
-def _parse(data, spec):
+def _parse(data, request):
     """The reader child's reply; a child that dies is replaced and tried once more."""
     for attempt in (1, 2):
         try:
-            return _pool.get().parse(data, _request(spec))
+            return _pool.get().parse(data, request)
         except reader.ReaderDied as e:
             if not e.retry or attempt == 2:
                 return {"ok": False, "problem": f"the notebook could not be read: {e.reason}"}
@@ -79,7 +79,7 @@ def read_submission(sub, spec):
         code.problem = r.problem or "no notebook was found in the submission"
         code.sha256 = sub.sha256() if sub.flag else r.marker
         return code
-    reply = _parse(data, spec)
+    reply = _parse(data, _request(spec))
     del data
     if not reply.get("ok"):
         code.flags.add("invalid_notebook")
@@ -91,6 +91,20 @@ def read_submission(sub, spec):
     if code.tampered:
         code.flags.add("tampering")
     return code
+
+
+def read_outline(sub):
+    """A submitted notebook as a small dict (cell types, sources, grade_ids, kernel
+    names; see nbparse.outline), read and parsed like a submission; None when it is
+    missing, refused or unreadable. For tools that show the notebook (formgrader's copy):
+    the grader's own process never parses the file."""
+    sub = _as_submission(sub)
+    try:
+        data, _ = sub.read_bytes()
+    except reader.Refused:
+        return None
+    reply = _parse(data, {"outline": True})
+    return reply.get("outline") if reply.get("ok") else None
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")

@@ -100,3 +100,20 @@ def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):
     for sub in find_submissions(tmp_path):
         code = read_submission(sub, SPEC)
         assert code.flags == {"symlink"} and code.cells == [] and "root:" not in code.problem
+
+
+def test_outline_is_small_and_refuses_what_reading_refuses(tmp_path):
+    import json
+    from autograder.notebook import read_outline
+    path = write(tmp_path, "s", build())
+    nb = json.loads(path.read_text())
+    nb["metadata"]["junk"] = [{"k": {}} for _ in range(200_000)]
+    nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 10**6}]
+    path.write_text(json.dumps(nb))
+    outline = read_outline(path)
+    assert len(json.dumps(outline)) < len(path.read_text()) / 10
+    assert [c["source"] for c in outline["cells"]] == [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]]
+    (tmp_path / "eve").mkdir()
+    (tmp_path / "eve" / "softmax.ipynb").symlink_to(path)
+    assert read_outline(tmp_path / "eve" / "softmax.ipynb") is None and read_outline(None) is None
