@@ -11,6 +11,7 @@ from the notebook's other cells (see `definitions`). A test cell that was
 edited, deleted, re-labelled or duplicated is tampering: that test earns
 nothing.
 """
+import atexit
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class StudentCode:
 
 
 _pool = reader.ReaderPool()
+atexit.register(_pool.close)      # readers made outside a batch (read_outline, tests)
 
 
 def close_readers():
