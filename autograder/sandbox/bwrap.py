@@ -70,11 +70,16 @@ def _at_least(version, want):
 
 
 def probe(path, sized=True):
-    """(ok, stderr) of a minimal jail like ours: namespaces, a sized /tmp, seccomp."""
+    """(ok, stderr) of a minimal jail like ours: namespaces, sized tmpfs, /proc, seccomp."""
     from .seccomp import UnsupportedArch, no_new_processes
     cmd = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
            "--ro-bind", "/", "/", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     cmd += (["--size", str(1 << 20)] if sized else []) + ["--tmpfs", "/tmp"]
+    # /proc and /dev as the jail mounts them: nested in another sandbox (or a
+    # container with a masked /proc) bwrap may start and still fail there.
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    if sized:
+        cmd += ["--size", "4096", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     rfd = None
     try:
         prog = no_new_processes()
