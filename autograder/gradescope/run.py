@@ -10,7 +10,6 @@ holds score 0 and one clear line for the student, and the details go to
 stdout, which Gradescope shows to the course staff only.
 """
 import argparse
-import dataclasses
 import json
 import os
 import stat
@@ -126,32 +125,44 @@ def failure(message):
             "stdout_visibility": "hidden", "tests": [], "extra_data": {"graded": False}}
 
 
+def _bubblewrap_fails():
+    """Why a jailed bubblewrap worker cannot start here, or None when one answers.
+
+    A real worker, not only bwrap's own start-up check: nested in another
+    sandbox (or a container with a masked /proc) bwrap may start and its jail
+    still fail ("Can't mount proc on /newroot/proc").
+    """
+    from ..sandbox import Limits, SandboxUnavailable, WorkerProcess
+    from ..sandbox.modes import select
+    try:
+        worker = WorkerProcess(Limits(), sandbox=select("bubblewrap"))
+    except (SandboxUnavailable, OSError) as e:
+        return str(e)
+    try:
+        worker.request({"op": "ping"}, 30)
+        return None
+    except Exception as e:   # noqa: BLE001 - any failure means: not this mode
+        return f"{type(e).__name__}: {e}"
+    finally:
+        worker.close()
+
+
 def sandbox_mode(requested="auto"):
-    """bubblewrap when it works here, else the container mode (Gradescope's Docker
-    refuses the namespaces bubblewrap needs)."""
+    """bubblewrap when a jailed worker works here, else the container mode
+    (Gradescope's Docker refuses the namespaces bubblewrap needs)."""
     if requested != "auto":
         return requested
-    from ..sandbox import SandboxUnavailable
-    try:
-        from ..sandbox.modes import select
-        select("bubblewrap")
-    except SandboxUnavailable as e:
-        print(f"bubblewrap cannot run here ({e}): container mode", flush=True)
-        return "container"
-    return "bubblewrap"
+    why = _bubblewrap_fails()
+    if why is None:
+        return "bubblewrap"
+    print(f"bubblewrap cannot run here ({why.strip()}): container mode", flush=True)
+    return "container"
 
 
 def _options(mode):
     from ..pipeline import Options
-    names = {f.name for f in dataclasses.fields(Options)}
-    kw = {"jobs": 1, "progress": False}
-    if "gradebook" in names:
-        kw["gradebook"] = "no"
-    if "sandbox" in names:
-        kw["sandbox"] = mode
-    elif mode != "bubblewrap":
-        raise RuntimeError(f"this grader has no {mode} sandbox mode")
-    return Options(**kw)
+    # One student: no parallel pool, no progress bar, no nbgrader gradebook.
+    return Options(jobs=1, progress=False, gradebook="no", sandbox=mode)
 
 
 def grade(root, *, mode, assignment=None, source=SOURCE):

@@ -95,3 +95,17 @@ def test_an_invalid_document_is_replaced_by_a_failure(tmp_path, monkeypatch):
     doc = gsrun.run(tmp_path)
     assert doc["score"] == 0 and "invalid result" in doc["output"]
     assert json.loads((tmp_path / "results" / "results.json").read_text())["score"] == 0
+
+
+def test_auto_mode_falls_back_to_container_when_no_jailed_worker_answers(monkeypatch, capsys):
+    monkeypatch.setattr(gsrun, "_bubblewrap_fails",
+                        lambda: "bwrap: Can't mount proc on /newroot/proc: Operation not permitted")
+    assert gsrun.sandbox_mode("auto") == "container"
+    assert "Can't mount proc" in capsys.readouterr().out
+    monkeypatch.setattr(gsrun, "_bubblewrap_fails", lambda: None)
+    assert gsrun.sandbox_mode("auto") == "bubblewrap"
+    assert gsrun.sandbox_mode("container") == "container"
+
+
+def test_a_bubblewrap_worker_answers_on_this_machine():
+    assert gsrun._bubblewrap_fails() is None
