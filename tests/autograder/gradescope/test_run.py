@@ -107,5 +107,11 @@ def test_auto_mode_falls_back_to_container_when_no_jailed_worker_answers(monkeyp
     assert gsrun.sandbox_mode("container") == "container"
 
 
-def test_a_bubblewrap_worker_answers_on_this_machine():
+def test_a_bubblewrap_worker_answers_where_bwrap_can_start():
+    from autograder.sandbox import SandboxUnavailable
+    from autograder.sandbox.modes import select
+    try:
+        select("bubblewrap")
+    except SandboxUnavailable as e:
+        pytest.skip(f"no bubblewrap here: {e}")
     assert gsrun._bubblewrap_fails() is None
