@@ -26,6 +26,7 @@ import symtable
 
 BUILTINS = frozenset(dir(builtins))
 PROVIDED = frozenset({"np", "numpy", "get_ipython", "__name__"})   # the worker's namespace
+MAX_PAD = 2000        # blank lines kept before a statement, for line numbers
 RULE = ("the grader runs only the imports, functions, classes and constant assignments "
         "of other cells; define it in the exercise cell or as one of those")
 
@@ -135,11 +136,14 @@ def _span(stmt):
 
 
 class _Statement:
-    __slots__ = ("cell", "node", "names", "kept", "uses")
+    __slots__ = ("cell", "node", "names", "kept", "lines")
 
     def __init__(self, cell, node, names, kept, lines):
-        self.cell, self.node, self.names, self.kept = cell, node, names, kept
-        self.uses = uses("\n".join(lines[ln - 1] for ln in _span(node)) + "\n") if kept else set()
+        self.cell, self.node, self.names, self.kept, self.lines = cell, node, names, kept, lines
+
+    def uses(self):
+        """Computed only for a statement a solution needs (symtable is not free)."""
+        return uses("\n".join(self.lines[ln - 1] for ln in _span(self.node)) + "\n")
 
 
 def plan(candidates, solutions, *, test_cells=()):
@@ -203,21 +207,21 @@ def plan(candidates, solutions, *, test_cells=()):
         for st in kept:
             if id(st) not in wanted:
                 wanted.add(id(st))
-                for n in st.uses - have - seen:
+                for n in st.uses() - have - seen:
                     seen.add(n)
                     todo.append(n)
 
     # One piece per statement, so that one that fails in the grader (an import
-    # of a module it lacks, say) does not take the next ones with it; the other
-    # lines are blanked so that line numbers stay those of the notebook's cell.
+    # of a module it lacks, say) does not take the next ones with it; blank
+    # lines before it keep the line numbers of the notebook's cell (up to a
+    # point: a hostile cell must not make the pieces grow quadratically).
     prelude = []
     for st in statements:
         if id(st) in wanted:
             lines = parsed[st.cell][1]
-            out = [""] * len(lines)
-            for ln in _span(st.node):
-                out[ln - 1] = lines[ln - 1]
-            prelude.append((st.cell, "\n".join(out) + "\n"))
+            span = _span(st.node)
+            pad = span.start - 1 if span.start <= MAX_PAD else 0
+            prelude.append((st.cell, "\n" * pad + "\n".join(lines[ln - 1] for ln in span) + "\n"))
 
     unavailable = {}
     tests = {}

@@ -104,3 +104,15 @@ def test_hostile_cells_do_not_break_the_analysis():
     cands = [("#2", deep), ("#3", "def h(:\n"), ("#4", "\x00"), ("#5", "def ok():\n    return 1\n")]
     prelude, unavailable = plan(cands, ["def f():\n    return ok() + nowhere\n", "def (:\n"])
     assert [label for label, _ in prelude] == ["#5"]
+
+
+def test_many_needed_definitions_in_a_huge_cell_stay_linear():
+    import time
+    cell = "\n".join(f"C{i} = {i}" for i in range(20000)) + "\n"
+    sol = "def f():\n    return " + " + ".join(f"C{i}" for i in range(0, 20000, 7)) + "\n"
+    t = time.process_time()
+    prelude, unavailable = plan([("#2", cell)], [sol])
+    assert time.process_time() - t < 20
+    assert len(prelude) == len(range(0, 20000, 7)) and unavailable == {}
+    assert sum(len(src) for _, src in prelude) < 10 * 1024 * 1024
+    assert run(prelude, [sol])["f"]() == sum(range(0, 20000, 7))
