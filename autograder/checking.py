@@ -107,8 +107,21 @@ def run_check(check, student, timer=None, hints=None):
             message = check.run(student, timer) if check.timed else check.run(student)
         return Verdict(True, message if isinstance(message, str) else "")
     except Fail as f:
-        return Verdict(False, f.message, f.mistake,
+        return Verdict(False, readable(f.message), f.mistake,
                        (hints or {}).get(f.mistake) if f.mistake else None)
+
+
+# Checks phrase a failed call as "<call> raised <error>"; when the error is the
+# grader stopping the call, or the function's cell failing, say that instead.
+_REPHRASE = ((" raised the call was stopped: ", " was stopped by the grader: "),
+             (" raised its cell failed when run: ", " could not run: its cell failed when run: "))
+
+
+def readable(message):
+    """`softmax(x) raised the call was stopped: timeout (...)` -> `... was stopped by the grader: timeout (...)`."""
+    for old, new in _REPHRASE:
+        message = message.replace(old, new)
+    return message
 
 
 # ------------------------------------------------------------ comparisons
