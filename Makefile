@@ -1,20 +1,31 @@
-# make demo | make test | make release | make bench | make gradescope
+# make demo | make test | make release | make bench | make exchange | make student-lab | make gradescope
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test release bench gradescope clean
+.PHONY: demo test release bench gradescope clean exchange student-lab
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@# setuptools' editable build prints an "InformationOnly" UserWarning box: not ours to act on.
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
 ## Regenerate the student release (assignments/) from solutions/.
 release: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m autograder release
+
+## A local nbgrader exchange in the course folder (exchange/), with the release in it:
+## JupyterLab's Assignment List can then fetch, submit and fetch feedback on this machine.
+exchange: $(STAMP)
+	mkdir -p exchange && chmod 0777 exchange   # nbgrader's exchange must be writable by all students
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/nbgrader release_assignment softmax --force --log-level=WARN
+
+## JupyterLab as a student sees it: no formgrader or create-assignment (student-config/).
+student-lab: $(STAMP)
+	JUPYTER_CONFIG_DIR="$(abspath student-config)" PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab
 
 ## Grade the bundled sample submissions and print the table.
 demo: $(STAMP)
