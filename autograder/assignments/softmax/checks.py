@@ -27,6 +27,10 @@ REGISTRY = Registry()
 # cross_entropy_error's 1e-7 delta moves a loss by up to ~1e-5: a solution
 # written without it (log-sum-exp, say) is still right.
 CE_RTOL, CE_ATOL = 1e-4, 1e-4
+# softmax_backward is one product and one sum: every float64 way of writing it
+# agrees to ~1e-15, so a tight tolerance costs no correct solution and sees
+# inputs rounded to float32.
+BACKWARD_RTOL, BACKWARD_ATOL = 1e-9, 1e-12
 # The notebook's own sizes (digits: 10 classes, 65 features with the bias):
 # right on these and wrong on others is the mark of a size written as a number.
 NOTEBOOK_C, NOTEBOOK_D = 10, 65
@@ -114,6 +118,28 @@ def shifted_cases(seed=15):
     return cases
 
 
+SPREAD = 720.0
+
+
+def spread_case(seed=18):
+    """(W, X, y, reg): one class scores 720 below the others and is nobody's label.
+
+    exp(-720) is tiny but not 0 in float64 (it underflows only past ~745), so
+    every correct style stays finite, including sum(Y * log(P)) with one-hot
+    matrices; every label's probability stays ordinary, so -log(p + 1e-7) is
+    as right as log-sum-exp. Shifting by anything but the maximum overflows:
+    exp(720) is inf (float64 overflows past ~709.8).
+    """
+    rng = np.random.default_rng(seed)
+    C, D, N = NOTEBOOK_C, NOTEBOOK_D, 30
+    W = rng.normal(size=(C, D)) * 0.01
+    W[3, -1] -= SPREAD
+    X = rng.normal(size=(D, N))
+    X[-1] = 1.0
+    y = rng.choice([c for c in range(C) if c != 3], size=N)
+    return W, X, y, 0.0
+
+
 def _shape_pattern(sizes, failed, first, batch_mistake=None):
     """A mistake named by which inputs fail, else None.
 
@@ -137,15 +163,21 @@ class _Failures:
     def __init__(self, sizes, *, batch_mistake=None, fallback=None):
         self.sizes, self.batch_mistake, self.fallback = sizes, batch_mistake, fallback
         self.items = []                 # (index, message, mistake or None, error or "")
+        self.by_value = set()           # items whose mistake was read from a wrong value
 
-    def add(self, i, message, mistake=None, error=""):
+    def add(self, i, message, mistake=None, error="", value=False):
         self.items.append((i, message, mistake, error))
+        if value:
+            self.by_value.add(len(self.items) - 1)
 
     def raise_first(self):
         if not self.items:
             return
         i, message, mistake, error = self.items[0]
         failed = {j for j, *_ in self.items}
+        if 0 in self.by_value and mistake is not None and \
+                any(self.items[k][2] != mistake for k in self.by_value):
+            mistake = None              # a coincidence on one input, not the cause
         if mistake is None and error:
             mistake = mk.from_error(error, batch=self.sizes[i][0] > 1)
             singles = [j for j, s in enumerate(self.sizes) if s[0] == 1]
@@ -181,7 +213,8 @@ def check_softmax(student):
         got = as_array(out, what, x.shape)
         if not close(got, ref.softmax(x)):
             fails.add(i, f"{what} is wrong",
-                      mk.named(mk.diagnose(got, mk.softmax_variants(x)), mk.SOFTMAX_ALIASES))
+                      mk.named(mk.diagnose(got, mk.softmax_variants(x)), mk.SOFTMAX_ALIASES),
+                      value=True)
         elif mk.is_float32(got):
             fails.add(i, f"{what} is computed in float32", "float32")
         else:
@@ -193,6 +226,10 @@ def check_softmax(student):
     stable.append((_scores(rng, 10, scale=1.0) + 800.0, "1-D scores around +800", False))
     rows = _scores(rng, 4, 10, scale=1.0) + np.array([[1e3], [-1e3], [0.0], [300.0]])
     stable.append((rows, "rows of very different sizes (-1000 to +1000)", True))
+    spread = _scores(rng, 3, 10, scale=1.0)
+    spread[:, 2] -= 1000.0
+    spread[1, 5] += 1000.0
+    stable.append((spread, "scores 1000 apart within a row", False))
     for x, label, per_row in stable:
         (out,) = student.call("softmax", [(x,)])
         what = f"softmax(x) for {label}"
@@ -224,9 +261,14 @@ def check_softmax_backward(student):
             fails.add(i, f"{what} raised {out.error}", error=out.error)
             continue
         got = as_array(out, what, y.shape)
-        if not close(got, ref.softmax_backward(dout, y)):
+        want = ref.softmax_backward(dout, y)
+        if not close(got, want, BACKWARD_RTOL, BACKWARD_ATOL):
+            if close(got, ref.softmax_backward(mk.as32(dout), mk.as32(y)), 1e-9, 1e-12) or \
+                    close(got, ref.softmax_backward(mk.as32(dout), y), 1e-9, 1e-12):
+                fails.add(i, f"{what} is computed in float32", "float32")
+                continue
             fails.add(i, f"{what} does not match the numerical gradient",
-                      mk.diagnose(got, mk.softmax_backward_variants(dout, y)))
+                      mk.diagnose(got, mk.softmax_backward_variants(dout, y)), value=True)
         elif mk.is_float32(got):
             fails.add(i, f"{what} is computed in float32", "float32")
         else:
@@ -244,9 +286,40 @@ def _ce_cases(rng):
         y = ref.softmax(_scores(rng, N, C, scale=1.0))
         lab = rng.integers(0, C, size=N)
         cases += [(y, _onehot(lab, C), "one-hot"), (y, lab, "integer")]
-    y1 = ref.softmax(_scores(rng, 10, scale=1.0))
-    cases += [(y1, _onehot([4], 10)[0], "one-hot (1-D)"), (y1, np.int64(4), "a scalar integer")]
+    for C, label in ((3, 1), (10, 4)):
+        y1 = ref.softmax(_scores(rng, C, scale=1.0))
+        cases += [(y1, _onehot([label], C)[0], "one-hot (1-D)"),
+                  (y1, np.int64(label), "a scalar integer")]
     return cases
+
+
+def _ce_index_error(error, y, student=None):
+    """After an IndexError: labels off by one, or indices in the wrong order.
+
+    With the student at hand, calls cross_entropy_error on N = 3 < C = 10
+    examples whose labels are all below C - 1: indices in the wrong order
+    still fail there, labels off by one give a value.
+    """
+    if "IndexError" not in error:
+        return None
+    if student is not None:
+        rng = np.random.default_rng(20)
+        yy = ref.softmax(_scores(rng, 3, 10, scale=1.0))
+        t = np.array([0, 8, 5])
+        (out,) = student.call("cross_entropy_error", [(yy, t)])
+        if not out.ok:
+            return "index_order"
+        try:
+            got = _scalar(out.value, "cross_entropy_error")
+        except Fail:
+            return None
+        if close(got, ref.cross_entropy_error(yy, t), CE_RTOL, CE_ATOL):
+            return "onehot_labels"      # integer labels work: the one-hot path fails
+        return "label_offset"
+    C = np.shape(y)[-1]
+    if f"index {C} is out of bounds" in error:
+        return "label_offset"
+    return None
 
 
 @REGISTRY.check("test_cross_entropy_error", target="cross_entropy_error")
@@ -262,7 +335,8 @@ def check_cross_entropy_error(student):
         what = f"cross_entropy_error(y, t) with y of shape {y.shape} and {kind} labels"
         labels = kind != "one-hot" and kind != "one-hot (1-D)"
         if not out.ok:
-            mistake = mk.from_error(out.error, batch=False)
+            mistake = mk.from_error(out.error, batch=False) or \
+                _ce_index_error(out.error, y, student)
             if mistake is None and labels and onehot_ok:
                 mistake = "int_labels"
             fails.add(i, f"{what} raised {out.error}", mistake)
@@ -274,7 +348,7 @@ def check_cross_entropy_error(student):
                                mk.CE_ALIASES)
             if mistake is None and labels and onehot_ok:
                 mistake = "int_labels"
-            fails.add(i, f"{what} is wrong", mistake)
+            fails.add(i, f"{what} is wrong", mistake, value=True)
         elif mk.is_float32(got):
             fails.add(i, f"{what} is computed in float32", "float32")
         else:
@@ -332,9 +406,10 @@ def _layer_cases(rng):
         for kind, t in (("one-hot", _onehot(lab, C)), ("integer", lab)):
             for dout in (1, 2.5):
                 cases.append((x, t, kind, dout))
-    x1 = _scores(rng, 10, scale=1.5)
-    cases += [(x1, _onehot([3], 10)[0], "one-hot (1-D)", 1), (x1, _onehot([3], 10)[0],
-                                                             "one-hot (1-D)", 2.5)]
+    for C, label in ((3, 2), (10, 3)):
+        x1 = _scores(rng, C, scale=1.5)
+        cases += [(x1, _onehot([label], C)[0], "one-hot (1-D)", 1),
+                  (x1, _onehot([label], C)[0], "one-hot (1-D)", 2.5)]
     return cases
 
 
@@ -366,14 +441,15 @@ def check_SoftmaxWithLoss(student):
                 mk.CE_ALIASES)
             if mistake is None and labels and onehot_ok:
                 mistake = "int_labels"
-            fails.add(i, f"{what}: forward returned a wrong loss", mistake)
+            fails.add(i, f"{what}: forward returned a wrong loss", mistake, value=True)
             continue
         if len(outs) < 2:
             fails.add(i, f"{what}: {call} was not reached")
             continue
         if not outs[1].ok:
             err = outs[1].error
-            mistake = mk.from_error(err, batch=False)
+            mistake = mk.from_error(err, batch=False) or _ce_index_error(err, x) or \
+                mk.index_error(err, n=np.atleast_2d(x).shape[0], c=x.shape[-1])
             if mistake is None and ("NoneType" in err or "AttributeError" in err):
                 mistake = "not_stored"
             if mistake is None and labels and onehot_ok:
@@ -384,11 +460,13 @@ def check_SoftmaxWithLoss(student):
         layer = ref.SoftmaxWithLoss()
         layer.forward(x, t)
         if not close(got, layer.backward(dout)):
-            mistake = mk.named(mk.diagnose(got, mk.layer_backward_variants(x, t, dout)),
-                               mk.LAYER_ALIASES) or _upstream(student, x, t)
+            variants = {**mk.layer_backward_variants(x, t, dout),
+                        **mk.label_variants_layer(x, t, dout)}
+            mistake = mk.named(mk.diagnose(got, variants), mk.LAYER_ALIASES) or \
+                _upstream(student, x, t)
             if mistake is None and labels and onehot_ok:
                 mistake = "int_labels"
-            fails.add(i, f"{what}: {call} is wrong", mistake)
+            fails.add(i, f"{what}: {call} is wrong", mistake, value=True)
         elif mk.is_float32(got) or mk.is_float32(loss):
             fails.add(i, f"{what}: computed in float32", "float32")
         if not labels and fails.items:
@@ -443,7 +521,8 @@ def _sizes(cases):
 
 def _large_cases():
     """Naive-version inputs with huge scores, as the notebook's visible check has."""
-    return [(Ws, X, y, 0.0) for _, _, Ws, X, y in shifted_cases(seed=17)[:2]]
+    return [(Ws, X, y, 0.0) for _, _, Ws, X, y in shifted_cases(seed=17)[:2]] + \
+        [spread_case()]
 
 
 def _check_loss(student, fn, large=False):
@@ -455,19 +534,21 @@ def _check_loss(student, fn, large=False):
         what = f"{fn} with W {W.shape}, X {X.shape}, reg={reg:g}"
         if not out.ok:
             fails.add(i, f"{what} raised {out.error}",
-                      mk.index_error(out.error, n=X.shape[1], c=W.shape[0]), out.error)
+                      _index_probe(student, fn, out.error), out.error)
             continue
         loss, _ = _pair(out, what)
         want = ref.softmax_loss(W, X, y, reg)[0]
         if not close(loss, want):
             if nonfinite(loss):
-                fails.add(i, f"{what}: the loss is nan or inf", "no_max_subtraction")
+                # Ordinary scores cannot overflow: nan here is the formula's.
+                fails.add(i, f"{what}: the loss is nan or inf")
                 continue
             fails.add(i, f"{what}: the loss is wrong (relative error "
                          f"{rel_error(loss, want):.1e})",
                       mk.named(mk.diagnose(loss, mk.loss_variants(W, X, y, reg)),
-                               mk.LOSS_ALIASES))
-        elif mk.is_float32(loss):
+                               mk.LOSS_ALIASES), value=True)
+        elif mk.is_float32(loss) or mk.float32_input(
+                loss, want, ref.softmax_loss(mk.as32(W), X, y, reg)[0]):
             fails.add(i, f"{what}: the loss is computed in float32", "float32")
         else:
             unmodified(out, what)
@@ -487,26 +568,55 @@ def _check_loss(student, fn, large=False):
 def _check_grad(student, fn):
     cases = classifier_cases()
     sizes = _sizes(cases)
-    fails = _Failures(sizes)
+    fails = _Failures(sizes, fallback="grad_formula")
     outs = student.call(fn, [tuple(c) for c in cases])
     for i, ((W, X, y, reg), out) in enumerate(zip(cases, outs)):
         what = f"{fn} with W {W.shape}, X {X.shape}, reg={reg:g}"
         if not out.ok:
             fails.add(i, f"{what} raised {out.error}",
-                      mk.index_error(out.error, n=X.shape[1], c=W.shape[0]), out.error)
+                      _index_probe(student, fn, out.error), out.error)
             continue
         _, dW = _pair(out, what, W.shape)
-        if not close(dW, ref.softmax_loss(W, X, y, reg)[1]):
+        want = ref.softmax_loss(W, X, y, reg)[1]
+        if not close(dW, want):
             fails.add(i, f"{what}: dW is wrong",
                       mk.named(mk.diagnose(dW, mk.grad_variants(W, X, y, reg)),
-                               mk.LOSS_ALIASES))
-        elif mk.is_float32(dW):
+                               mk.LOSS_ALIASES), value=True)
+        elif mk.is_float32(dW) or mk.float32_input(
+                dW, want, ref.softmax_loss(mk.as32(W), X, y, reg)[1]):
             fails.add(i, f"{what}: dW is computed in float32", "float32")
     if fails.items and fails.items[0][2] is None and not fails.items[0][3]:
         i = fails.items[0][0]
         if _shape_pattern(sizes, {j for j, *_ in fails.items}, i) is None:
             fails.fallback = _consistency_hint(student, fn)
     fails.raise_first()
+
+
+def _index_probe(student, fn, error):
+    """Which index is wrong, after an IndexError: calls fn on N = 5 < C = 10 examples
+    whose labels are all below C - 1. Indices in the wrong order still fail there
+    (the examples' axis is the short one); labels off by one give a value."""
+    if "IndexError" not in error:
+        return None
+    rng = np.random.default_rng(19)
+    W = rng.normal(size=(NOTEBOOK_C, NOTEBOOK_D)) * 0.05
+    X = rng.normal(size=(NOTEBOOK_D, 5))
+    y = rng.integers(0, NOTEBOOK_C - 1, size=5)
+    (out,) = student.call(fn, [(W, X, y, 0.0)])
+    if not out.ok:
+        return "index_order"
+    try:
+        loss, dW = _pair(out, fn, W.shape)
+    except Fail:
+        return None
+    right = ref.softmax_loss(W, X, y, 0.0)
+    if close(loss, right[0]) and close(dW, right[1]):
+        return None                     # right at the notebook's sizes: see _shape_pattern
+    for shift in (1, -1):
+        want = mk._loss(W, X, y, 0.0, label_shift=shift)
+        if close(loss, want[0]) or close(dW, want[1]):
+            return "label_offset"
+    return "index_order"
 
 
 def _student_numerical_grad(student, fn, W, X, y, reg, h=1e-5):
@@ -566,31 +676,61 @@ def check_softmax_loss_vectorized_grad(student):
     _check_grad(student, "softmax_loss_vectorized")
 
 
+def _unstable_cause(loss, dW, W, X, y):
+    """A result that moved under a shift: a wrong axis, or weights rounded to float32."""
+    for name, (v_loss, v_dW) in mk.stability_variants(W, X, y, 0.0).items():
+        if close(loss, v_loss) and close(dW, v_dW):
+            return mk.named(name, mk.LOSS_ALIASES)
+    rounded = ref.softmax_loss(mk.as32(W), X, y, 0.0)
+    if close(loss, rounded[0], 1e-9, 0) and close(dW, rounded[1], 1e-9, 1e-12):
+        return "float32"
+    return None
+
+
 @REGISTRY.check("test_softmax_loss_vectorized_stable", target="softmax_loss_vectorized")
 def check_softmax_loss_vectorized_stable(student):
-    """softmax_loss_vectorized's own result (loss and dW) stays finite and unchanged when the scores get a huge shift common to the classes of an example (one maximum per example)."""
+    """softmax_loss_vectorized's own result (loss and dW) stays finite and unchanged when the scores get a huge shift common to the classes of an example (one maximum per example), and finite when one example's scores are 720 apart."""
     fn = "softmax_loss_vectorized"
     cases = shifted_cases()
     W, X, y = cases[0][1], cases[0][3], cases[0][4]
     (base,) = student.call(fn, [(W, X, y, 0.0)])
     what = f"{fn} (for its stability)"
-    loss0, dW0 = _pair(base, what, W.shape)
+    try:
+        loss0, dW0 = _pair(base, what, W.shape)
+    except Fail as f:
+        raise Fail(f"{f.message} on ordinary scores", f.mistake or "stability_broken")
     if nonfinite(loss0) or nonfinite(dW0):
-        raise Fail(f"{what}: the result has nan or inf even for ordinary scores")
+        raise Fail(f"{what}: the result has nan or inf even for ordinary scores",
+                   "stability_broken")
+    right = ref.softmax_loss(W, X, y, 0.0)
+    # When the result is already wrong on ordinary scores, a nan under a shift
+    # may come from that mistake: the hint then names both, and claims neither.
+    wrong_already = not (close(loss0, right[0]) and close(dW0, right[1]))
     outs = student.call(fn, [(Ws, X, y, 0.0) for _, _, Ws, _, _ in cases])
     for (label, _, Ws, _, _), out in zip(cases, outs):
         what = f"{fn} when {label}"
         per_example = "own" in label
         if not out.ok:
-            raise Fail(f"{what}: it raised {out.error}", mk.from_error(out.error))
+            raise Fail(f"{what}: it raised {out.error}",
+                       mk.from_error(out.error) or "stability_broken")
         loss, dW = _pair(out, what, Ws.shape)
         if nonfinite(loss) or nonfinite(dW):
-            raise Fail(f"{what}: the result has nan or inf",
-                       "global_max" if per_example else "no_max_subtraction")
+            raise Fail(f"{what}: the result has nan or inf", "stability_formula"
+                       if wrong_already else "global_max" if per_example
+                       else "no_max_subtraction")
         if not (close(loss, loss0) and close(dW, dW0)):
             raise Fail(f"{what}: the result is wrong (it changed, and softmax does not "
-                       f"change under such a shift)",
-                       "global_max" if per_example else "no_max_subtraction")
+                       f"change under such a shift)", _unstable_cause(loss, dW, Ws, X, y)
+                       or ("global_max" if per_example else "no_max_subtraction"))
+    W, X, y, reg = spread_case()
+    (out,) = student.call(fn, [(W, X, y, reg)])
+    what = f"{fn} when one class scores {SPREAD:.0f} below the others"
+    if not out.ok:
+        raise Fail(f"{what}: it raised {out.error}", mk.from_error(out.error))
+    loss, dW = _pair(out, what, W.shape)
+    if nonfinite(loss) or nonfinite(dW):
+        raise Fail(f"{what}: the result has nan or inf",
+                   "stability_formula" if wrong_already else "no_max_subtraction")
 
 
 # ------------------------------------------------------------ speed
@@ -648,7 +788,10 @@ def speed_verifier(student, fn="softmax_loss_vectorized"):
     def verify(args, out):
         W, X, y, reg = args
         what = f"{fn} on W {W.shape}, X {X.shape}"
-        loss, dW = _pair(out, what, W.shape)
+        try:
+            loss, dW = _pair(out, what, W.shape)
+        except Fail as f:
+            raise Fail(f"{f.message}, so its speed does not count", "speed_wrong_result")
         want_loss, want_dW = ref.softmax_loss(W, X, y, reg)
         if close(loss, want_loss) and close(dW, want_dW):
             return

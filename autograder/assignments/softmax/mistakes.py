@@ -21,10 +21,11 @@ HINTS = {
     "no_max_subtraction": "Overflow: np.exp of large scores gives inf, and inf/inf gives nan. "
                           "Subtract each example's maximum score before np.exp; softmax is "
                           "unchanged by a shift, and the largest exponent becomes exp(0) = 1.",
-    "global_max": "You subtracted one maximum for the whole batch. When examples have very "
-                  "different scores, the other examples' exponentials all underflow to 0 and "
-                  "you divide 0 by 0. Subtract each example's own maximum: "
-                  "np.max(x, axis=-1, keepdims=True) for rows, axis=0 for the columns of W @ X.",
+    "global_max": "Each example needs its own maximum subtracted. With one maximum for the "
+                  "whole batch (or one per class), an example whose scores are far below it "
+                  "has all its exponentials underflow to 0, and 0 / 0 is nan. Use "
+                  "np.max(x, axis=-1, keepdims=True) for rows (N, C), and axis=0 for the "
+                  "columns of W @ X (C, N).",
     "wrong_axis": "You normalized over the wrong axis. Each example (a row of x) must sum to 1 "
                   "over its classes: use axis=-1 with keepdims=True.",
     "whole_sum": "Your formula is right for one example (a 1-D x) but not for a batch: a sum "
@@ -75,8 +76,9 @@ HINTS = {
     "grad_formula": "dW is off: build it as dW = (P - Y) @ X.T / N + reg * W, with P the "
                     "(C, N) probabilities and Y the one-hot labels (subtract 1 from P at "
                     "[y, np.arange(N)]).",
-    "loss_wrong_axis": "In the column layout the scores W @ X are (C, N): normalize over the "
-                       "classes, axis 0, not over the examples.",
+    "loss_wrong_axis": "In the column layout the scores W @ X are (C, N): take the max and "
+                       "the sum over the classes of each example, axis 0, not over the "
+                       "examples (axis 1).",
     "loss_formula": "The loss is off: it is the mean over the N examples of -log of each "
                     "example's probability of its true class, plus 0.5 * reg * np.sum(W * W).",
     "label_offset": "The labels are off by one: y[i] (or t) is already the 0-based index of the "
@@ -88,9 +90,13 @@ HINTS = {
                        "written as a number (such as 10 classes or 65 features). Take every "
                        "size from the arrays: C, D = W.shape and N = X.shape[1] (or "
                        "y.shape for the layers).",
-    "int_labels": "Integer labels are not handled. t is either one-hot (the same shape as y) "
-                  "or class indices of shape (N,), or a single integer for one example; for "
-                  "indices use y[np.arange(N), t].",
+    "int_labels": "Integer labels are not handled right (one-hot ones are). t is either "
+                  "one-hot (the same shape as y) or class indices of shape (N,), or a single "
+                  "integer for one example; for indices pick y[np.arange(N), t], or build "
+                  "one-hot rows with a 1 (exactly) at [np.arange(N), t].",
+    "onehot_labels": "One-hot labels are not handled right (integer ones are): turn each "
+                     "one-hot row into its class index with t.argmax(axis=1), over the "
+                     "classes of each example, not over the batch.",
     "no_delta": "log(0) is -inf: add the small delta inside the log, -np.log(y + 1e-7), so a "
                 "true class with probability exactly 0 gives a large but finite loss.",
     "delta_value": "The delta inside the log must be exactly 1e-7: -np.log(y + 1e-7), added to "
@@ -128,6 +134,16 @@ HINTS = {
     "loss_wrong_grad_consistent": "Your dW matches the numerical gradient of your own loss, "
                                   "but the loss itself is off: fix the loss and the gradient "
                                   "will follow.",
+    "transpose": "The shapes do not fit a matrix product. In the column layout X is (D, N), "
+                 "one example per column (X[:, i]); the scores are W @ X (C, N) and "
+                 "dW = (P - Y) @ X.T (C, D): check the order of the indices and which factor "
+                 "needs .T.",
+    "stability_formula": "The result is not finite here, and it is already wrong on ordinary "
+                         "scores (see the loss and gradient tests): fix that first, and "
+                         "subtract each example's maximum score before np.exp.",
+    "stability_broken": "Stability is judged on your function's own result, and it fails on "
+                        "ordinary inputs already: fix what the loss and gradient tests report "
+                        "first.",
     "shape": "The result has the wrong shape: see the shapes in the docstring (a transposed "
              "product such as X @ P.T instead of P @ X.T gives the transposed shape).",
     "not_array": "The function returned something that is not a number or a numpy array.",
@@ -169,6 +185,8 @@ def from_error(error, *, batch=True):
         return "not_implemented"
     if batch and "could not be broadcast" in error:
         return "missing_keepdims"
+    if "not aligned" in error or "mismatch in its core dimension" in error:
+        return "transpose"
     return None
 
 
@@ -270,19 +288,19 @@ def layer_backward_variants(x, t, dout):
     return out
 
 
-LAYER_ALIASES = {"wrong_divisor_nc": "wrong_divisor"}
+LAYER_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset"}
 
 
 # ------------------------------------------------------------ Part 3
 
 
 def _loss(W, X, y, reg, *, div="n", reg_loss=0.5, reg_grad=1.0, sign=1.0, axis=0,
-          label_shift=0, grad_div=None):
+          label_shift=0, grad_div=None, max_axis=None):
     """The loss and gradient with one convention changed: one typical mistake."""
     C, n = W.shape[0], X.shape[1]
     divisors = {"n": n, "1": 1, "c": C, "nc": n * C}
     S = W @ X
-    S = S - S.max(axis=axis, keepdims=True)
+    S = S - S.max(axis=axis if max_axis is None else max_axis, keepdims=True)
     P = np.exp(S)
     P /= P.sum(axis=axis, keepdims=True)
     lab = (np.asarray(y).astype(int) + label_shift) % C
@@ -302,6 +320,7 @@ def loss_variants(W, X, y, reg):
         "reg_missing_loss": _loss(W, X, y, reg, reg_loss=0.0)[0],
         "reg_2x_loss": _loss(W, X, y, reg, reg_loss=1.0)[0],
         "loss_wrong_axis": _loss(W, X, y, reg, axis=1)[0],
+        "loss_wrong_axis_max": _loss(W, X, y, reg, max_axis=1)[0],
         "label_offset": _loss(W, X, y, reg, label_shift=-1)[0],
         "label_offset_up": _loss(W, X, y, reg, label_shift=1)[0],
     }
@@ -324,7 +343,39 @@ def grad_variants(W, X, y, reg):
 
 
 LOSS_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
+                "loss_wrong_axis_max": "loss_wrong_axis",
                 "reg_grad_halved": "reg_formula"}
+
+
+def stability_variants(W, X, y, reg):
+    """(loss, dW) of wrong versions whose result moves under a shift of the scores."""
+    return {"loss_wrong_axis": _loss(W, X, y, reg, axis=1),
+            "loss_wrong_axis_max": _loss(W, X, y, reg, max_axis=1)}
+
+
+def float32_input(got, right, rounded):
+    """True when `got` is the float64 result on inputs rounded to float32: it matches
+    `rounded` (the reference on rounded inputs) to 1e-12 and not `right`."""
+    got, right, rounded = (np.asarray(a, dtype=float) for a in (got, right, rounded))
+    return bool(got.shape == rounded.shape and np.allclose(got, rounded, rtol=1e-12, atol=0)
+                and not np.allclose(got, right, rtol=1e-12, atol=0))
+
+
+def as32(a):
+    return np.asarray(a, dtype=np.float32).astype(float)
+
+
+def label_variants_layer(x, t, dout):
+    """backward of the layer with integer labels off by one."""
+    out = {}
+    t = np.asarray(t)
+    if t.ndim == 1 and t.size != np.size(x):
+        C = np.shape(x)[-1]
+        for name, shift in (("label_offset", 1), ("label_offset_up", -1)):
+            layer = ref.SoftmaxWithLoss()
+            layer.forward(x, (t + shift) % C)
+            out[name] = layer.backward(dout)
+    return out
 
 
 def named(name, aliases):
