@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test release bench gradescope clean exchange student-lab
+.PHONY: demo test release bench gradescope clean exchange student-lab mutants
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	@if [ -n "$(BENCH_TORCH)" ]; then $(PY) -m pip install -q -e '.[bench]' || echo "torch not installed: the PyTorch row is skipped"; fi
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py
+
+## Mutation testing of the hidden checks: prints the mutation score, the hint
+## accuracy and every survivor (autograder/assignments/softmax/mutants.py).
+mutants: $(STAMP)
+	$(PY) -m autograder.assignments.softmax.mutants
 
 ## Gradescope: autograder.zip (setup.sh, run_autograder, the grader and its pins).
 ## Visibility of each test and a cap on graded submissions: gradescope.toml.
