@@ -10,11 +10,14 @@ through another definition:
 - `import m`, `import m as n`, `from m import a, b as c` (not `import *`);
 - `def` / `async def` / `class` (with their decorators);
 - a constant assigned to names: `EPS = 1e-7`, `A, B = 1, 2`, `TAU: float = 2 * np.pi`,
-  where a constant is built only from literals, names, attributes (`np.pi`),
-  arithmetic, comparisons, `and`/`or`/`not`, f-strings, and tuples, lists,
-  sets and dicts of those (no calls, subscripts, comprehensions or lambdas).
+  `TINY = np.finfo(float).eps`, where a constant is built only from literals,
+  names, attributes, indexing, arithmetic, comparisons, `and`/`or`/`not`,
+  f-strings, tuples, lists, sets and dicts of those, and calls of numpy or math
+  functions (`np.log(2)`, `math.sqrt(2)`, through any import of numpy or math) or
+  of the builtins int, float, complex, bool, str, tuple, frozenset, range, abs,
+  round, min, max and len (no other call, no comprehension or lambda).
 
-Anything else (a call, a loop, a plot, training) is not run; a statement that
+Anything else (a call of anything else, a loop, a plot, training) is not run; a statement that
 shares a line with one of those is not run either, nor one that rebinds a
 solution's own name. When a solution needs a name that only such a statement
 (or a test cell) binds, `unavailable[name]` says so in one line, for the
@@ -32,14 +35,60 @@ RULE = ("the grader runs only the imports, functions, classes and constant assig
 
 _CONST_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.UnaryOp, ast.BinOp, ast.BoolOp,
                 ast.Compare, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr,
-                ast.FormattedValue, ast.Load, ast.unaryop, ast.operator, ast.boolop, ast.cmpop)
+                ast.FormattedValue, ast.Subscript, ast.Slice, ast.Call, ast.keyword,
+                ast.Load, ast.unaryop, ast.operator, ast.boolop, ast.cmpop)
+CALLABLE_BUILTINS = frozenset({"int", "float", "complex", "bool", "str", "tuple", "frozenset",
+                               "range", "abs", "round", "min", "max", "len"})
+LIBRARIES = frozenset({"numpy", "math"})     # whose functions a constant may call
+DEFAULT_MODULES = {"np": "numpy", "numpy": "numpy"}
 
 
-def is_constant(expr):
-    """True when evaluating `expr` calls nothing the student wrote (see the module doc)."""
+def _root(func):
+    """The name a call's chain starts from: np for np.linalg.norm, np.ones(3).sum."""
+    while True:
+        if isinstance(func, ast.Attribute):
+            func = func.value
+        elif isinstance(func, ast.Call):
+            func = func.func
+        elif isinstance(func, ast.Subscript):
+            func = func.value
+        else:
+            return func.id if isinstance(func, ast.Name) else None
+
+
+def is_constant(expr, modules=DEFAULT_MODULES):
+    """True when evaluating `expr` calls nothing the student wrote (see the module doc).
+
+    `modules` maps a name to the module it was imported from (`np` -> numpy)."""
     nodes = list(ast.walk(expr))
-    return all(isinstance(n, _CONST_NODES) for n in nodes) and not any(
-        isinstance(n, ast.Dict) and None in n.keys for n in nodes)     # {**other} calls keys()
+    for n in nodes:
+        if not isinstance(n, _CONST_NODES):
+            return False
+        if isinstance(n, ast.Dict) and None in n.keys:
+            return False      # {**other} calls keys()
+        if isinstance(n, ast.Call):
+            root = _root(n.func)
+            ok = (root in CALLABLE_BUILTINS and isinstance(n.func, ast.Name)) or \
+                modules.get(root, "").split(".")[0] in LIBRARIES
+            if not ok or any(isinstance(a, ast.Starred) for a in n.args) or \
+                    any(k.arg is None for k in n.keywords):
+                return False
+    return True
+
+
+def imported_modules(trees):
+    """{name: module} for every name a top-level import binds in these trees."""
+    found = dict(DEFAULT_MODULES)
+    for tree in trees:
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Import):
+                for a in stmt.names:
+                    found[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
+                        a.name.split(".")[0]
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+                for a in stmt.names:
+                    found[a.asname or a.name] = stmt.module
+    return found
 
 
 def _target_names(target):
@@ -98,7 +147,7 @@ def uses(source):
     return found
 
 
-def kept_names(stmt):
+def kept_names(stmt, modules=DEFAULT_MODULES):
     """Names bound by `stmt` if it is a definition the grader runs, else None."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {stmt.name}
@@ -108,7 +157,7 @@ def kept_names(stmt):
         if any(a.name == "*" for a in stmt.names):
             return None
         return {a.asname or a.name for a in stmt.names}
-    if isinstance(stmt, ast.Assign) and is_constant(stmt.value):
+    if isinstance(stmt, ast.Assign) and is_constant(stmt.value, modules):
         names = set()
         for t in stmt.targets:
             sub = _target_names(t)
@@ -117,7 +166,7 @@ def kept_names(stmt):
             names |= sub
         return names
     if isinstance(stmt, ast.AnnAssign) and stmt.simple and stmt.value is not None \
-            and is_constant(stmt.value):
+            and is_constant(stmt.value, modules):
         return {stmt.target.id}
     return None
 
@@ -173,6 +222,7 @@ def plan(candidates, solutions, *, test_cells=()):
 
     statements, by_name, broken = [], {}, {}
     parsed = {}
+    trees = []
     for label, src in candidates:
         try:
             tree = ast.parse(src)
@@ -181,12 +231,15 @@ def plan(candidates, solutions, *, test_cells=()):
             continue
         lines = src.splitlines()
         parsed[label] = (src, lines)
+        trees.append((label, tree, lines))
+    modules = imported_modules(t for _, t, _ in trees)
+    for label, tree, lines in trees:
         line_owner = {}
         for stmt in tree.body:
             for ln in _span(stmt):
                 line_owner[ln] = line_owner.get(ln, 0) + 1
         for stmt in tree.body:
-            names = kept_names(stmt)
+            names = kept_names(stmt, modules)
             shared = any(line_owner[ln] > 1 for ln in _span(stmt))
             kept = names is not None and not shared and not (names & (have - PROVIDED))
             st = _Statement(label, stmt, names if kept else binds(stmt), kept, lines)

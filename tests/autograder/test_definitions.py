@@ -40,7 +40,7 @@ def test_line_numbers_are_those_of_the_notebook_cell():
 
 def test_statements_that_do_work_are_not_run_and_named_in_feedback():
     cands = [("#5", "W_best = train(X, y)\n"),
-             ("#6", "SCALE = np.ones(3).sum()\n"),
+             ("#6", "def scale():\n    return 3.0\n\nSCALE = scale()\n"),
              ("#7", "for i in range(3):\n    LOOPED = i\n"),
              ("#8", "A = 1; B = print('side effect')\n")]
     sol = "def f(x):\n    return W_best @ x * SCALE + LOOPED + A\n"
@@ -79,18 +79,34 @@ def test_a_solution_name_is_never_redefined_from_another_cell():
 
 
 def test_constant_subset():
+    modules = {"np": "numpy", "m": "math", "zeros": "numpy", "helpers": "helpers",
+               "train": "helpers", "nla": "numpy.linalg"}
     ok = ["1e-7", "(3, 4)", "[1, 2]", "{'a': 1}", "2 * np.pi", "-1", "not X", "a < b",
-          "f'{N}x'", "{1, 2}"]
-    bad = ["f()", "np.ones(3)", "x[0]", "[i for i in r]", "lambda: 1", "{**d}", "(yield)",
-           "a if b else c", "await x"]
+          "f'{N}x'", "{1, 2}", "np.finfo(float).eps", "np.ones(3).sum()", "m.log(2)",
+          "zeros((2, 3))", "float('1e-7')", "x[0]", "SHAPE[1:]", "nla.norm([3, 4])",
+          "np.arange(10)[::2]", "max(1, 2)"]
+    bad = ["f()", "train(X)", "helpers.fit(1)", "[i for i in r]", "lambda: 1", "{**d}",
+           "(yield)", "a if b else c", "await x", "np.ones(*s)", "np.ones(**k)",
+           "print('x')", "open('f').read()", "len.__call__(x)", "np.ones(f())",
+           "getattr(np, 'x')()", "(lambda: np)().ones(3)"]
     for src in ok:
-        assert is_constant(ast.parse(src, mode="eval").body), src
+        assert is_constant(ast.parse(src, mode="eval").body, modules), src
     for src in bad:
         try:
             tree = ast.parse(src, mode="eval")
         except SyntaxError:
             continue
-        assert not is_constant(tree.body), src
+        assert not is_constant(tree.body, modules), src
+
+
+def test_numpy_and_math_constants_are_run_through_their_imports():
+    cands = [("#2", "import numpy as onp\nimport math\nfrom helpers import train\n"
+                    "TINY = onp.finfo(float).eps\nLOG2 = math.log(2)\nW = train()\n")]
+    sol = "def f():\n    return TINY + LOG2 + W\n"
+    prelude, unavailable = plan(cands, [sol])
+    src = "".join(s for _, s in prelude)
+    assert "import numpy as onp" in src and "import math" in src and "TINY" in src
+    assert "LOG2" in src and "train" not in src and set(unavailable) == {"W"}
 
 
 def test_uses_are_globals_only_not_parameters_or_locals():

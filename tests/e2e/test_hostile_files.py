@@ -55,7 +55,7 @@ def helper_cell_notebook():
 def work_cell_notebook():
     nb = build({"softmax": "def softmax(x):\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
                            "    return e / np.sum(e, axis=-1, keepdims=True) * ONE\n"})
-    nb.cells.insert(3, nbformat.v4.new_code_cell("ONE = float(np.ones(1)[0])\n"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell("def one():\n    return 1.0\n\nONE = one()\n"))
     return nb
 
 
