@@ -40,6 +40,9 @@ fi
 "$VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --prefer-binary \
     -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
 
+# Byte-compile the grader once here: every submission starts a fresh container.
+"$VENV/bin/python" -m compileall -q "$SOURCE/autograder" >/dev/null
+
 # Student code must not read the grader: its hidden checks, reference code and the
 # solutions live in SOURCE, readable by root only. The venv stays readable by all
 # (the sandboxed worker imports numpy from it); it holds no part of the grader.
