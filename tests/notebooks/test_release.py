@@ -128,3 +128,38 @@ def test_release_history_accepts_every_version(tmp_path):
     changes = describe_changes({"test_a": "1", "test_b": "2"}, {"test_a": "3", "test_c": "4"})
     assert [c.split(":")[0] for c in changes] == ["test cell test_a changed", "new test cell test_c",
                                                    "test cell test_b removed"]
+
+
+def test_a_submission_from_an_earlier_release_is_not_tampering(tmp_path):
+    """Re-releasing after a fix to a visible check costs earlier submissions nothing."""
+    import subprocess
+    from autograder.assignment import load_spec
+    from autograder.assignments.softmax.samples import build, write
+    from autograder.notebook import close_readers, read_submission
+    from autograder.release import test_checksums
+
+    old = tmp_path / "old_release.ipynb"
+    first = subprocess.run(["git", "log", "--format=%H", "--reverse", "--",
+                            "assignments/softmax/softmax.ipynb"], cwd=REPO,
+                           capture_output=True, text=True)
+    commits = first.stdout.split()
+    if first.returncode != 0 or not commits:
+        pytest.skip("no git history of the release here")
+    old.write_bytes(subprocess.run(["git", "show", f"{commits[0]}:assignments/softmax/softmax.ipynb"],
+                                   cwd=REPO, capture_output=True, check=True).stdout)
+    if test_checksums(old) == test_checksums(RELEASE):
+        pytest.skip("only one release in this clone's history (shallow clone?)")
+    write(tmp_path / "subs", "early", build(release=old))
+    spec = load_spec(ASSIGNMENT)
+    try:
+        code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
+        assert code.tampered == {} and "tampering" not in code.flags
+        nb = nbformat.read(str(tmp_path / "subs" / "early" / "softmax.ipynb"), as_version=4)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                    == "test_softmax")
+        cell.source += "\n# edited"
+        nbformat.write(nb, str(tmp_path / "subs" / "early" / "softmax.ipynb"))
+        code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
+        assert set(code.tampered) == {"test_softmax"} and "tampering" in code.flags
+    finally:
+        close_readers()
