@@ -158,6 +158,15 @@ def test_memory_cap_counts_tmp():
     assert run("x = np.ones(64 * 2**20 // 8)", limits=Limits(memory_mb=256))["ok"]
 
 
+def as_normal_user(script, uid=65534):
+    """Run `script` as `uid` over a copy of the grader that uid owns."""
+    import subprocess
+    from tests.e2e.conftest import python_for_user, repo_copy
+    return subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+                           python_for_user(uid), "-c", script], cwd=repo_copy(uid),
+                          capture_output=True, text=True, timeout=120)
+
+
 HOSTILE_NEIGHBOUR = r"""
 from autograder.sandbox import Limits, WorkerProcess
 src = (
@@ -189,10 +198,41 @@ print("honest", ok)
 def test_thread_and_fork_hog_cannot_starve_other_jails_of_the_same_user():
     # As a normal user every jail runs under the same host uid: a shared
     # RLIMIT_NPROC let one student's threads zero the next students (issue 8).
-    import subprocess
-    import sys
-    r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-                        sys.executable, "-c", HOSTILE_NEIGHBOUR], cwd=REPO, capture_output=True,
-                       text=True, timeout=120)
+    r = as_normal_user(HOSTILE_NEIGHBOUR)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "honest 5" in r.stdout
+
+
+CAPS_AS_USER = r"""
+from autograder.sandbox import Limits, WorkerProcess
+src = (
+    "import os, numpy as np\n"
+    "def probe():\n"
+    "    n = 0\n"
+    "    try:\n"
+    "        for i in range(100):\n"
+    "            open(f'/tmp/f{i}', 'wb').write(b'x' * (1 << 20)); n += 1\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    try:\n"
+    "        os.fork(); forked = 1\n"
+    "    except OSError:\n"
+    "        forked = 0\n"
+    "    try:\n"
+    "        np.ones(200 * 2**20 // 8); big = 1\n"
+    "    except MemoryError:\n"
+    "        big = 0\n"
+    "    return [n, forked, big]\n")
+with WorkerProcess(Limits(memory_mb=256)) as w:
+    w.request({"op": "exec", "name": "probe", "source": src}, 30)
+    print("caps", w.request({"op": "call", "fn": "probe", "calls": [[]]}, 30)["results"][0]["value"].tolist())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops to uid 65534 with setpriv")
+def test_caps_hold_for_a_normal_user():
+    # /tmp is full at its size, no fork, --memory 256 = 192 MB address space + 64 MB /tmp.
+    r = as_normal_user(CAPS_AS_USER)
+    assert r.returncode == 0, r.stderr[-2000:]
+    n, forked, big = eval(r.stdout.split("caps", 1)[1])
+    assert 60 <= n <= 64 and forked == 0 and big == 0
