@@ -185,14 +185,17 @@ def _span(stmt):
 
 
 class _Statement:
-    __slots__ = ("cell", "node", "names", "kept", "lines")
+    __slots__ = ("cell", "node", "names", "kept", "lines", "_uses")
 
     def __init__(self, cell, node, names, kept, lines):
         self.cell, self.node, self.names, self.kept, self.lines = cell, node, names, kept, lines
+        self._uses = None
 
     def uses(self):
         """Computed only for a statement a solution needs (symtable is not free)."""
-        return uses("\n".join(self.lines[ln - 1] for ln in _span(self.node)) + "\n")
+        if self._uses is None:
+            self._uses = uses("\n".join(self.lines[ln - 1] for ln in _span(self.node)) + "\n")
+        return self._uses
 
 
 def plan(candidates, solutions, *, test_cells=()):
@@ -264,6 +267,24 @@ def plan(candidates, solutions, *, test_cells=()):
                     seen.add(n)
                     todo.append(n)
 
+    # A constant computed from a name the grader will not have cannot run either
+    # (`X_train = data["X_train"]` when `data` comes from a call): drop it, and
+    # remember which name it lacks, for the feedback.
+    derived = {}
+    changed = True
+    while changed:
+        changed = False
+        for st in statements:
+            if id(st) in wanted and isinstance(st.node, (ast.Assign, ast.AnnAssign)):
+                lacking = sorted(st.uses() & missing)
+                if lacking:
+                    wanted.discard(id(st))
+                    changed = True
+                    for n in st.names:
+                        if not any(id(o) in wanted for o in by_name.get(n, [])):
+                            missing.add(n)
+                            derived[n] = (st, lacking[0])
+
     # One piece per statement, so that one that fails in the grader (an import
     # of a module it lacks, say) does not take the next ones with it; blank
     # lines before it keep the line numbers of the notebook's cell (up to a
@@ -287,7 +308,12 @@ def plan(candidates, solutions, *, test_cells=()):
             continue
     for name in sorted(missing):
         skipped = [st for st in by_name.get(name, []) if not st.kept]
-        if skipped:
+        if name in derived:
+            st, dep = derived[name]
+            lines = parsed[st.cell][1]
+            unavailable[name] = (f"`{name}` is set in cell {st.cell} by `{_snippet(lines, st.node)}`"
+                                 f", which needs `{dep}`, a name the grader does not have: {RULE}")
+        elif skipped:
             st = skipped[-1]
             lines = parsed[st.cell][1]
             unavailable[name] = (f"`{name}` is set in cell {st.cell} by `{_snippet(lines, st.node)}`, "

@@ -132,3 +132,14 @@ def test_many_needed_definitions_in_a_huge_cell_stay_linear():
     assert len(prelude) == len(range(0, 20000, 7)) and unavailable == {}
     assert sum(len(src) for _, src in prelude) < 10 * 1024 * 1024
     assert run(prelude, [sol])["f"]() == sum(range(0, 20000, 7))
+
+
+def test_a_constant_made_from_work_is_not_run_and_says_which_name_it_lacks():
+    cands = [("#25", "data = load_digits_split(num_val=300)\n"),
+             ("#26", "X_train, y_train = data['X_train'], data['y_train']\nD = X_train.shape[0]\n")]
+    sol = "def f():\n    return X_train.sum() + D\n"
+    prelude, unavailable = plan(cands, [sol])
+    assert prelude == []
+    assert "which needs `data`" in unavailable["X_train"]
+    assert "which needs `X_train`" in unavailable["D"]
+    assert "`data` is set in cell #25 by `data = load_digits_split" in unavailable["data"]
