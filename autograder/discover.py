@@ -96,9 +96,19 @@ def _classify(dir_fd, name, parts, label):
     return parts, "", ""
 
 
-def _entries(fd):
+def _entries(fd, wanted, limit=5):
+    """The names in `wanted` that the folder holds, plus up to `limit` other *.ipynb
+    (sorted) and how many there are: a folder of a million files costs no memory."""
+    found, notebooks, n = set(), [], 0
     with os.scandir(fd) as it:
-        return sorted(e.name for e in it)
+        for e in it:
+            if e.name in wanted:
+                found.add(e.name)
+            elif e.name.endswith(".ipynb"):
+                n += 1
+                if len(notebooks) < limit:
+                    notebooks.append(e.name)
+    return found, sorted(notebooks), n
 
 
 def _find_in_folder(root, folder, name):
@@ -110,11 +120,11 @@ def _find_in_folder(root, folder, name):
     except OSError as e:
         return None, "invalid_notebook", f"the student folder could not be opened ({e.strerror})"
     try:
+        target = f"{name}.ipynb"
         try:
-            entries = _entries(fd)
+            entries, others, n_others = _entries(fd, {target, name})
         except OSError as e:
             return None, "invalid_notebook", f"the student folder cannot be listed ({e.strerror})"
-        target = f"{name}.ipynb"
         if target in entries:
             return _classify(fd, target, (folder, target), f"{target}")
         if name in entries:
@@ -129,19 +139,18 @@ def _find_in_folder(root, folder, name):
                 except OSError as e:
                     return None, "invalid_notebook", f"the folder {name}/ cannot be opened ({e.strerror})"
                 try:
-                    if target in _entries(sub):
+                    if target in _entries(sub, {target})[0]:
                         return _classify(sub, target, (folder, name, target), f"{name}/{target}")
                 except OSError as e:
                     return None, "invalid_notebook", f"the folder {name}/ cannot be listed ({e.strerror})"
                 finally:
                     os.close(sub)
-        others = [e for e in entries if e.endswith(".ipynb")]
-        if len(others) == 1:
+        if n_others == 1:
             # One notebook under another name ("softmax (1).ipynb") is still theirs.
             return _classify(fd, others[0], (folder, others[0]), display_name(others[0]))
         if others:
             shown = ", ".join(display_name(o) for o in others[:4])
-            return None, "missing_notebook", (f"no {target} in the folder, and {len(others)} other "
+            return None, "missing_notebook", (f"no {target} in the folder, and {n_others} other "
                                               f"notebooks ({shown}): which one is the submission?")
         return None, "missing_notebook", f"no {target} was found in the submission"
     finally:

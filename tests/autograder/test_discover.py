@@ -105,3 +105,12 @@ def test_a_student_called_submitted_is_not_a_course_root(tmp_path):
     (tmp_path / "alice").mkdir()
     assert detect_layout(tmp_path, "softmax")[0] == tmp_path
     assert {s.student_id for s in find_submissions(tmp_path)} == {"submitted", "alice"}
+
+
+def test_a_folder_of_many_files_is_listed_cheaply(tmp_path):
+    (tmp_path / "zipbomb").mkdir()
+    for i in range(3000):
+        (tmp_path / "zipbomb" / f"f{i}.ipynb").touch()
+    (s,) = find_submissions(tmp_path)
+    assert s.flag == "missing_notebook" and "3000 other notebooks" in s.problem
+    assert len(s.problem) < 300
