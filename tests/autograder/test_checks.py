@@ -129,3 +129,132 @@ def test_messages_never_quote_a_hidden_expected_value():
     W, X, y, reg = checks.classifier_cases()[1]
     want = f"{checks.ref.softmax_loss(W, X, y, reg)[0]:.4f}"
     assert want not in v.message
+
+
+# ------------------------------------------------------------ one mistake, its own tests
+
+_NAIVE_SUMMED = '''
+def softmax_loss_naive(W, X, y, reg):
+    N = X.shape[1]
+    loss, dW = 0.0, np.zeros_like(W)
+    for i in range(N):
+        s = W @ X[:, i]
+        s = s - s.max()
+        p = np.exp(s) / np.exp(s).sum()
+        loss -= np.log(p[y[i]])
+        p[y[i]] -= 1
+        dW += np.outer(p, X[:, i])
+    return loss + 0.5 * reg * np.sum(W * W), dW / N + reg * W
+'''
+_VECTORIZED_SUMMED = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[1]
+    S = W @ X
+    S = S - S.max(axis=0, keepdims=True)
+    P = np.exp(S) / np.exp(S).sum(axis=0, keepdims=True)
+    loss = -np.log(P[y, np.arange(N)]).sum() + 0.5 * reg * np.sum(W * W)
+    P[y, np.arange(N)] -= 1
+    return loss, P @ X.T / N + reg * W
+'''
+
+
+def _failed(cells):
+    verdicts = run_all(namespace_with(cells))
+    return {t: v for t, v in verdicts.items() if not v.passed}
+
+
+def test_a_loss_summed_in_both_versions_costs_only_the_two_loss_tests():
+    failed = _failed({"softmax_loss_naive": _NAIVE_SUMMED,
+                      "softmax_loss_vectorized": _VECTORIZED_SUMMED})
+    assert set(failed) == {"test_softmax_loss_naive_loss", "test_softmax_loss_vectorized_loss"}
+    assert {v.mistake for v in failed.values()} == {"not_averaged"}
+
+
+def test_no_reg_in_both_gradients_costs_only_the_two_gradient_tests():
+    failed = _failed({
+        "softmax_loss_naive": _NAIVE_SUMMED.replace("return loss +", "return loss / N +")
+                                           .replace("dW / N + reg * W", "dW / N"),
+        "softmax_loss_vectorized": _VECTORIZED_SUMMED.replace(".sum() +", ".mean() +")
+                                                     .replace("/ N + reg * W", "/ N")})
+    assert set(failed) == {"test_softmax_loss_naive_grad", "test_softmax_loss_vectorized_grad"}
+    assert {v.mistake for v in failed.values()} == {"reg_missing_grad"}
+
+
+def test_a_vectorized_loss_wrong_alone_costs_loss_and_speed_and_says_why():
+    failed = _failed({"softmax_loss_vectorized": _VECTORIZED_SUMMED})
+    assert set(failed) == {"test_softmax_loss_vectorized_loss",
+                           "test_softmax_loss_vectorized_speed"}
+    assert "speed does not count" in failed["test_softmax_loss_vectorized_speed"].message
+    assert failed["test_softmax_loss_vectorized_speed"].mistake == "speed_wrong_result"
+
+
+def test_stability_names_its_property_when_no_max_is_subtracted():
+    failed = _failed({"softmax_loss_vectorized": MISTAKES["vectorized_no_max"][1]})
+    v = failed["test_softmax_loss_vectorized_stable"]
+    assert "shifted by +1000" in v.message and v.mistake == "no_max_subtraction"
+    assert set(failed) == {"test_softmax_loss_vectorized_stable"}
+
+
+def test_a_global_max_fails_only_on_rows_of_different_sizes():
+    src = '''
+def softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+    v = run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
+    assert not v.passed and v.mistake == "global_max" and "rows of very different" in v.message
+
+
+def test_a_layer_failing_through_softmax_points_back_to_it():
+    from autograder.assignments.softmax.samples import reference_cells
+    # The notebook's layer, which calls the student's softmax.
+    failed = _failed({"softmax": MISTAKES["softmax_wrong_axis"][1],
+                      "SoftmaxWithLoss": reference_cells()["SoftmaxWithLoss"]})
+    assert failed["test_softmax"].mistake == "wrong_axis"
+    assert failed["test_SoftmaxWithLoss"].mistake == "uses_softmax"
+
+
+def test_loss_a_float_not_an_array():
+    src = _VECTORIZED_SUMMED.replace("np.log(P[y, np.arange(N)]).sum()",
+                                     "np.log(P[y, np.arange(N)]).sum(keepdims=True) / N")
+    v = run_check("test_softmax_loss_vectorized_loss", InKernelStudent(
+        namespace_with({"softmax_loss_vectorized": src})))
+    assert not v.passed and v.mistake == "not_float"
+
+
+def test_delta_at_the_true_class_is_enforced():
+    src = '''
+def cross_entropy_error(y, t):
+    y = np.atleast_2d(y)
+    t = np.asarray(t)
+    if t.size == y.size:
+        t = t.reshape(y.shape).argmax(axis=1)
+    t = t.reshape(-1)
+    return float(-np.mean(np.log(y[np.arange(y.shape[0]), t])))
+'''
+    v = run_check("test_cross_entropy_error", InKernelStudent(
+        namespace_with({"cross_entropy_error": src})))
+    assert not v.passed and v.mistake == "no_delta" and "true class" in v.message
+
+
+def test_layer_that_changes_self_y_in_backward_fails_its_state():
+    src = '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.t, self.y = t, softmax(x)
+        return cross_entropy_error(self.y, t)
+
+    def backward(self, dout=1):
+        y = self.y.reshape(1, -1) if self.y.ndim == 1 else self.y
+        t = np.asarray(self.t)
+        if t.size == y.size:
+            t = t.reshape(y.shape).argmax(axis=1)
+        y[np.arange(y.shape[0]), t.reshape(-1)] -= 1      # changes self.y
+        return (y * dout / y.shape[0]).reshape(self.y.shape)
+'''
+    v = run_check("test_SoftmaxWithLoss", InKernelStudent(
+        namespace_with({"SoftmaxWithLoss": src})))
+    assert not v.passed and v.mistake == "layer_state", v.message

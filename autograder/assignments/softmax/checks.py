@@ -195,14 +195,35 @@ def _raised(out):
 # ------------------------------------------------------------ Part 1
 
 
-@REGISTRY.check("test_softmax", target="softmax")
-def check_softmax(student):
-    """softmax gives the right probabilities over the last axis for 1-D and 2-D scores, in float64, also when scores are huge (one maximum per row), and leaves x unchanged."""
-    rng = np.random.default_rng(11)
+def softmax_inputs(rng):
+    """Scores (C,), (1, C), (N, C) for C = 3 and 10, and a square batch."""
     xs = []
     for C in (3, 10):
         xs += [_scores(rng, C), _scores(rng, 1, C), _scores(rng, 6, C)]
     xs.append(_scores(rng, 4, 4))       # N == C: a missing keepdims pairs the wrong entries
+    return xs
+
+
+def softmax_stable_inputs(rng):
+    """(x, label, per_row): huge scores, a common offset on every row (a big bias), one
+    offset per row, and scores 1000 apart within a row."""
+    stable = [(_scores(rng, 4, 10, scale=1.0) + off, f"scores around {off:+.0f}", False)
+              for off in (1e3, -1e3, 1e5)]
+    stable.append((_scores(rng, 10, scale=1.0) + 800.0, "1-D scores around +800", False))
+    rows = _scores(rng, 4, 10, scale=1.0) + np.array([[1e3], [-1e3], [0.0], [300.0]])
+    stable.append((rows, "rows of very different sizes (-1000 to +1000)", True))
+    spread = _scores(rng, 3, 10, scale=1.0)
+    spread[:, 2] -= 1000.0
+    spread[1, 5] += 1000.0
+    stable.append((spread, "scores 1000 apart within a row", False))
+    return stable
+
+
+@REGISTRY.check("test_softmax", target="softmax")
+def check_softmax(student):
+    """softmax gives the right probabilities over the last axis for 1-D and 2-D scores, in float64, also when scores are huge (one maximum per row), and leaves x unchanged."""
+    rng = np.random.default_rng(11)
+    xs = softmax_inputs(rng)
     sizes = [(x.shape[0] if x.ndim == 2 else 1, x.shape[-1], None) for x in xs]
     fails = _Failures(sizes, batch_mistake="whole_sum", fallback="softmax_formula")
     for i, (x, out) in enumerate(zip(xs, student.call("softmax", [(x,) for x in xs]))):
@@ -220,17 +241,7 @@ def check_softmax(student):
         else:
             unmodified(out, what)
     fails.raise_first()
-    # Huge scores: a common offset on every row (a big bias), then one offset per row.
-    stable = [(_scores(rng, 4, 10, scale=1.0) + off, f"scores around {off:+.0f}", False)
-              for off in (1e3, -1e3, 1e5)]
-    stable.append((_scores(rng, 10, scale=1.0) + 800.0, "1-D scores around +800", False))
-    rows = _scores(rng, 4, 10, scale=1.0) + np.array([[1e3], [-1e3], [0.0], [300.0]])
-    stable.append((rows, "rows of very different sizes (-1000 to +1000)", True))
-    spread = _scores(rng, 3, 10, scale=1.0)
-    spread[:, 2] -= 1000.0
-    spread[1, 5] += 1000.0
-    stable.append((spread, "scores 1000 apart within a row", False))
-    for x, label, per_row in stable:
+    for x, label, per_row in softmax_stable_inputs(rng):
         (out,) = student.call("softmax", [(x,)])
         what = f"softmax(x) for {label}"
         if not out.ok:

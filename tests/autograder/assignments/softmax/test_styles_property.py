@@ -1,0 +1,102 @@
+"""No correct style left behind: every correct style gets full marks on random inputs.
+
+The hidden checks' inputs (sizes C, D, N, reg and score offsets) are replaced
+by ones hypothesis draws, and the real checks judge each correct style
+(the notebook's reference cells and every entry of samples/styles.py:
+log-sum-exp, one-hot matrices, the row layout, einsum, scipy's logsumexp,
+probabilities with the 1e-7 delta, reuse of the Part 1-2 layers, a double
+loop) on them.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.assignments.softmax import ASSIGNMENT, checks
+from autograder.assignments.softmax.samples import reference_cells
+from autograder.assignments.softmax.samples.styles import STYLES
+from autograder.checking import run_check
+from autograder.hidden import InKernelStudent
+
+from ...helpers import namespace_with
+
+CHECKS = ("test_softmax", "test_softmax_loss_naive_loss", "test_softmax_loss_naive_grad",
+          "test_softmax_loss_vectorized_loss", "test_softmax_loss_vectorized_grad",
+          "test_softmax_loss_vectorized_stable")
+NOTEBOOK = {k: v for k, v in reference_cells().items()
+            if k in ("softmax", "softmax_loss_naive", "softmax_loss_vectorized")}
+ALL_STYLES = {"notebook": NOTEBOOK, **STYLES}
+
+
+@st.composite
+def problems(draw):
+    return dict(C=draw(st.integers(2, 12)), D=draw(st.integers(2, 70)),
+                N=draw(st.integers(1, 60)),
+                reg=draw(st.one_of(st.just(0.0), st.floats(1e-4, 1.0))),
+                offset=draw(st.floats(-2000.0, 2000.0)),
+                row_offsets=draw(st.lists(st.floats(-2000.0, 2000.0), min_size=1,
+                                          max_size=6)),
+                seed=draw(st.integers(0, 2 ** 32 - 1)))
+
+
+def _inputs(p):
+    """The checks' input makers, rebuilt from one drawn problem."""
+    rng = np.random.default_rng(p["seed"])
+    C, D, N, reg, off = p["C"], p["D"], p["N"], p["reg"], p["offset"]
+    W = rng.normal(size=(C, D)) * 0.05
+    X = rng.normal(size=(D, N))
+    X[-1] = 1.0
+    y = rng.integers(0, C, size=N)
+    W_off = W.copy()
+    W_off[:, -1] += off                     # every score + offset
+    cases = [(W, X, y, 0.0), (W, X, y, reg), (W_off, X, y, 0.0), (W_off, X, y, reg)]
+    W_row = W.copy()
+    W_row[:, 0] += off                      # each example by its own amount
+    shifted = [(f"every score is shifted by {off:+.0f}", W, W_off, X, y),
+               (f"-{off:+.0f}", W, W - (W_off - W), X, y),
+               ("each example by its own amount", W, W_row, X, y)]
+    rows = np.array(p["row_offsets"])[:, None]
+    xs = [rng.normal(size=C) * 3, rng.normal(size=(1, C)) * 3, rng.normal(size=(N, C)) * 3]
+    stable = [(rng.normal(size=(N, C)) + off, "a common offset", False),
+              (rng.normal(size=(len(rows), C)) + rows, "one offset per row", True)]
+    return {"classifier_cases": lambda seed=7: cases,
+            "shifted_cases": lambda seed=15: shifted,
+            "softmax_inputs": lambda rng: xs,
+            "softmax_stable_inputs": lambda rng: stable}
+
+
+@pytest.mark.parametrize("style", sorted(ALL_STYLES))
+def test_correct_style_gets_full_marks_on_random_inputs(style):
+    ns = namespace_with(ALL_STYLES[style])
+
+    @settings(max_examples=15, deadline=None, database=None)
+    @given(problems())
+    def full_marks(p):
+        with pytest.MonkeyPatch.context() as mp:
+            for name, maker in _inputs(p).items():
+                mp.setattr(checks, name, maker)
+            failed = {}
+            for test_id in CHECKS:
+                v = run_check(ASSIGNMENT.checks[test_id], InKernelStudent(ns), None,
+                              ASSIGNMENT.hints)
+                if not v.passed:
+                    failed[test_id] = v.message
+            assert failed == {}, (p, failed)
+
+    full_marks()
+
+
+def test_the_property_can_fail():
+    """The same machinery fails a wrong style (a loss summed over the batch)."""
+    wrong = {"softmax_loss_vectorized": NOTEBOOK["softmax_loss_vectorized"].replace(
+        "-np.mean(log_probs[y, cols])", "-np.sum(log_probs[y, cols])")}
+    assert wrong["softmax_loss_vectorized"] != NOTEBOOK["softmax_loss_vectorized"]
+    ns = namespace_with(wrong)
+    p = dict(C=4, D=6, N=9, reg=0.1, offset=500.0, row_offsets=[0.0], seed=1)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, maker in _inputs(p).items():
+            mp.setattr(checks, name, maker)
+        v = run_check(ASSIGNMENT.checks["test_softmax_loss_vectorized_loss"],
+                      InKernelStudent(ns), None, ASSIGNMENT.hints)
+    assert not v.passed and v.mistake == "not_averaged"
+    assert "W (4, 6)" in v.message        # judged on the drawn inputs, not the usual ones
