@@ -134,6 +134,7 @@ def _start_sandbox(mode, opts, secrets):
         try:
             mode.prepare(sys.executable, extra=secrets)
         except SandboxUnavailable as e:
+            mode.close()
             raise UsageError(str(e)) from None
     modes.activate(mode)
     print(mode.describe(Limits(memory_mb=opts.memory_mb)), file=sys.stderr, flush=True)
@@ -198,6 +199,7 @@ def grade(submissions, out, opts=Options()):
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
         timers.close()
+        modes.activate(None)        # the next WorkerProcess finds its own mode again
         if hasattr(mode, "close"):
             mode.close()
         close_readers()

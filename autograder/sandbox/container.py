@@ -67,20 +67,28 @@ class ContainerMode:
                 raise SandboxUnavailable(f"--sandbox container needs util-linux `{tool}` "
                                          "(apt-get install util-linux)")
         self.base_uid = base_uid
-        self.run_dir = Path(tempfile.mkdtemp(prefix="autograder-jails-"))
-        os.chmod(self.run_dir, 0o711)                 # others may enter their own home only
-        grader = self.run_dir / "grader"
-        grader.mkdir(mode=0o755)
-        self.worker = grader / "worker.py"            # the jail's copy, as in bubblewrap mode
-        shutil.copyfile(WORKER, self.worker)
-        os.chmod(self.worker, 0o644)
         try:
             self.filter_hex = seccomp.no_new_processes().hex()
         except seccomp.UnsupportedArch:
             self.filter_hex = None
-        self.tmpfs = self._can_mount_tmpfs()
+        self.run_dir = None     # made on first use, so a usage error leaves nothing behind
+        self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
         self.prepared = []
+
+    def _setup(self):
+        with self._lock:
+            if self.run_dir is not None:
+                return
+            run_dir = Path(tempfile.mkdtemp(prefix="autograder-jails-"))
+            os.chmod(run_dir, 0o711)                  # others may enter their own home only
+            grader = run_dir / "grader"
+            grader.mkdir(mode=0o755)
+            self.worker = grader / "worker.py"        # the jail's copy, as in bubblewrap mode
+            shutil.copyfile(WORKER, self.worker)
+            os.chmod(self.worker, 0o644)
+            self.run_dir = run_dir
+            self.tmpfs = self._can_mount_tmpfs()
 
     # ---------------------------------------------------------------- setup
     def _can_mount_tmpfs(self):
@@ -102,6 +110,7 @@ class ContainerMode:
         Raises SandboxUnavailable (one line) when a path stays readable or the
         student uid cannot run `python` at all.
         """
+        self._setup()
         protect, unlist = grader_paths(extra)
         protect = [p for p in protect if os.path.lexists(p)]
         for p, bits in [(p, 0o007) for p in protect] + [(p, 0o004) for p in unlist]:
@@ -144,6 +153,7 @@ class ContainerMode:
     # ---------------------------------------------------------------- jail
     def launch(self, python, limits):
         from .modes import Launch
+        self._setup()
         slot = self._acquire()
         uid = self.base_uid + slot
         home = self.run_dir / f"home-{slot}"
@@ -201,6 +211,7 @@ class ContainerMode:
                     pass
 
     def describe(self, limits=Limits()):
+        self._setup()
         as_mb, tmp_mb = memory_budget(limits)
         procs = ("1 process (seccomp + RLIMIT_NPROC on its own uid)" if self.filter_hex
                  else "1 process (RLIMIT_NPROC on its own uid)")
@@ -217,10 +228,13 @@ class ContainerMode:
 
     def close(self):
         """Kill what is left of every slot's uid and remove the run folder."""
+        if self.run_dir is None:
+            return
         for slot in range(self._next):
             sweep_uid(self.base_uid + slot)
             self._remove_home(self.run_dir / f"home-{slot}", self.base_uid + slot)
         shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.run_dir = None
 
 
 def _real_uid(pid):

@@ -70,6 +70,7 @@ def _uid(pid):
 
 
 def test_home_is_sized_and_memory_capped(mode):
+    mode.describe()         # sets the mode up, which finds out about tmpfs
     if not mode.tmpfs:
         pytest.skip("this host does not let root mount a tmpfs")
     src = ("def fill():\n"
