@@ -58,15 +58,16 @@ def load(data):
     return nb
 
 
-def python_source(source):
+def python_source(source, name="the cell"):
     """Cell text as plain Python: IPython magics and shell lines become calls that do nothing
-    in the grader's worker. More than MAX_MAGIC_LINES of them: a cell that raises, saying so."""
+    in the grader's worker. More than MAX_MAGIC_LINES of them (IPython's transform is
+    quadratic in them) make the notebook invalid: raises Invalid."""
     if not _MAYBE_IPYTHON.search(source):
         return source                          # the common case: no IPython syntax at all
     n = len(_MAGIC_LINE.findall(source))
     if n > MAX_MAGIC_LINES:
-        return (f"raise SyntaxError('this cell has {n} lines of %magic or !shell commands; "
-                f"the grader transforms at most {MAX_MAGIC_LINES} per cell')\n")
+        raise Invalid(f"the exercise cell {name} has {n} lines of %magic or !shell commands; "
+                      f"the grader transforms at most {MAX_MAGIC_LINES} per cell")
     from IPython.core.inputtransformer2 import TransformerManager
     try:
         return TransformerManager().transform_cell(source)
@@ -129,7 +130,10 @@ def parse(data, request):
         if found:
             # A copy-pasted cell keeps its grade_id; run top to bottom, the
             # last definition is the one the student's kernel would hold.
-            code_cells.append([sid, python_source(nbcells.source(found[-1]))])
+            try:
+                code_cells.append([sid, python_source(nbcells.source(found[-1]), sid)])
+            except Invalid as e:
+                return {"ok": False, "problem": f"the notebook could not be read: {e}"}
 
     tampered = {}
     for gid, sums in tests.items():
