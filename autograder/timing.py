@@ -18,6 +18,9 @@ What it guarantees, given timers that measure what they should (see
   or fail costs `calls // 2 + 1` calls, not `calls`.
 - Reference and student are timed alternately on the same input, the order
   swapped every call, so slow drift of the machine weighs on both alike.
+- One untimed call of the student's function first (`warmup`), on an input of
+  its own: a first call pays for cold caches and fresh memory (measured: a
+  vectorized call ~1.3x its later cost), a loop over examples hardly does.
 - Every answer is judged (`verify` raises the check's failure): a fast wrong
   answer never earns a ratio.
 - A reference timer that fails is the grader's problem, not the student's:
@@ -54,12 +57,12 @@ class Comparison:
                 f"{', '.join(f'{r:.1f}' for r in self.ratios)})")
 
 
-def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7):
+def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7, warmup=1):
     """Time `fn` of `student` against `timer`'s reference on `calls` fresh inputs.
 
     student.timed(fn, args) -> (seconds, outcome)   the student's function
     timer.timed(args) -> seconds                    the reference (may raise TimerFailed)
-    make_input(k) -> args                           new arrays for call k
+    make_input(k) -> args                           new arrays for call k (k < 0: warm-up)
     verify(args, outcome)                           raises if the answer is wrong
 
     Returns a Comparison; `passed` when the median ratio reaches `min_ratio`.
@@ -68,6 +71,8 @@ def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7):
     if calls < 1 or calls % 2 == 0:
         raise ValueError("calls must be odd, so the median is one of the calls")
     majority = calls // 2 + 1
+    for k in range(-warmup, 0):
+        student.timed(fn, make_input(k))      # neither timed nor judged
     ratios, t_student, t_ref = [], [], []
     for k in range(calls):
         args = make_input(k)

@@ -55,7 +55,7 @@ def test_a_clearly_fast_function_passes_after_a_majority_of_calls():
     s = Script([0.1] * 7)
     c = run(s)
     assert c.passed and c.ratio == pytest.approx(10.0)
-    assert len(c.ratios) == 4 and s.made == 4
+    assert len(c.ratios) == 4 and s.made == 5      # 4 timed calls and the warm-up
 
 
 def test_a_clearly_slow_function_fails_after_a_majority_of_calls():
@@ -102,7 +102,7 @@ def test_each_input_is_made_right_before_its_call_and_given_to_both_sides():
         later = [i for i, e in enumerate(events) if e[0] in ("student", "ref") and e[1] == k - 1]
         assert all(i < make for i in later)
     ids = {e[2] for e in events if e[0] == "student"}
-    assert len(ids) == 4            # a fresh input per call
+    assert len(ids) == 5            # a fresh input per call, warm-up included
 
 
 def test_the_order_alternates_so_drift_weighs_on_both():
@@ -135,3 +135,11 @@ def test_zero_time_is_floored_not_divided_by():
 def test_calls_must_be_odd():
     with pytest.raises(ValueError):
         run(Script([0.1] * 6), calls=6)
+
+
+def test_the_warm_up_call_is_neither_timed_nor_judged():
+    s = Script([0.1] * 7 + [99.0], wrong_at={-1})    # k = -1: slow and wrong
+    c = run(s)
+    assert c.passed and len(c.ratios) == 4
+    assert s.log[:2] == [("make", -1), ("student", -1, s.log[1][2])]
+    assert not any(e[0] == "ref" and e[1] == -1 for e in s.log)
