@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -61,44 +62,64 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+class Lab:
+    """`jupyter lab` on 127.0.0.1 (a free port, a random token), served from `root`."""
+
+    def __init__(self, root, *, config_dir=None):
+        self.root, self.port, self.token = Path(root), _free_port(), os.urandom(12).hex()
+        self.base = f"http://127.0.0.1:{self.port}"
+        runtime = self.root.parent / f".runtime-{self.port}"
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime),
+                   PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        if config_dir:
+            env["JUPYTER_CONFIG_DIR"] = str(config_dir)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"
+        self.log_path = self.root.parent / f"lab-{self.port}.log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+             "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+             f"--ServerApp.root_dir={self.root}"],
+            cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=2)
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    pytest.fail("JupyterLab did not start: " + self.log_path.read_text()[-2000:])
+                time.sleep(0.5)
+
+    def login(self, driver, path):
+        """Log in with the token as a person pastes it, landing on `path`."""
+        driver.get(f"{self.base}/login?next={urllib.parse.quote(path)}")
+        box = WebDriverWait(driver, 30).until(
+            EC.element_to_be_clickable((By.CSS_SELECTOR, "input[type=password]")))
+        box.send_keys(self.token, Keys.ENTER)
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab as a student runs it: the release in a folder of their own."""
-    home = tmp_path_factory.mktemp("student")
+    home = tmp_path_factory.mktemp("student") / "home"
     shutil.copytree(ASSIGNMENT.release.parent, home / "softmax",
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     shutil.copy(REPO / "nbgrader_config.py", home / "nbgrader_config.py")
-    port, token = _free_port(), os.urandom(12).hex()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(REPO / "student-config"),
-               JUPYTER_RUNTIME_DIR=str(home / ".runtime"), HOME=str(home),
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = "1"
-    log = open(home / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={home}", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("JupyterLab did not start: " + (home / "lab.log").read_text()[-2000:])
-            time.sleep(0.5)
-    yield {"base": base, "token": token, "home": home}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    server = Lab(home, config_dir=REPO / "student-config")
+    yield {"base": server.base, "token": server.token, "home": home}
+    server.close()
 
 
 def _shot(driver, name):
@@ -207,3 +228,44 @@ def test_feedback_page_as_the_student_sees_it(browser, tmp_path):
     failed = browser.find_elements(By.CSS_SELECTOR, ".fail")
     assert len(failed) == 1 and failed[0].value_of_css_property("color") == "rgba(180, 35, 24, 1)"
     assert "HIDDEN" not in browser.page_source and "check(" not in browser.page_source
+
+
+def test_formgrader_shows_a_graded_submission(browser, tmp_path):
+    """The instructor's view: formgrader lists the class and opens a submission."""
+    from autograder.assignments.softmax.samples import build, mistake_overrides, write
+
+    from .conftest import run_grader
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    write(subs, "perfect", build())
+    write(subs, "no-max", build(mistake_overrides("softmax_no_max")))
+    r = run_grader("grade", subs, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    server = Lab(out)            # in OUT, as the README says: OUT/nbgrader_config.py
+    try:
+        wait = WebDriverWait(browser, 60)
+        server.login(browser, "/formgrader/gradebook/softmax/softmax")
+        wait.until(EC.presence_of_element_located((By.XPATH, "//td[contains(., 'Submission #')]")))
+        table = browser.find_element(By.TAG_NAME, "table").text
+        _shot(browser, "formgrader-list")
+        assert "20 / 20" in table and "18 / 20" in table
+        assert "Loading, please wait" not in table
+        browser.find_element(By.XPATH, "//button[normalize-space()='Show All Names']").click()
+        wait.until(EC.presence_of_element_located((By.XPATH, "//td[contains(., 'no-max')]")))
+        row = browser.find_element(By.XPATH, "//tr[td[contains(., 'no-max')]]")
+        link = row.find_element(By.XPATH, ".//a[contains(., 'Submission #')]")
+        browser.get(link.get_attribute("href"))
+        wait.until(EC.presence_of_element_located((By.XPATH,
+                   "//*[contains(text(), 'autograder: test_softmax: 0 / 2 failed')]")))
+        page = browser.find_element(By.TAG_NAME, "body").text
+        assert "test_softmax_backward: 2 / 2 passed" in page
+        # Our hints are the automatic comments: formgrader shows them in the comment
+        # box of the solution cell until the grader writes their own.
+        boxes = browser.find_elements(By.CSS_SELECTOR, "textarea")
+        comments = [b.get_attribute("placeholder") or "" for b in boxes]
+        assert any("test_softmax: 0/2 failed" in c and "Hint:" in c for c in comments), comments
+        box = next(b for b in boxes if "test_softmax: 0/2" in (b.get_attribute("placeholder") or ""))
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+        _shot(browser, "formgrader-submission")
+    finally:
+        server.close()
