@@ -38,6 +38,15 @@ def _cpu_used():
     return r.ru_utime + r.ru_stime
 
 
+def _limit(which, soft, hard):
+    """setrlimit where the system has it (macOS has no RLIMIT_AS); the parent's wall
+    deadline still bounds the child where it does not."""
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
 def _rss_kb():
     """Resident memory now (ru_maxrss would also count the parent's, copied at fork)."""
     try:
@@ -49,8 +58,8 @@ def _rss_kb():
 
 def main():
     memory_mb, cpu_seconds = int(sys.argv[2]), int(sys.argv[3])
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    _limit(resource.RLIMIT_CORE, 0, 0)
+    _limit(resource.RLIMIT_AS, memory_mb << 20, memory_mb << 20)
     fd_in, fd_out = os.dup(0), os.dup(1)
     # Nothing the libraries print may reach the reply channel.
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -68,8 +77,7 @@ def main():
             data = _read_exact(fd_in, n)
         except EOFError:
             return
-        resource.setrlimit(resource.RLIMIT_CPU,
-                           (int(_cpu_used()) + cpu_seconds + 1, resource.RLIM_INFINITY))
+        _limit(resource.RLIMIT_CPU, int(_cpu_used()) + cpu_seconds + 1, resource.RLIM_INFINITY)
         try:
             reply = parse(data, request)
         except MemoryError:
