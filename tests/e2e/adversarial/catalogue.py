@@ -1,0 +1,159 @@
+"""Every attack of the batch, with the row it must get (issue 8's classes 1-8).
+
+An `Attack` writes one folder of SUBMISSIONS and says what its row must show:
+tests that earn 0, flags that must be there, or that it must equal the honest
+perfect row (a perfect notebook in an odd folder) or be either refused as
+invalid or graded as the perfect notebook it also is.
+"""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples.styles import STYLES
+
+from . import code, files, speed
+
+ALL = ("*",)
+SPEED_TEST = "test_softmax_loss_vectorized_speed"
+
+HONEST = {
+    "honest-perfect": lambda: build(),
+    "honest-style": lambda: build(STYLES["einsum_logsumexp"]),
+    "honest-mistake": lambda: build(mistake_overrides("naive_reg_2x")),
+    "honest-blank": lambda: build(perfect=False),
+}
+
+
+@dataclass(frozen=True)
+class Expect:
+    zero: tuple = ()                        # tests that must earn 0; ALL: every test
+    flags_all: frozenset = frozenset()      # flags the row must carry
+    flags_any: frozenset = frozenset()      # at least one of these
+    perfect: bool = False                   # the honest perfect row, bar the id
+    refused_or_perfect: bool = False        # invalid_notebook and 0, or the perfect row
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    klass: int
+    how: str
+    make: object                            # make(subs, name, ctx, opts)
+    expect: Expect
+    expect_user: Expect = None              # when the grader runs as uid 65534, if different
+    tag: str = None                         # comm the code names itself (budget spans)
+
+    def expectation(self, as_user):
+        return self.expect_user if as_user and self.expect_user else self.expect
+
+
+def _code(overrides):
+    def make(subs, name, ctx, opts):
+        tag = opts.get("tag") or "h7"
+        cells = {k: v.replace("{T}", repr(opts["sleep"])).replace("{TAG}", tag)
+                 for k, v in overrides.items()}
+        write(subs, name, build(cells))
+    return make
+
+
+def _file(maker):
+    def make(subs, name, ctx, opts):
+        maker(subs, name, ctx)
+    return make
+
+
+def _names():
+    attacks = []
+    for i, n in enumerate(files.NAMES + files.BYTE_NAMES):
+        def make(subs, name, ctx, opts, n=n):
+            folder = os.path.join(os.fsencode(subs), os.fsencode(n))
+            os.mkdir(folder)
+            with open(os.path.join(folder, b"softmax.ipynb"), "wb") as f:
+                f.write(files.perfect_json())
+        shown = os.fsencode(n).decode("utf-8", "backslashreplace")
+        attacks.append(Attack(n if isinstance(n, str) else shown, 7,
+                              f"a perfect notebook in a folder named {shown!r}", make,
+                              Expect(perfect=True)))
+    return attacks
+
+
+def build_catalogue():
+    A = []
+    for name, cells in speed.SPEED.items():
+        A.append(Attack(name, 1, "a per-example loop hidden: " + name[6:], _code(cells),
+                        Expect(zero=(SPEED_TEST,))))
+
+    symlink0 = Expect(zero=ALL, flags_all=frozenset({"symlink"}))
+    invalid0 = Expect(zero=ALL, flags_any=frozenset({"invalid_notebook", "missing_notebook"}))
+    either = Expect(refused_or_perfect=True)
+    file_expect = {
+        "file-proc-self-mem": symlink0, "file-proc-pagemap": symlink0, "file-dev-zero": symlink0,
+        "file-dev-urandom": symlink0, "file-fifo": invalid0, "file-socket": invalid0,
+        "file-dir-named-ipynb": invalid0, "file-50mb-metadata": invalid0,
+        "file-sparse-zeros": invalid0, "file-19mb-metadata": either, "file-deep-nesting": either,
+        "file-huge-string": either, "file-many-cells": either, "file-invalid-utf8": either,
+        "file-char-list-source": either,
+    }
+    for name, (maker, how) in files.FILES.items():
+        if name in ("file-mode-000", "folder-mode-000"):
+            A.append(Attack(name, 2, how, _file(maker), Expect(perfect=True),
+                            expect_user=Expect(zero=ALL, flags_any=frozenset({"invalid_notebook"}))))
+        else:
+            A.append(Attack(name, 2, how, _file(maker), file_expect[name]))
+    for name, cells in code.MAGIC.items():
+        # The cell may be refused (IPython's transform is capped): only a row
+        # and a batch that is not stalled are required.
+        A.append(Attack(name, 2, "6000 !cmd / %magic lines in a solution cell", _code(cells), Expect()))
+
+    for name, (maker, how) in files.LINKS.items():
+        e = symlink0 if name != "link-dangling" else Expect(
+            zero=ALL, flags_any=frozenset({"symlink", "missing_notebook"}))
+        A.append(Attack(name, 3, how, _file(maker), e))
+    A.append(Attack("link-swap-race", 3,
+                    "softmax.ipynb swapped between a blank notebook and a link to the secret "
+                    "while the batch runs", _file(lambda subs, name, ctx: write(
+                        subs, name, build(perfect=False))), Expect(zero=ALL)))
+
+    for name, cells in code.REPLY.items():
+        A.append(Attack(name, 4, "reply channel: " + name[6:], _code(cells),
+                        Expect(zero=("test_softmax_backward",),
+                               flags_any=frozenset({"crash", "timeout"}))))
+
+    for i, (name, cells) in enumerate(code.BUDGET.items()):
+        # Sleeping only while its cells run stays under the budget: it owes no flag.
+        e = Expect() if name == "budget-sleep-in-cells" else Expect(flags_all=frozenset({"timeout"}))
+        A.append(Attack(name, 5, "correct but slow: " + name[7:], _code(cells), e, tag=f"h7b{i}"))
+
+    cap_expect = {
+        "caps-fork-bomb-shell": Expect(flags_any=frozenset({"tampering", "crash"})),
+        "caps-thread-hog": Expect(),
+        "caps-process-pool": Expect(flags_any=frozenset({"tampering", "crash"})),
+        "caps-fill-tmpfs": Expect(),
+        "caps-memfd-hold": Expect(),
+        "caps-mmap-touch": Expect(zero=("test_cross_entropy_error",)),
+        "caps-huge-alloc": Expect(zero=("test_cross_entropy_error",),
+                                  flags_any=frozenset({"memory"})),
+    }
+    for name, cells in code.CAPS.items():
+        A.append(Attack(name, 6, "caps: " + name[5:], _code(cells), cap_expect[name]))
+
+    A += _names()
+
+    for name, cells in code.TAMPER.items():
+        A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),
+                        Expect(zero=("test_softmax",), flags_all=frozenset({"tampering"}))))
+    return A
+
+
+CATALOGUE = build_catalogue()
+BY_NAME = {a.name: a for a in CATALOGUE}
+
+
+def write_batch(subs, ctx, opts):
+    """SUBMISSIONS with the honest students and every attack."""
+    subs = Path(subs)
+    for sid, make in HONEST.items():
+        write(subs, sid, make())
+    for a in CATALOGUE:
+        a.make(subs, a.name, ctx, dict(opts, tag=a.tag))
