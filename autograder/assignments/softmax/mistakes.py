@@ -58,8 +58,9 @@ HINTS = {
     "not_averaged": "The loss is N times too large: take the mean over the N examples, not the "
                     "sum.",
     "wrong_divisor": "The loss (or gradient) is divided by the wrong number. Average over the "
-                     "examples only: divide by the batch size N (rows of y, columns of X), "
-                     "not by the number of classes C or by N * C.",
+                     "examples only: divide by the batch size N (rows of y, columns of X; "
+                     "a single example, a 1-D y, is a batch of N = 1), not by the number of "
+                     "classes C or by N * C.",
     "grad_not_averaged": "The gradient is N times too large: divide the data part of the "
                          "gradient by the batch size N.",
     "reg_missing_loss": "The regularization term 0.5 * reg * np.sum(W * W) is missing from the "
