@@ -35,6 +35,7 @@ MAX_BYTES = 20 * 1024 * 1024        # honest notebooks with plots are a few MB
 CHILD_MEMORY_MB = 512               # address space of the reader child
 CHILD_CPU_SECONDS = 10              # CPU per notebook in the reader child
 CHILD_WALL_SECONDS = 60             # backstop when the machine is very loaded
+CHILD_START_SECONDS = 60            # for the child to start and say it is ready
 CHILD_MAX_RSS_KB = 200 * 1024       # replace the child once it holds this much
 _FRAME = struct.Struct(">I")
 
@@ -247,7 +248,7 @@ class ReaderProcess:
             self.start()
         if not self.ready:
             try:
-                hello = self._reply(time.monotonic() + self.wall_seconds, 1024)
+                hello = self._reply(time.monotonic() + CHILD_START_SECONDS, 1024)
             except (EOFError, TimeoutError, OSError, ValueError):
                 self.close()
                 raise ReaderUnavailable("the notebook reader process did not start") from None
