@@ -311,12 +311,14 @@ def plan(candidates, solutions, *, test_cells=()):
         if name in derived:
             st, dep = derived[name]
             lines = parsed[st.cell][1]
-            unavailable[name] = (f"`{name}` is set in cell {st.cell} by `{_snippet(lines, st.node)}`"
+            unavailable[name] = (f"`{name}` is set in cell {st.cell} by "
+                                 f"`{_snippet(lines, st.node)}`"
                                  f", which needs `{dep}`, a name the grader does not have: {RULE}")
         elif skipped:
             st = skipped[-1]
             lines = parsed[st.cell][1]
-            unavailable[name] = (f"`{name}` is set in cell {st.cell} by `{_snippet(lines, st.node)}`, "
+            unavailable[name] = (f"`{name}` is set in cell {st.cell} by "
+                                 f"`{_snippet(lines, st.node)}`, "
                                  f"a statement the grader does not run: {RULE}")
         elif name in tests:
             unavailable[name] = (f"`{name}` is defined in a graded test cell ({tests[name]}), "

@@ -87,11 +87,12 @@ def _classify(dir_fd, name, parts, label):
         return parts, "symlink", (f"{label} is a symbolic link; the grader does not follow "
                                   "links (submit the notebook file itself): 0 points")
     if not stat.S_ISREG(st.st_mode):
-        return parts, "invalid_notebook", f"{label} is {reader._kind(st.st_mode)}, not a notebook file"
+        return parts, "invalid_notebook", (f"{label} is {reader.describe_mode(st.st_mode)}, "
+                                           "not a notebook file")
     if st.st_size > reader.MAX_BYTES:
         return parts, "invalid_notebook", (
-            f"{label} is {reader._mb(st.st_size)}; the grader reads notebooks up to "
-            f"{reader._mb(reader.MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
+            f"{label} is {reader.megabytes(st.st_size)}; the grader reads notebooks up to "
+            f"{reader.megabytes(reader.MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
             "Clear Outputs, save, submit again)")
     return parts, "", ""
 
@@ -137,12 +138,14 @@ def _find_in_folder(root, folder, name):
                     sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
                                   | os.O_CLOEXEC, dir_fd=fd)
                 except OSError as e:
-                    return None, "invalid_notebook", f"the folder {name}/ cannot be opened ({e.strerror})"
+                    return None, "invalid_notebook", (f"the folder {name}/ cannot be opened "
+                                                      f"({e.strerror})")
                 try:
                     if target in _entries(sub, {target})[0]:
                         return _classify(sub, target, (folder, name, target), f"{name}/{target}")
                 except OSError as e:
-                    return None, "invalid_notebook", f"the folder {name}/ cannot be listed ({e.strerror})"
+                    return None, "invalid_notebook", (f"the folder {name}/ cannot be listed "
+                                                      f"({e.strerror})")
                 finally:
                     os.close(sub)
         if n_others == 1:
@@ -187,7 +190,8 @@ def find_submissions(root, name="softmax"):
     if not root.exists():
         raise UsageError(f"no such folder: {root}")
     if not root.is_dir():
-        raise UsageError(f"not a folder: {root} (pass the folder that holds one folder per student)")
+        raise UsageError(f"not a folder: {root} (pass the folder that holds one folder "
+                         "per student)")
     root, _ = detect_layout(root, name)
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

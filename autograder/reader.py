@@ -48,11 +48,11 @@ class Refused(Exception):
         self.flag, self.problem, self.marker = flag, problem, marker
 
 
-def _mb(n):
+def megabytes(n):
     return f"{n / (1024 * 1024):.1f} MB"
 
 
-def _kind(mode):
+def describe_mode(mode):
     for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symbolic link")):
@@ -115,12 +115,12 @@ def open_nofollow(root, parts, what="the notebook", *, directory=False):
 def _check_regular(fd, what):
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
-        raise Refused("invalid_notebook", f"{what} is {_kind(st.st_mode)}, not a notebook file",
+        raise Refused("invalid_notebook", f"{what} is {describe_mode(st.st_mode)}, not a notebook file",
                       "refused:special")
     if st.st_size > MAX_BYTES:
         raise Refused("invalid_notebook",
-                      f"{what} is {_mb(st.st_size)}; the grader reads notebooks up to "
-                      f"{_mb(MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
+                      f"{what} is {megabytes(st.st_size)}; the grader reads notebooks up to "
+                      f"{megabytes(MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
                       "Clear Outputs, save, submit again)", f"refused:size:{st.st_size}")
     return st
 
@@ -138,7 +138,7 @@ def _chunks(fd, what):
             return
         total += len(chunk)
         if total > MAX_BYTES:     # it grew after fstat
-            raise Refused("invalid_notebook", f"{what} is larger than {_mb(MAX_BYTES)}",
+            raise Refused("invalid_notebook", f"{what} is larger than {megabytes(MAX_BYTES)}",
                           "refused:size:grew")
         yield chunk
 
