@@ -1,11 +1,16 @@
 """The speed check's reliability: false fails and false passes over many runs.
 
 Runs the real check (`SandboxStudent` in its bubblewrap jail + `ProcessTimer`
-+ `checks.run_check`) on a correct vectorized solution and on one whose loop
-over examples is hidden from the code check, idle and with the other core
-kept busy by a spinning process.
++ `checks.run_check`, i.e. `autograder.timing.compare`) on a correct
+vectorized solution and on one whose loop over examples is hidden from the
+code check, idle and with the other core kept busy by a spinning process.
+Each run gets a fresh jail, as each student does when graded, so the first
+(cold) calls weigh as they do in grading; the reference timer is shared, as
+a grading thread shares it.
 """
 import contextlib
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -53,21 +58,30 @@ def busy_core(on=True):
 
 
 def run_config(cells, runs, busy, unsafe=False):
-    """(verdicts, ratios-or-messages, seconds) of `runs` speed checks."""
-    student = SandboxStudent(cells, unsafe=unsafe)
+    """(verdicts, messages, seconds) of `runs` speed checks, a fresh jail each."""
     timer = ProcessTimer(ASSIGNMENT.timer_reference)
     passed, messages = [], []
     t0 = time.perf_counter()
     try:
         with busy_core(busy):
             for _ in range(runs):
-                v = run_check(TEST_ID, student, timer)
+                student = SandboxStudent(cells, unsafe=unsafe)
+                try:
+                    student.start()
+                    v = run_check(TEST_ID, student, timer)
+                finally:
+                    student.close()
                 passed.append(v.passed)
                 messages.append(v.message)
     finally:
-        student.close()
         timer.close()
     return passed, messages, time.perf_counter() - t0
+
+
+def ratio_of(message):
+    """The median ratio a verdict's message states ("9x faster", "only 1.0x faster")."""
+    m = re.search(r"(\d+(?:\.\d+)?)x faster", message)
+    return float(m.group(1)) if m else None
 
 
 def measure(runs=100, unsafe=False, log=print):
@@ -77,13 +91,19 @@ def measure(runs=100, unsafe=False, log=print):
         for busy in (False, True):
             passed, messages, secs = run_config(cells, runs, busy, unsafe)
             wrong = sum(1 for p in passed if p != should_pass)
+            ratios = [r for r in map(ratio_of, messages) if r is not None]
             row = {"solution": name, "load": "other core busy" if busy else "idle",
                    "runs": len(passed), "should_pass": should_pass,
                    "passed": sum(passed), "wrong": wrong, "seconds": secs,
+                   "ratio_min": min(ratios, default=None),
+                   "ratio_median": statistics.median(ratios) if ratios else None,
+                   "ratio_max": max(ratios, default=None),
                    "sample_message": next((m for p, m in zip(passed, messages)
                                            if p != should_pass), messages[0] if messages else "")}
+            span = (f"ratio {row['ratio_min']:g}..{row['ratio_max']:g}x, median "
+                    f"{row['ratio_median']:g}x" if ratios else "no ratio")
             log(f"  speed check: {name:32s} {row['load']:16s} {row['passed']:3d}/{row['runs']} "
-                f"passed, {wrong} wrong ({secs:.0f} s)")
+                f"passed, {wrong} wrong, {span} ({secs:.0f} s)")
             rows.append(row)
     return rows
 
