@@ -84,16 +84,11 @@ def _classify(dir_fd, name, parts, label):
     if st is None:
         return None, "missing_notebook", f"{label} disappeared while the grader looked"
     if stat.S_ISLNK(st.st_mode):
-        return parts, "symlink", (f"{label} is a symbolic link; the grader does not follow "
-                                  "links (submit the notebook file itself): 0 points")
+        return parts, "symlink", reader.symlink_problem(label)
     if not stat.S_ISREG(st.st_mode):
-        return parts, "invalid_notebook", (f"{label} is {reader.describe_mode(st.st_mode)}, "
-                                           "not a notebook file")
+        return parts, "invalid_notebook", reader.special_file_problem(label, st.st_mode)
     if st.st_size > reader.MAX_BYTES:
-        return parts, "invalid_notebook", (
-            f"{label} is {reader.megabytes(st.st_size)}; the grader reads notebooks up to "
-            f"{reader.megabytes(reader.MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
-            "Clear Outputs, save, submit again)")
+        return parts, "invalid_notebook", reader.too_large_problem(label, st.st_size)
     return parts, "", ""
 
 

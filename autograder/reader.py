@@ -69,8 +69,7 @@ def _refusal(err, dir_fd, name, what):
         except OSError:
             is_link = err.errno == errno.ELOOP
         if is_link:
-            return Refused("symlink", f"{what} is a symbolic link; the grader does not follow "
-                           "links (submit the notebook file itself): 0 points", "refused:symlink")
+            return Refused("symlink", symlink_problem(what), "refused:symlink")
         return Refused("invalid_notebook", f"{what} is not a folder", "refused:notdir")
     if err.errno in (errno.EACCES, errno.EPERM):
         return Refused("invalid_notebook", f"{what} cannot be read (permission denied); "
@@ -112,16 +111,29 @@ def open_nofollow(root, parts, what="the notebook", *, directory=False):
         raise
 
 
+def symlink_problem(what):
+    return (f"{what} is a symbolic link; the grader does not follow links "
+            "(submit the notebook file itself): 0 points")
+
+
+def special_file_problem(what, mode):
+    return f"{what} is {describe_mode(mode)}, not a notebook file"
+
+
+def too_large_problem(what, size):
+    return (f"{what} is {megabytes(size)}; the grader reads notebooks up to "
+            f"{megabytes(MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
+            "Clear Outputs, save, submit again)")
+
+
 def _check_regular(fd, what):
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
-        raise Refused("invalid_notebook", f"{what} is {describe_mode(st.st_mode)}, not a notebook file",
+        raise Refused("invalid_notebook", special_file_problem(what, st.st_mode),
                       "refused:special")
     if st.st_size > MAX_BYTES:
-        raise Refused("invalid_notebook",
-                      f"{what} is {megabytes(st.st_size)}; the grader reads notebooks up to "
-                      f"{megabytes(MAX_BYTES)} (clear the outputs: Kernel > Restart Kernel and "
-                      "Clear Outputs, save, submit again)", f"refused:size:{st.st_size}")
+        raise Refused("invalid_notebook", too_large_problem(what, st.st_size),
+                      f"refused:size:{st.st_size}")
     return st
 
 
