@@ -672,6 +672,49 @@ def sample(mutants, per_cell, seed=0):
     return out
 
 
+def cli_agreement(mutants, folder, *, jobs=2, out=sys.stdout):
+    """Grade `mutants` end to end with `python -m autograder grade` (sandboxed) and
+    compare each test's points with the in-kernel verdicts. Returns the disagreements
+    as (mutant id, test id, in-kernel passed, CLI points)."""
+    import csv
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from . import ASSIGNMENT
+    from .samples import build, reference_cells, write
+    folder = Path(folder)
+    subs, result = folder / "subs", folder / "out"
+    names = {}
+    for k, m in enumerate(mutants):
+        sid = f"m{k:03d}"
+        names[sid] = m
+        write(subs, sid, build({m.cell: m.source}))
+    env = {key: v for key, v in os.environ.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    r = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
+                        str(result), "--jobs", str(jobs), "--no-progress"],
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"grade failed: {r.stderr[-2000:]}")
+    with open(result / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    reference = reference_cells()
+    disagree = []
+    for sid, m in names.items():
+        g = grade(m, reference=reference)
+        for check in ASSIGNMENT.checks:
+            kernel_passed = check.test_id not in g.failed
+            points = float(rows[sid][check.test_id])
+            if kernel_passed != (points > 0):
+                disagree.append((m.ident, check.test_id, kernel_passed, points))
+    print(f"CLI agreement: {len(mutants)} mutants x {len(ASSIGNMENT.checks)} tests graded "
+          f"end to end, {len(disagree)} disagreements with the in-kernel verdicts", file=out)
+    for d in disagree:
+        print(f"DISAGREE {d}", file=out)
+    return disagree
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, default=0,
@@ -680,6 +723,9 @@ def main(argv=None):
     ap.add_argument("--cell", choices=CELLS)
     ap.add_argument("--list", action="store_true", help="list the mutants, do not grade")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--cli", metavar="FOLDER",
+                    help="also grade the (sampled) mutants end to end with the CLI in FOLDER "
+                         "and compare")
     args = ap.parse_args(argv)
     mutants = all_mutants()
     if args.cell:
@@ -692,6 +738,8 @@ def main(argv=None):
         return 0
     summary = run(mutants, verbose=args.verbose)
     ok = not summary["survivors"] and summary["hint_accuracy"] >= 0.9
+    if args.cli:
+        ok = not cli_agreement(mutants, args.cli) and ok
     return 0 if ok else 1
 
 
