@@ -3,7 +3,7 @@
 Student ids are written as they are, except that a cell a spreadsheet would
 run as a formula (its first non-blank character one of = + - @, or a leading
 tab or carriage return) gets a leading `'`, as the OWASP CSV-injection
-guidance says; every text cell is quoted, numbers are not.
+guidance says; every text cell of a student's row is quoted, numbers are not.
 """
 import csv
 import io
@@ -30,9 +30,11 @@ def neutralise(text):
 
 def write_grades_csv(results, spec, path):
     buf = io.StringIO()
+    # The header is the instructor's (plain names): written as before, unquoted.
+    csv.writer(buf, lineterminator="\n").writerow(
+        [neutralise(h) for h in
+         ["student_id", "score", "max_score", "flags"] + [t.grade_id for t in spec.tests]])
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-    w.writerow([neutralise(h) for h in
-                ["student_id", "score", "max_score", "flags"] + [t.grade_id for t in spec.tests]])
     for r in sorted(results, key=lambda r: r.student_id):
         points = {t.grade_id: t.points for t in r.tests}
         w.writerow([neutralise(r.student_id), _Num(r.score), _Num(spec.max_score),
