@@ -492,14 +492,15 @@ def _check_layer_state(student, rng):
     t1, t2 = rng.integers(0, 4, size=5), rng.integers(0, 4, size=3)
     steps = [("forward", (x1, t1)), ("__getattribute__", ("y",)), ("backward", ()),
              ("__getattribute__", ("y",)), ("backward", ()),
-             ("forward", (x2, t2)), ("backward", (2.0,))]
+             ("forward", (x2, t2)), ("backward", (2.0,)), ("__getattribute__", ("t",))]
     outs = student.layer("SoftmaxWithLoss", steps)
     what = "SoftmaxWithLoss"
     names = ["forward", "self.y after forward", "backward()", "self.y after backward()",
-             "a second backward()", "a second forward (a new batch)", "its backward(2.0)"]
+             "a second backward()", "a second forward (a new batch)", "its backward(2.0)",
+             "self.t after it"]
     for name, out in zip(names, outs):
         if not out.ok:
-            mistake = "not_stored" if "self.y" in name else "layer_state"
+            mistake = "not_stored" if "self." in name else "layer_state"
             raise Fail(f"{what}: {name} raised {out.error}", mistake)
     if len(outs) < len(steps):
         raise Fail(f"{what}: {names[len(outs)]} was not reached", "layer_state")
@@ -521,6 +522,12 @@ def _check_layer_state(student, rng):
     if not close(got, want2.backward(2.0)):
         raise Fail(f"{what}: backward after a second forward does not use the new batch",
                    "layer_state")
+    # "the labels in self.t": as given to forward (the class's __init__ says so).
+    t = outs[7].value
+    if t is None or isinstance(t, (dict, list)) or np.shape(t) != t2.shape or \
+            not np.array_equal(np.asarray(t, dtype=float), t2):
+        raise Fail(f"{what}: self.t after forward is not the labels given to forward",
+                   "not_stored")
 
 
 # ------------------------------------------------------------ Part 3
