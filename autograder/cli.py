@@ -9,7 +9,7 @@ from .discover import UsageError
 
 
 LAYOUTS = """\
-layouts read (NAME: the assignment's notebook, e.g. softmax):
+layouts read (NAME: the assignment's notebook name, NAME.ipynb):
   SUBMISSIONS/<student>/NAME.ipynb          what students upload
   SUBMISSIONS/<student>/NAME/NAME.ipynb     nbgrader's submitted/ layout
   SUBMISSIONS/<student>/<other>.ipynb       a single notebook under another name

@@ -179,7 +179,7 @@ def detect_layout(root, name):
     return root, f"{root}/<student>/{name}.ipynb"
 
 
-def find_submissions(root, name="softmax"):
+def find_submissions(root, name):
     """One Submission per student folder of `root` (or of its submitted/, for a course root)."""
     root = Path(root)
     if not root.exists():

@@ -41,7 +41,7 @@ def test_every_folder_is_a_row_whatever_its_name(tmp_path):
         (tmp_path / name / "softmax.ipynb").write_text("{}")
     os.mkdir(os.fsencode(tmp_path) + b"/raw\xff")          # not UTF-8
     (tmp_path / "loose-file.txt").write_text("not a student")
-    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
     assert set(subs) == set(ODD_NAMES) | {"raw\\xff"}
     assert all(s.notebook is not None and not s.flag for s in subs.values()
                if s.student_id != "raw\\xff")
@@ -64,7 +64,7 @@ def test_links_fifos_and_oversized_files_are_flagged_at_discovery(tmp_path):
         make(tmp_path / name / "softmax.ipynb")
     (tmp_path / "nested-link" / "softmax").mkdir(parents=True)
     (tmp_path / "nested-link" / "softmax" / "softmax.ipynb").symlink_to("/etc/passwd")
-    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
     flags = {sid: s.flag for sid, s in subs.items()}
     assert flags == {"honest": "", "linked-folder": "symlink", "dangling": "symlink",
                      "mem": "symlink", "other": "symlink", "fifo": "invalid_notebook",
@@ -80,7 +80,7 @@ def test_several_notebooks_under_other_names_is_a_clear_missing(tmp_path):
     (tmp_path / "eve").mkdir()
     (tmp_path / "eve" / "a.ipynb").write_text("{}")
     (tmp_path / "eve" / "b.ipynb").write_text("{}")
-    (s,) = find_submissions(tmp_path)
+    (s,) = find_submissions(tmp_path, "softmax")
     assert s.flag == "missing_notebook" and "a.ipynb, b.ipynb" in s.problem
 
 
@@ -93,7 +93,7 @@ def test_nbgrader_course_root_is_detected(tmp_path):
     (tmp_path / "source" / "softmax").mkdir(parents=True)
     root, layout = detect_layout(tmp_path, "softmax")
     assert root == tmp_path / "submitted" and "course root" in layout
-    subs = {s.student_id: s for s in find_submissions(tmp_path)}
+    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
     assert set(subs) == {"alice", "bob", "carol"}
     assert subs["alice"].notebook == tmp_path / "submitted" / "alice" / "softmax" / "softmax.ipynb"
     assert subs["carol"].flag == "missing_notebook"
@@ -104,13 +104,13 @@ def test_a_student_called_submitted_is_not_a_course_root(tmp_path):
     (tmp_path / "submitted" / "softmax.ipynb").write_text("{}")
     (tmp_path / "alice").mkdir()
     assert detect_layout(tmp_path, "softmax")[0] == tmp_path
-    assert {s.student_id for s in find_submissions(tmp_path)} == {"submitted", "alice"}
+    assert {s.student_id for s in find_submissions(tmp_path, "softmax")} == {"submitted", "alice"}
 
 
 def test_a_folder_of_many_files_is_listed_cheaply(tmp_path):
     (tmp_path / "zipbomb").mkdir()
     for i in range(3000):
         (tmp_path / "zipbomb" / f"f{i}.ipynb").touch()
-    (s,) = find_submissions(tmp_path)
+    (s,) = find_submissions(tmp_path, "softmax")
     assert s.flag == "missing_notebook" and "3000 other notebooks" in s.problem
     assert len(s.problem) < 300

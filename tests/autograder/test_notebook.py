@@ -97,7 +97,7 @@ def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):
     (tmp_path / "eve" / "softmax.ipynb").symlink_to("/etc/passwd")
     (tmp_path / "mal").symlink_to("/etc")
     monkeypatch.setattr(reader.ReaderProcess, "parse", lambda *a: pytest.fail("parsed"))
-    for sub in find_submissions(tmp_path):
+    for sub in find_submissions(tmp_path, "softmax"):
         code = read_submission(sub, SPEC)
         assert code.flags == {"symlink"} and code.cells == [] and "root:" not in code.problem
 
