@@ -558,6 +558,16 @@ def _namespace(cells):
     return ns
 
 
+class GenerousTimer:
+    """A reference that always takes an hour: the speed check then judges only its
+    result (right, or equal to the naive version). No operator adds a loop, so the
+    time of a mutant tells nothing, and on a shared machine its noise would decide
+    a few mutants at random; the timing protocol is measured by `make bench`."""
+
+    def timed(self, args):
+        return 3600.0
+
+
 @dataclass
 class Graded:
     mutant: Mutant
@@ -581,7 +591,7 @@ class Graded:
         return {t: m for t, m in self.failed.items() if m not in ok}
 
 
-def grade(mutant, *, assignment=None, timed=True, reference=None):
+def grade(mutant, *, assignment=None, timed=True, reference=None, generous=True):
     """The verdicts of every check on the reference notebook with one cell mutated."""
     from . import ASSIGNMENT
     from .samples import reference_cells
@@ -596,7 +606,7 @@ def grade(mutant, *, assignment=None, timed=True, reference=None):
         except Exception as e:  # noqa: BLE001 - a mutant may fail to define itself
             g.failed = {c.test_id: f"exec:{type(e).__name__}" for c in assignment.checks}
             return g
-        timer = LocalTimer(assignment.timer_reference)
+        timer = GenerousTimer() if generous else LocalTimer(assignment.timer_reference)
         for check in assignment.checks:
             if check.timed and not timed:
                 continue
@@ -641,7 +651,12 @@ def run(mutants, *, out=sys.stdout, verbose=False):
     p(f"hint accuracy: {len(named)}/{len(killed)} killed mutants get a hint naming their "
       f"class ({100 * summary['hint_accuracy']:.1f}%); hints contradicting the cause: "
       f"{len(contradicting)}")
-    p(f"graded in {seconds:.1f} s")
+    generic = [g for g in killed if g.mutant.klass == "formula"]
+    classic = [g for g in killed if g.mutant.klass != "formula"]
+    p(f"  classic classes: {sum(g.named(registry) for g in classic)}/{len(classic)} named; "
+      f"generic slips ('formula', hint = the exercise's formula): "
+      f"{sum(g.named(registry) for g in generic)}/{len(generic)}")
+    p(f"graded in {seconds:.1f} s (speed judged on results only: see GenerousTimer)")
     for g in survivors:
         p(f"SURVIVOR {g.mutant.ident} [{g.mutant.klass}] {g.mutant.what}")
     for g in summary["unnamed"]:
