@@ -19,7 +19,8 @@ What it guarantees, given timers that measure what they should (see
 - Reference and student are timed alternately on the same input, the order
   swapped every call, so slow drift of the machine weighs on both alike.
 - A few untimed calls of the student's function first (`warmup`), each on an
-  input of its own: the first calls in a fresh jail pay for cold caches and
+  input of its own and judged like the others (so a wrong or hanging function
+  fails at the first call, not after the warm-up): the first calls in a fresh jail pay for cold caches and
   fresh memory, which weighs on a ~1.5 ms vectorized call and hardly on a
   15 ms loop (measured in fresh jails, median ratio of an einsum solution:
   6.6-7.6x with no warm-up, 7.2-8.0x with one, 8.4-9.7x with three, no
@@ -65,7 +66,7 @@ def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7, warmu
 
     student.timed(fn, args) -> (seconds, outcome)   the student's function
     timer.timed(args) -> seconds                    the reference (may raise TimerFailed)
-    make_input(k) -> args                           new arrays for call k (k < 0: warm-up)
+    make_input(k) -> args                           new arrays for call k (k < 0: warm-ups)
     verify(args, outcome)                           raises if the answer is wrong
 
     Returns a Comparison; `passed` when the median ratio reaches `min_ratio`.
@@ -75,7 +76,8 @@ def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7, warmu
         raise ValueError("calls must be odd, so the median is one of the calls")
     majority = calls // 2 + 1
     for k in range(-warmup, 0):
-        student.timed(fn, make_input(k))      # neither timed nor judged
+        args = make_input(k)
+        verify(args, student.timed(fn, args)[1])      # judged, not timed
     ratios, t_student, t_ref = [], [], []
     for k in range(calls):
         args = make_input(k)

@@ -137,10 +137,17 @@ def test_calls_must_be_odd():
         run(Script([0.1] * 6), calls=6)
 
 
-def test_warm_up_calls_are_neither_timed_nor_judged():
-    s = Script([0.1] * 7 + [99.0] * 3, wrong_at={-1, -2, -3})    # k < 0: slow and wrong
+def test_warm_up_calls_are_judged_but_not_timed():
+    s = Script([0.1] * 7 + [99.0] * 3)      # k < 0: slow, and not counted
     c = run(s)
-    assert c.passed and len(c.ratios) == 4
+    assert c.passed and len(c.ratios) == 4 and max(c.student_seconds) == 0.1
     assert [e[:2] for e in s.log[:6]] == [("make", -3), ("student", -3), ("make", -2),
                                           ("student", -2), ("make", -1), ("student", -1)]
     assert not any(e[0] == "ref" and e[1] < 0 for e in s.log)
+
+
+def test_a_wrong_function_fails_at_its_first_warm_up_call():
+    s = Script([0.1] * 10, wrong_at={-3})
+    with pytest.raises(Fail, match="call -3 wrong"):
+        run(s)
+    assert s.made == 1          # a hanging function costs one timeout, not four
