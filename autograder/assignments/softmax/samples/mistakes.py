@@ -192,6 +192,79 @@ def _all_examples(W, X, y, reg):
 def softmax_loss_vectorized(W, X, y, reg):
     return _all_examples(W, X, y, reg)
 ''', "test_softmax_loss_vectorized_speed", "too_slow"),
+
+    # Right whenever every row has similar scores: only rows of very different
+    # sizes show that one maximum for the whole batch is not enough.
+    "softmax_global_max": ("softmax", '''
+def softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=-1, keepdims=True)
+''', "test_softmax", "global_max"),
+
+    "ce_no_delta": ("cross_entropy_error", '''
+def cross_entropy_error(y, t):
+    y = np.atleast_2d(y)
+    t = np.asarray(t)
+    if t.size == y.size:
+        t = t.reshape(y.shape).argmax(axis=1)
+    t = t.reshape(-1)
+    return float(-np.mean(np.log(y[np.arange(y.shape[0]), t])))
+''', "test_cross_entropy_error", "no_delta"),
+
+    "layer_changes_y": ("SoftmaxWithLoss", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.t, self.y = t, softmax(x)
+        return cross_entropy_error(self.y, t)
+
+    def backward(self, dout=1):
+        y = self.y.reshape(1, -1) if self.y.ndim == 1 else self.y
+        t = np.asarray(self.t)
+        if t.size == y.size:
+            t = t.reshape(y.shape).argmax(axis=1)
+        y[np.arange(y.shape[0]), t.reshape(-1)] -= 1      # changes self.y
+        return (y * dout / y.shape[0]).reshape(self.y.shape)
+''', "test_SoftmaxWithLoss", "layer_state"),
+
+    "naive_hard_coded": ("softmax_loss_naive", '''
+def softmax_loss_naive(W, X, y, reg):
+    N = X.shape[1]
+    loss = 0.0
+    dW = np.zeros((10, 65))
+    for i in range(N):
+        s = W.dot(X[:, i])
+        s = s - s.max()
+        p = np.exp(s) / np.sum(np.exp(s))
+        loss += -np.log(p[y[i]])
+        for j in range(10):
+            dW[j] += (p[j] - (j == y[i])) * X[:, i]
+    return loss / N + 0.5 * reg * np.sum(W * W), dW / N + reg * W
+''', "test_softmax_loss_naive_loss", "hard_coded_size"),
+
+    "vectorized_index_order": ("softmax_loss_vectorized", '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[1]
+    S = W @ X
+    S = S - S.max(axis=0, keepdims=True)
+    P = np.exp(S) / np.exp(S).sum(axis=0, keepdims=True)
+    loss = -np.log(P[np.arange(N), y]).mean() + 0.5 * reg * np.sum(W * W)
+    P[np.arange(N), y] -= 1
+    return loss, P @ X.T / N + reg * W
+''', "test_softmax_loss_vectorized_loss", "index_order"),
+
+    "vectorized_float32": ("softmax_loss_vectorized", '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[1]
+    S = (W @ X).astype(np.float32)
+    S = S - S.max(axis=0, keepdims=True)
+    P = np.exp(S) / np.exp(S).sum(axis=0, keepdims=True)
+    loss = -np.log(P[y, np.arange(N)]).mean() + 0.5 * reg * np.sum(W * W)
+    P[y, np.arange(N)] -= 1
+    return float(loss), P @ X.T / N + reg * W
+''', "test_softmax_loss_vectorized_loss", "float32"),
 }
 
 # The ones `make demo` shows beside a perfect and a blank submission.
