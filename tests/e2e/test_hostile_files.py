@@ -184,3 +184,17 @@ def test_unreadable_files_and_folders_as_a_normal_user():
         assert g[sid]["flags"] == "invalid_notebook", g[sid]
         problem = json.loads((out / "results" / f"{sid}.json").read_text())["problem"]
         assert "permission denied" in problem
+
+
+def test_an_nbgrader_course_root_grades_its_students(tmp_path):
+    course = tmp_path / "course"
+    (course / "source" / "softmax").mkdir(parents=True)
+    write(course / "submitted" / "alice", "softmax", build())      # .../alice/softmax/softmax.ipynb
+    (course / "submitted" / "bob" / "softmax").mkdir(parents=True)
+    (course / "submitted" / "bob" / "softmax" / "softmax.ipynb").symlink_to("/etc/passwd")
+    r = run_grader("grade", course, "--out", tmp_path / "out", "--no-progress", "--timeout", "8")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "reading nbgrader course root" in r.stderr
+    g = read_grades(tmp_path / "out")
+    assert set(g) == {"alice", "bob"}
+    assert float(g["alice"]["score"]) == 20 and g["bob"]["flags"] == "symlink"
