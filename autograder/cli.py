@@ -105,6 +105,7 @@ def build_parser():
     sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
     gs = sub.add_parser("gradescope", help="Gradescope autograder: build the zip, or run "
                         "it on one submission").add_subparsers(dest="gs_command", required=True,
+                                                                metavar="{build,run}",
                                                                 parser_class=_Parser)
     b = gs.add_parser("build", help="write autograder.zip (setup.sh, run_autograder, grader, pins)")
     b.add_argument("--out", default="autograder.zip", help="the zip to write (default autograder.zip)")

@@ -24,3 +24,30 @@ def test_the_projects_pins_and_their_closure():
 
 def test_a_requirement_for_another_platform_is_not_looked_up():
     assert constraints([Requirement('nosuchpkg==1; sys_platform == "nosuchos"')]) == {}
+
+
+def test_cli_builds_the_zip_and_says_where(tmp_path, capsys):
+    import zipfile
+
+    from autograder.cli import main
+    assert main(["gradescope", "build", "--out", str(tmp_path / "ag.zip")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    names = zipfile.ZipFile(tmp_path / "ag.zip").namelist()
+    assert {"setup.sh", "run_autograder", "gradescope.toml", "gradescope-build.json"} <= set(names)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert not any(n.startswith(("tests/", ".venv/", ".git/")) for n in names)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["gradescope"], "{build,run}"),
+    (["gradescope", "build", "--assignment", "nope"], "no assignment called 'nope'"),
+])
+def test_cli_mistakes_are_one_line(argv, words, capsys, tmp_path):
+    from autograder.cli import main
+    try:
+        status = main(argv + (["--out", str(tmp_path / "x.zip")] if "build" in argv else []))
+    except SystemExit as e:
+        status = e.code
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err
