@@ -205,3 +205,22 @@ def test_pool_gives_one_reader_per_thread_and_closes_them():
     assert len({id(g) for g in got}) == 3 and len(pool.all) == 3
     pool.close()
     assert pool.all == []
+
+
+def test_child_over_its_cpu_budget_is_stopped_and_not_retried(honest):
+    nb = json.loads(honest.read_bytes())
+    # A definitions analysis with 80 000 needed names: seconds of CPU, little memory.
+    nb["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [],
+                           "execution_count": None,
+                           "source": "\n".join(f"C{i} = {i}" for i in range(240000))})
+    for c in nb["cells"]:
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "softmax":
+            c["source"] = "def softmax(x):\n    return (" + ", ".join(
+                f"C{i}" for i in range(0, 240000, 3)) + ")\n"
+    r = reader.ReaderProcess(cpu_seconds=0)      # the budget: what start-up used, plus 1 s
+    try:
+        with pytest.raises(reader.ReaderDied) as e:
+            r.parse(nb_bytes(nb), _request(SPEC))
+        assert not e.value.retry and "of CPU" in e.value.reason and r.proc is None
+    finally:
+        r.close()
