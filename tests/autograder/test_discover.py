@@ -114,3 +114,13 @@ def test_a_folder_of_many_files_is_listed_cheaply(tmp_path):
     (s,) = find_submissions(tmp_path, "softmax")
     assert s.flag == "missing_notebook" and "3000 other notebooks" in s.problem
     assert len(s.problem) < 300
+
+
+def test_problem_lines_stay_one_line_whatever_the_file_names(tmp_path):
+    (tmp_path / "eve").mkdir()
+    (tmp_path / "eve" / "a\nb.ipynb").mkdir()
+    (tmp_path / "mal").mkdir()
+    (tmp_path / "mal" / "x\n1.ipynb").write_text("{}")
+    (tmp_path / "mal" / "y\r2.ipynb").write_text("{}")
+    for s in find_submissions(tmp_path, "softmax"):
+        assert s.problem and "\n" not in s.problem and "\r" not in s.problem, s
