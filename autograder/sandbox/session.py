@@ -219,7 +219,18 @@ class WorkerProcess:
         return WorkerDied("crash", f"the Python process exited (status {rc})")
 
     def kill(self):
-        """Kill the jail and everything in it."""
+        """Kill the jail and everything in it, and return once it is gone.
+
+        Every process of the jail is signalled at once (bwrap, its pid-1, the
+        worker), not only the launcher: left to bwrap's parent-death chain, the
+        worker would die a moment later, possibly after the grader has exited.
+        """
+        pids = self._jail_pids() if self.proc.poll() is None else []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -230,6 +241,7 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             pass
         self.launch.close()     # cgroup, the student's uid and private folder (modes.py)
+        _wait_gone(pids[1:])
 
     def close(self):
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
@@ -283,3 +295,18 @@ def jail_cpu_seconds(pids):
             continue        # exited between the walk and the reading
         total += own + reaped
     return total
+
+
+def _wait_gone(pids, seconds=5.0):
+    """Until each pid is gone or a zombie (its memory is freed)."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                break
+            if state in ("Z", "X"):
+                break
+            time.sleep(0.005)
