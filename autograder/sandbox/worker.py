@@ -82,7 +82,7 @@ def encode(obj, blobs):
     return obj
 
 
-def _array_from(spec, blob, copy):
+def _array_from(spec, blob, copy, left):
     dtype, shape, offset = spec
     if dtype not in DTYPES:
         raise BadFrame(f"refused dtype {dtype!r}")
@@ -96,28 +96,36 @@ def _array_from(spec, blob, copy):
     nbytes = count * np.dtype(dtype).itemsize
     if not 0 <= offset <= offset + nbytes <= len(blob):
         raise BadFrame("array outside the blob")
+    # Arrays of a frame never share bytes, so together they are at most the
+    # blob: headers that alias one block cannot multiply what decoding holds.
+    left[0] -= nbytes
+    if left[0] < 0:
+        raise BadFrame("arrays that overlap in the blob")
     a = _frombuffer(blob, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape)
     return a.copy() if copy else a
 
 
-def decode(obj, blob=b"", copy=True):
-    """Inverse of encode; refuses any dtype outside the whitelist and any
-    array that does not lie inside `blob`. With copy=False arrays are views
-    of `blob` (writable when it is a bytearray)."""
+def decode(obj, blob=b"", copy=True, left=None):
+    """Inverse of encode; refuses any dtype outside the whitelist, any array
+    that does not lie inside `blob`, and arrays that together need more bytes
+    than the blob holds. With copy=False arrays are views of `blob` (writable
+    when it is a bytearray)."""
+    if left is None:
+        left = [len(blob)]
     if isinstance(obj, dict):
         if set(obj) == {"__nd__"}:
             spec = obj["__nd__"]
             if not isinstance(spec, list) or len(spec) != 3:
                 raise BadFrame("bad array header")
-            return _array_from(spec, blob, copy)
+            return _array_from(spec, blob, copy, left)
         if set(obj) == {"__np__"}:
-            inner = decode(obj["__np__"], blob, copy)
+            inner = decode(obj["__np__"], blob, copy, left)
             if not isinstance(inner, _ndarray) or inner.shape != (1,):
                 raise BadFrame("bad numpy scalar")
             return inner[0]
-        return {k: decode(v, blob, copy) for k, v in obj.items()}
+        return {k: decode(v, blob, copy, left) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [decode(v, blob, copy) for v in obj]
+        return [decode(v, blob, copy, left) for v in obj]
     return obj
 
 

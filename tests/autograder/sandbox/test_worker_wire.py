@@ -77,6 +77,16 @@ def test_reader_refuses_wrong_magic_id_and_oversize_before_reading_the_body():
         _read(_frame({"x": "y" * 100}, msg_id=5), msg_id=5, json_cap=50)
 
 
+def test_arrays_that_alias_one_block_are_refused():
+    """6800 headers on one 1 MB block would decode to 6.8 GB of copies."""
+    ref = {"__nd__": ["<f8", [1024], 0]}
+    with pytest.raises(worker.BadFrame, match="overlap"):
+        _read(_frame({"results": [ref, ref]}, blob=b"\0" * 8192))
+    # Disjoint arrays filling the blob exactly are fine.
+    two = {"results": [{"__nd__": ["<f8", [512], 0]}, {"__nd__": ["<f8", [512], 4096]}]}
+    assert len(_read(_frame(two, blob=b"\0" * 8192))["results"]) == 2
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[" * 100000 + b"]" * 100000])
 def test_unreadable_bodies_are_bad_frames_not_exceptions(body):
     frame = worker.HEADER.pack(worker.MAGIC, 1, len(body), 0) + body
