@@ -14,6 +14,8 @@ Guarantees:
 import warnings
 from pathlib import Path
 
+from .results import safe_name
+
 SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
 
 
@@ -37,6 +39,13 @@ def _create(url):
                          {"v": _alembic_head()})
     finally:
         engine.dispose()
+
+
+def nbgrader_id(student_id):
+    """The student's id in the gradebook and in autograded/: the same file-safe name as
+    OUT/feedback/ (a plain id as it is; any other escaped, so no newline, formula or
+    un-encodable byte reaches nbgrader's database, paths or CSV export)."""
+    return safe_name(student_id)
 
 
 def solution_of(test_id, solution_ids):
@@ -136,7 +145,7 @@ def _record(s, api, results, spec, timestamps):
             s.add(solution_cells[sid])
     s.flush()
 
-    ids = [r.student_id for r in results]
+    ids = [nbgrader_id(r.student_id) for r in results]
     students, submissions = {}, {}
     for chunk in _chunks(ids):
         students.update({st.id: st for st in q(api.Student).filter(api.Student.id.in_(chunk))})
@@ -145,14 +154,15 @@ def _record(s, api, results, spec, timestamps):
                 api.SubmittedAssignment.assignment_id == assignment.id,
                 api.SubmittedAssignment.student_id.in_(chunk))})
 
-    for r in results:
-        student = students.get(r.student_id)
+    for r, sid in zip(results, ids):
+        student = students.get(sid)
         if student is None:
-            student = students[r.student_id] = api.Student(id=r.student_id)
+            student = students[sid] = api.Student(id=sid)
             s.add(student)
-        sub = submissions.get(r.student_id)
+        sub = submissions.get(sid)
         if sub is None:
-            sub = api.SubmittedAssignment(assignment=assignment, student=student)
+            sub = submissions[sid] = api.SubmittedAssignment(assignment=assignment,
+                                                             student=student)
             s.add(sub)
         when = _parse_time(timestamps.get(r.student_id))
         if when is not None:
@@ -186,7 +196,7 @@ def _record(s, api, results, spec, timestamps):
 def write_course(out, *, results, spec, notebooks, course_root):
     """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
 
-    `notebooks` maps student id -> submitted notebook path (or None).
+    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None).
     """
     from . import nbgrader_course
     out = Path(out)

@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 
 from . import cells
-from .results import atomic_write
+from .results import atomic_write, inside
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
@@ -64,20 +64,48 @@ def write_config(out, *, name, course_root):
     atomic_write(Path(out) / "nbgrader_config.py", text)
 
 
-def _read_notebook(path):
+UNREADABLE = {"missing_notebook", "invalid_notebook", "symlink"}
+
+
+def _notebook_bytes(source):
+    """The submitted notebook's bytes, or None.
+
+    `source` is a discover.Submission (read through its no-link, bounded
+    reader, as the grader read it) or a Path (tests, tools).
+    """
+    if source is None:
+        return None
+    if isinstance(source, Path):
+        if source.is_symlink() or not source.is_file() \
+                or source.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        return source.read_bytes()
+    from .reader import Refused
+    try:
+        data, _ = source.read_bytes()
+    except (Refused, OSError):
+        return None
+    return data
+
+
+def _read_notebook(source):
     """The submitted notebook as a dict, or None when it is missing or unreadable."""
     try:
-        if path is None or path.is_symlink() or not path.is_file():
+        data = _notebook_bytes(source)
+        if data is None or len(data) > MAX_NOTEBOOK_BYTES:
             return None
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return None
-        with open(path, encoding="utf-8") as f:
-            nb = json.load(f)
+        nb = json.loads(data.decode("utf-8"))
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             return None
         return nb
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return None
+
+
+def _folder(source):
+    """The folder holding the submitted notebook (for nbgrader's side files), or None."""
+    path = source if isinstance(source, Path) or source is None else source.notebook
+    return None if path is None else Path(path).parent
 
 
 def _stream(text):
@@ -177,14 +205,17 @@ def _copy_side_files(src_dir, dest_dir):
 def write_autograded(out, *, results, spec, notebooks):
     """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
 
-    `notebooks` maps student id -> the submitted notebook's path (or None).
-    Returns the student ids written (the others have no notebook to show).
+    `notebooks` maps student id -> its discover.Submission (or a notebook Path,
+    or None). A notebook the grader could not read (missing, invalid, a link) is
+    not read again. Returns the student ids written.
     """
+    from .gradebook import nbgrader_id
     root = Path(out) / "autograded"
     written = []
     for r in results:
-        dest = root / r.student_id / spec.name
-        nb = _read_notebook(notebooks.get(r.student_id))
+        dest = inside(root, nbgrader_id(r.student_id), spec.name)
+        readable = not (UNREADABLE & set(r.flags))
+        nb = _read_notebook(notebooks.get(r.student_id)) if readable else None
         if nb is None:
             if dest.exists():
                 shutil.rmtree(dest)     # a stale copy of an earlier notebook
@@ -192,16 +223,19 @@ def write_autograded(out, *, results, spec, notebooks):
         dest.mkdir(parents=True, exist_ok=True)
         atomic_write(dest / f"{spec.name}.ipynb",
                      json.dumps(autograded_notebook(nb, r, spec), indent=1))
-        _copy_side_files(Path(notebooks[r.student_id]).parent, dest)
+        folder = _folder(notebooks[r.student_id])
+        if folder is not None:
+            _copy_side_files(folder, dest)
         written.append(r.student_id)
     return written
 
 
-def timestamp(notebook):
+def timestamp(source):
     """nbgrader's timestamp.txt beside a submitted notebook, or None."""
-    if notebook is None:
+    folder = _folder(source)
+    if folder is None:
         return None
-    p = Path(notebook).parent / "timestamp.txt"
+    p = folder / "timestamp.txt"
     try:
         if p.is_symlink() or not p.is_file() or p.stat().st_size > MAX_SIDE_FILE_BYTES:
             return None

@@ -207,7 +207,7 @@ def grade(submissions, out, opts=Options()):
     ordered = [results[s.student_id] for s in subs]
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
                   (opts.gradebook == "auto" and len(ordered) > 1),
-                  notebooks={s.student_id: s.notebook for s in subs},
+                  notebooks={s.student_id: s for s in subs},
                   course_root=assignment.source.parents[2])
     return spec, ordered
 

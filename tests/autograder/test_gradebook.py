@@ -123,3 +123,25 @@ def test_importing_the_pipeline_does_not_import_nbgrader():
     code = ("import sys, autograder.pipeline, autograder.cli; "
             "sys.exit('nbgrader' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_odd_student_ids_reach_nbgrader_as_safe_names(tmp_path):
+    ids = ["José", "a\nb", "=cmd|' calc'!A0", "bad\\xffbytes", "-x", ".hidden", "x" * 300]
+    out = tmp_path / "out"
+    gradebook.write_course(out, results=[result(i) for i in ids], spec=SPEC,
+                           notebooks={i: None for i in ids}, course_root=None)
+    got = scores(out / "gradebook.db")
+    assert len(got) == len(ids) and all(v == 5.0 for v in got.values())
+    assert all("\n" not in k and not k.startswith(("=", "-", ".")) for k in got)
+    assert gradebook.nbgrader_id("plain_id-1") == "plain_id-1"
+
+
+def test_unreadable_submissions_are_not_read_again(tmp_path):
+    sub = tmp_path / "subs" / "ann"
+    sub.mkdir(parents=True)
+    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    out = tmp_path / "out"
+    flagged = result("ann", flags=["symlink"])
+    written = nbgrader_course.write_autograded(out, results=[flagged], spec=SPEC,
+                                               notebooks={"ann": sub / "hw.ipynb"})
+    assert written == [] and not (out / "autograded" / "ann").exists()
