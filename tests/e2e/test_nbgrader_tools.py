@@ -165,3 +165,35 @@ def test_nbgrader_validate_shows_the_whole_hint(tmp_path):
     text = proc.stdout + proc.stderr
     line = next(l for l in text.splitlines() if "AssertionError: softmax([1000, 1000])" in l)
     assert line.rstrip().endswith("subtract the maximum score before np.exp."), line
+
+
+def _with_helpers(nb):
+    """The notebook a student writes with a helper cell and a constant in the import cell."""
+    cells = nb.cells
+    imports = next(c for c in cells if "threadpool_limits" in c.source)
+    imports.source += "\nEPS = 1e-7\n"
+    import nbformat
+    helper = nbformat.v4.new_code_cell(
+        "def _normalise(e):\n    return e / np.sum(e, axis=-1, keepdims=True)\n")
+    cells.insert(cells.index(imports) + 1, helper)
+    gid = lambda c: c.metadata.get("nbgrader", {}).get("grade_id")
+    next(c for c in cells if gid(c) == "softmax").source = (
+        "def softmax(x):\n    return _normalise(np.exp(x - np.max(x, axis=-1, keepdims=True)))\n")
+    ce = next(c for c in cells if gid(c) == "cross_entropy_error")
+    assert "+ 1e-7" in ce.source
+    ce.source = ce.source.replace("+ 1e-7", "+ EPS")
+    return nb
+
+
+def test_validate_and_the_grader_agree_on_helper_cells_and_constants(tmp_path):
+    """What passes Validate does not lose points to the way the grader runs cells."""
+    folder = tmp_path / "softmax"
+    shutil.copytree(ASSIGNMENT.release.parent, folder)
+    write(tmp_path / "subs", "helpers", _with_helpers(build()))
+    shutil.copy(tmp_path / "subs" / "helpers" / "softmax.ipynb", folder / "softmax.ipynb")
+    proc = nbgrader("validate", folder / "softmax.ipynb", cwd=REPO, check=False)
+    assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout[-3000:]
+    r = run_grader("grade", tmp_path / "subs", "--out", tmp_path / "out", "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    row = read_grades(tmp_path / "out")["helpers"]
+    assert float(row["score"]) == float(row["max_score"]) and row["flags"] == "", row
