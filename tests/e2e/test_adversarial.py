@@ -30,7 +30,7 @@ from autograder.assignments.softmax import reference as ref
 from autograder.assignments.softmax.samples import build, reference_cells
 
 from .adversarial import files, harness, speed
-from .adversarial.catalogue import ALL, CATALOGUE, HONEST, write_batch
+from .adversarial.catalogue import ALL, CATALOGUE, HONEST, comm_name, write_batch
 from .conftest import REPO, python_for_user, repo_copy, user_tmpdir
 
 pytestmark = pytest.mark.slow
@@ -44,6 +44,8 @@ SHMEM_LIMIT_KB = 1024 * 1024     # tmpfs/memfd the jails may hold together (2 jo
 SPEC = load_spec(ASSIGNMENT)
 TESTS = [t.grade_id for t in SPEC.tests]
 MODES = ["root", "user"]
+TOKEN = uuid.uuid4().hex[:4]     # in the process names of this run's attackers
+TAG_PREFIX = ("h7" + TOKEN).encode()
 
 
 def _grader_options(python):
@@ -85,7 +87,7 @@ def batch():
     subs = base / "submissions"
     subs.mkdir()
     try:
-        write_batch(subs, ctx, {"sleep": SLEEP})
+        write_batch(subs, ctx, {"sleep": SLEEP, "token": TOKEN})
         files.world_readable(base)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
@@ -126,10 +128,11 @@ def _argv_env(mode):
 
 def _grade(argv, env, cwd, subs, out, python_opts, swap=None):
     cmd = argv + ["grade", str(subs), "--out", str(out), *python_opts]
+    kw = dict(cwd=cwd, env=env, timeout=BATCH_LIMIT_S + 120, tag_prefix=TAG_PREFIX)
     if swap is None:
-        return harness.run_watched(cmd, cwd=cwd, env=env, timeout=BATCH_LIMIT_S + 120)
+        return harness.run_watched(cmd, **kw)
     with swap:
-        return harness.run_watched(cmd, cwd=cwd, env=env, timeout=BATCH_LIMIT_S + 120)
+        return harness.run_watched(cmd, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +145,7 @@ def alone():
     argv, env, cwd, _ = _argv_env("root") if os.geteuid() == 0 else _argv_env("user")
     w = _grade(argv, env, cwd, d / "subs", d / "out", _grader_options(sys.executable))
     assert w.returncode == 0, w.stderr[-3000:]
+    print(f"\n[alone] honest only: {w.wall:.0f} s, grader VmHWM {w.grader_hwm_kb / 1024:.0f} MB")
     yield by_id(read_grades(d / "out"))
     shutil.rmtree(d, ignore_errors=True)
 
@@ -162,7 +166,7 @@ def graded(request, batch):
     w = _grade(argv, env, cwd, subs, out, opts, swap=swap)
     time.sleep(1.0)
     after = harness.tree_digest(*watched_roots, skip={str(swap_folder)})
-    left = harness.leftover_processes(cwd)
+    left = harness.leftover_processes(cwd, TAG_PREFIX)
     rows = read_grades(out) if (out / "grades.csv").exists() else []
     print(f"\n[{mode}] batch: {w.wall:.0f} s, rc {w.returncode}, grader VmHWM "
           f"{w.grader_hwm_kb / 1024:.0f} MB, grader tree peak {w.tree_peak_kb / 1024:.0f} MB, "
@@ -240,9 +244,9 @@ def test_attack_earns_nothing_undeserved(graded, alone, name):
 @pytest.mark.parametrize("name", [a.name for a in CATALOGUE if a.tag])
 def test_a_slow_student_ends_within_the_budget(graded, name):
     attack = next(a for a in CATALOGUE if a.name == name)
-    spans = graded["w"].spans
-    assert attack.tag in spans, f"{name}: its code was never seen running (comm {attack.tag})"
-    first, last = spans[attack.tag]
+    spans, comm = graded["w"].spans, comm_name(attack.tag, TOKEN)
+    assert comm in spans, f"{name}: its code was never seen running (comm {comm})"
+    first, last = spans[comm]
     assert last - first <= BUDGET + BUDGET_SLACK, (
         f"{name}: its code ran for {last - first:.0f} s, budget {BUDGET:g} s "
         f"(options: {' '.join(graded['opts'])})")

@@ -48,9 +48,15 @@ class Attack:
         return self.expect_user if as_user and self.expect_user else self.expect
 
 
+def comm_name(tag, token):
+    """The process name a tagged attack gives itself in one batch ("h7" + token + rest):
+    unique per batch, so another run of this suite on the machine is not counted."""
+    return "h7" + token + tag[2:]
+
+
 def _code(overrides):
     def make(subs, name, ctx, opts):
-        tag = opts.get("tag") or "h7"
+        tag = comm_name(opts.get("tag") or "h7", opts.get("token", ""))
         cells = {k: v.replace("{T}", repr(opts["sleep"])).replace("{TAG}", tag)
                  for k, v in overrides.items()}
         write(subs, name, build(cells))

@@ -100,7 +100,7 @@ def tagged_processes(prefix=b"h7"):
     return found
 
 
-def run_watched(argv, *, cwd, env, timeout, poll=0.1):
+def run_watched(argv, *, cwd, env, timeout, poll=0.1, tag_prefix=b"h7"):
     """Run `argv` (the grader) and watch it; see the module docstring."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -116,7 +116,7 @@ def run_watched(argv, *, cwd, env, timeout, poll=0.1):
             w.tree_peak_kb = max(w.tree_peak_kb, grader_tree_rss_kb(proc.pid))
             w.shmem_peak_kb = max(w.shmem_peak_kb, shmem_kb())
             now = time.monotonic() - start
-            for comm in set(tagged_processes().values()):
+            for comm in set(tagged_processes(tag_prefix).values()):
                 span = w.spans.setdefault(comm, [now, now])
                 span[1] = now
             stop.wait(poll)
@@ -160,10 +160,10 @@ def tree_digest(*roots, skip=()):
     return h.hexdigest()
 
 
-def leftover_processes(marker):
+def leftover_processes(marker, tag_prefix=b"h7"):
     """Processes still alive that belong to this batch's jails: named by attack
-    code (comm h7...), or whose command line names `marker` (our repo copy)."""
-    found = {pid: comm for pid, comm in tagged_processes().items()}
+    code (comm `tag_prefix`...), or whose command line names `marker` (our repo copy)."""
+    found = {pid: comm for pid, comm in tagged_processes(tag_prefix).items()}
     m = os.fsencode(str(marker))
     for d in os.listdir("/proc"):
         if d.isdigit() and int(d) != os.getpid():
