@@ -41,11 +41,14 @@ def well_formed(value, depth=0):
 
 
 def _result_ok(r):
-    return (isinstance(r, dict) and well_formed(r.get("value"))
-            and all(isinstance(r.get(k, ""), str) or r.get(k) is None
-                    for k in ("error", "kind"))
-            and isinstance(r.get("modified", []), list)
-            and isinstance(r.get("warnings", []), list))
+    """True for a result as the harness's call_one makes it (see worker.py)."""
+    if not isinstance(r, dict) or not isinstance(r.get("ok", False), bool):
+        return False
+    modified, warns = r.get("modified", []), r.get("warnings", [])
+    return (well_formed(r.get("value"))
+            and all(r.get(k) is None or isinstance(r.get(k), str) for k in ("error", "kind"))
+            and isinstance(modified, list) and all(isinstance(m, bool) for m in modified)
+            and isinstance(warns, list) and all(isinstance(w, str) for w in warns))
 
 
 class SandboxStudent:

@@ -153,3 +153,28 @@ def test_a_forged_reply_costs_that_call_only(name):
 def test_the_caps_leave_room_for_the_largest_honest_reply():
     """The biggest reply the checks can cause fits with room to spare (see worker.py)."""
     assert wire.REPLY_BLOB_CAP >= 1 * 2**20 and wire.REPLY_JSON_CAP >= 256 * 2**10
+
+
+@pytest.mark.parametrize("result", [
+    {"ok": True, "value": "text"},
+    {"ok": True, "value": np.arange(3)},                  # ints: plain() sends floats
+    {"ok": True, "value": {"__bad__": 3}},
+    {"ok": True, "value": [np.zeros(1)] * 9},
+    {"ok": "yes", "value": None},
+    {"ok": True, "value": None, "modified": [{"x": 1}]},
+    {"ok": True, "value": None, "warnings": [[1]]},
+    {"ok": False, "error": ["not", "a", "string"]},
+    ["not", "a", "dict"],
+])
+def test_results_the_harness_never_makes_are_refused(result):
+    from autograder.student.interface import _result_ok
+    assert not _result_ok(result)
+
+
+def test_results_the_harness_makes_are_accepted():
+    from autograder.sandbox.worker import plain
+    from autograder.student.interface import _result_ok
+    for value in (None, 2.0, (1.0, np.ones((2, 2))), object()):
+        assert _result_ok({"ok": True, "value": plain(value), "modified": [False],
+                           "warnings": ["w"]})
+    assert _result_ok({"ok": False, "error": "ValueError: x", "kind": "exception"})
