@@ -156,13 +156,23 @@ def _validate(driver, wait):
     """Save, press Validate, return the dialog's text and close it."""
     body = driver.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.CONTROL, "s")
+    # Validate reads the file on disk: wait until the tab is no longer dirty.
+    WebDriverWait(driver, 60).until(EC.invisibility_of_element_located(
+        (By.CSS_SELECTOR, ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")))
     _shot(driver, "typed")
     button = wait.until(EC.element_to_be_clickable(
         (By.XPATH, "//*[contains(@class, 'jp-Toolbar')]//*[normalize-space(text())='Validate']")))
     button.click()
-    dialog = WebDriverWait(driver, 240).until(
-        EC.visibility_of_element_located((By.CSS_SELECTOR, ".jp-Dialog-content")))
-    text = dialog.text
+    def verdict(d):
+        """The dialog once it holds a verdict (it may first show nothing yet)."""
+        for dialog in d.find_elements(By.CSS_SELECTOR, ".jp-Dialog-content"):
+            text = dialog.text
+            if dialog.is_displayed() and any(w in text for w in ("The following cell",
+                                                                 "Success", "rror")):
+                return dialog, text
+        return False
+
+    dialog, text = WebDriverWait(driver, 240).until(verdict)
     _shot(driver, "validate")
     dialog.find_element(By.CSS_SELECTOR, ".jp-Dialog-footer button").click()
     wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, ".jp-Dialog-content")))
@@ -196,6 +206,7 @@ def test_validate_in_jupyterlab_reports_the_exercise_verdict(browser, lab):
     verdict = _validate(browser, wait)
     assert "AssertionError: softmax(" not in verdict, verdict[:3000]
     # The first cell that fails is now the next exercise's check.
+    assert "The following cell failed:" in verdict, verdict[:3000]
     first_failure = verdict.split("The following cell failed:", 2)[1]
     assert "softmax_backward(np.array([1.0, 0.0]), y)" in first_failure
     assert "NotImplementedError" in first_failure
