@@ -171,6 +171,7 @@ def graded(request, batch):
     print(f"\n[{mode}] batch: {w.wall:.0f} s, rc {w.returncode}, grader VmHWM "
           f"{w.grader_hwm_kb / 1024:.0f} MB, grader tree peak {w.tree_peak_kb / 1024:.0f} MB, "
           f"host Shmem +{(w.shmem_peak_kb - w.shmem_base_kb) / 1024:.0f} MB, "
+          f"Slab +{(w.slab_peak_kb - w.slab_base_kb) / 1024:.0f} MB, "
           f"{len(rows)} rows, {swap.swaps} swaps, options {' '.join(opts)}")
     print(f"[{mode}] budget spans: " + ", ".join(f"{k} {v[1] - v[0]:.0f}s"
                                                for k, v in sorted(w.spans.items())))
@@ -262,6 +263,21 @@ def test_host_memory_held_in_tmpfs_and_memfd_is_bounded(graded):
     w = graded["w"]
     grown = w.shmem_peak_kb - w.shmem_base_kb
     assert grown < SHMEM_LIMIT_KB, f"host Shmem grew by {grown / 1024:.0f} MB during the batch"
+    # Kernel memory of the jails' files (a tmpfs size bounds bytes, not inodes).
+    # The whole machine's Slab: other work on it counts too, hence the margin.
+    slab = w.slab_peak_kb - w.slab_base_kb
+    assert slab < SHMEM_LIMIT_KB, f"host Slab grew by {slab / 1024:.0f} MB during the batch"
+
+
+def test_no_student_caused_internal_grader_error(graded):
+    """An "internal grader error" is retried from scratch (a second budget) and never
+    cached: nothing a student sends may produce one."""
+    hits = {}
+    for sub in ("results", "feedback", "gradescope"):
+        if (graded["out"] / sub).exists():
+            hits.update(harness.files_containing(graded["out"] / sub, [b"internal grader error",
+                                                                       b"internal error"]))
+    assert not hits, sorted(hits)[:10]
 
 
 def test_no_byte_of_a_link_target_in_out(graded, batch):

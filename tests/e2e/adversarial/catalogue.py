@@ -99,7 +99,7 @@ def build_catalogue():
         "file-dir-named-ipynb": invalid0, "file-50mb-metadata": invalid0,
         "file-sparse-zeros": invalid0, "file-19mb-metadata": either, "file-deep-nesting": either,
         "file-huge-string": either, "file-many-cells": either, "file-invalid-utf8": either,
-        "file-char-list-source": either,
+        "file-char-list-source": either, "file-huge-int": either, "folder-many-files": either,
     }
     for name, (maker, how) in files.FILES.items():
         if name in ("file-mode-000", "folder-mode-000"):
@@ -137,6 +137,7 @@ def build_catalogue():
         "caps-process-pool": Expect(flags_any=frozenset({"tampering", "crash"})),
         "caps-fill-tmpfs": Expect(),
         "caps-memfd-hold": Expect(),
+        "caps-tmp-inodes": Expect(),
         "caps-mmap-touch": Expect(zero=("test_cross_entropy_error",)),
         "caps-huge-alloc": Expect(zero=("test_cross_entropy_error",),
                                   flags_any=frozenset({"memory"})),

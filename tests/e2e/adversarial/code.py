@@ -29,6 +29,20 @@ def _wire():
 _HDR = struct.Struct(">4sQII")
 '''
 
+MALFORMED = '''
+def _malformed():
+    mid, wfd = _wire()
+    if wfd is not None:
+        data = json.dumps({"results": 7, "value": {"x": [None]}, "output_bytes": 0,
+                           "suspicious": {"a": 1}}).encode()
+        data += b" " * (-len(data) % 16)
+        try:
+            os.write(wfd, _HDR.pack(b"AGw2", mid, len(data), 0) + data)
+            os._exit(0)
+        except OSError:
+            pass
+'''
+
 BACKWARD = '''
 def _backward(dout, y):
     return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))
@@ -114,6 +128,14 @@ def softmax_backward(dout, y):
             os.write(wfd, _HDR.pack(b"AGw2", mid, len(data), 0) + data)
         except OSError:
             pass
+    return _backward(dout, y)
+'''},
+    # A well-framed reply with the right id whose message has the wrong
+    # shape: the grader's own code must not trip on it (an "internal grader
+    # error" is retried from scratch and never cached).
+    "reply-malformed-shape": {"softmax_backward": BACKWARD + FIND_WIRE + MALFORMED + '''
+def softmax_backward(dout, y):
+    _malformed()
     return _backward(dout, y)
 '''},
     # Garbage, non-blocking, on every descriptor there is.
@@ -241,6 +263,14 @@ BUDGET = {
     "budget-sleep-each-call": _slow_all(SLEEP),
     "budget-busy-each-call": _slow_all(BUSY),
     "budget-select-no-signals": _slow_all(SELECT_NO_SIGNALS),
+    # Slow at every call, and once a malformed reply: if that is taken for
+    # the grader's own failure, the student is graded again, budget anew.
+    "budget-retry-doubles": dict(_slow_all(SLEEP), softmax_backward=FIND_WIRE + MALFORMED + '''
+@_slow
+def softmax_backward(dout, y):
+    _malformed()
+    return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))
+'''),
     # Stop itself at every call: only SIGKILL (or a SIGCONT) moves it.
     "budget-sigstop-self": {"softmax": TAG + '''
 import os, signal
@@ -345,6 +375,24 @@ for _d in ("/tmp", "/dev/shm", os.environ.get("TMPDIR", "/tmp")):
         except OSError:
             break
 def cross_entropy_error(y, t):
+    return _ce(y, t)
+'''},
+    # Empty files in the sized /tmp: a tmpfs size bounds bytes, not inodes,
+    # and each inode is kernel memory. Created for {T} s at every call.
+    "caps-tmp-inodes": {"cross_entropy_error": CE + '''
+import os, time
+_n = [0]
+def _files():
+    end = time.monotonic() + {T}
+    while time.monotonic() < end:
+        for _ in range(1000):
+            try:
+                os.close(os.open(f"/tmp/i{_n[0]}", os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError:
+                return
+            _n[0] += 1
+def cross_entropy_error(y, t):
+    _files()
     return _ce(y, t)
 '''},
     # memfd files: RAM that no address-space limit sees. Held while the call

@@ -131,6 +131,13 @@ def source_as_char_list(subs, name, ctx):
     (_folder(subs, name) / "softmax.ipynb").write_text(json.dumps(data))
 
 
+def many_files(subs, name, ctx):
+    folder = _folder(subs, name)
+    (folder / "softmax.ipynb").write_bytes(perfect_json())
+    for i in range(20_000):
+        (folder / f"f{i:05d}.txt").touch()
+
+
 FILES = {
     # name: (maker, how)
     "file-proc-self-mem": (link("/proc/self/mem"), "softmax.ipynb -> /proc/self/mem"),
@@ -152,6 +159,8 @@ FILES = {
     "file-invalid-utf8": (invalid_utf8, "bytes that are not UTF-8 in a cell"),
     "file-sparse-zeros": (sparse_zeros, "a 19 MB sparse file of zero bytes"),
     "file-char-list-source": (source_as_char_list, "3 M one-character source strings"),
+    "file-huge-int": (with_metadata(lambda: b"9" * 300_000), "a metadata number of 300 000 digits"),
+    "folder-many-files": (many_files, "a perfect notebook beside 20 000 other files"),
 }
 
 LINKS = {

@@ -35,6 +35,8 @@ class Watched:
     tree_peak_kb: int = 0           # peak summed RSS of the grader's non-jail processes
     shmem_base_kb: int = 0
     shmem_peak_kb: int = 0
+    slab_base_kb: int = 0           # kernel objects (inodes, dentries...): tmpfs files
+    slab_peak_kb: int = 0           # cost this whatever the tmpfs size
     spans: dict = field(default_factory=dict)   # tag -> [first seen, last seen] (s from start)
     timed_out: bool = False
 
@@ -82,11 +84,15 @@ def grader_tree_rss_kb(root_pid):
     return total
 
 
-def shmem_kb():
+def meminfo_kb(key):
     for line in _read("/proc/meminfo").decode().splitlines():
-        if line.startswith("Shmem:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
+
+
+def shmem_kb():
+    return meminfo_kb("Shmem")
 
 
 def tagged_processes(prefix=b"h7"):
@@ -107,6 +113,7 @@ def run_watched(argv, *, cwd, env, timeout, poll=0.1, tag_prefix=b"h7"):
                             stderr=subprocess.PIPE, text=True, errors="replace")
     w = Watched(0, "", "", 0.0, shmem_base_kb=shmem_kb())
     w.shmem_peak_kb = w.shmem_base_kb
+    w.slab_base_kb = w.slab_peak_kb = meminfo_kb("Slab")
     stop = threading.Event()
 
     def watch():
@@ -115,6 +122,7 @@ def run_watched(argv, *, cwd, env, timeout, poll=0.1, tag_prefix=b"h7"):
             w.grader_hwm_kb = max(w.grader_hwm_kb, hwm)
             w.tree_peak_kb = max(w.tree_peak_kb, grader_tree_rss_kb(proc.pid))
             w.shmem_peak_kb = max(w.shmem_peak_kb, shmem_kb())
+            w.slab_peak_kb = max(w.slab_peak_kb, meminfo_kb("Slab"))
             now = time.monotonic() - start
             for comm in set(tagged_processes(tag_prefix).values()):
                 span = w.spans.setdefault(comm, [now, now])
