@@ -117,7 +117,9 @@ def lab(tmp_path_factory):
     shutil.copytree(ASSIGNMENT.release.parent, home / "softmax",
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     shutil.copy(REPO / "nbgrader_config.py", home / "nbgrader_config.py")
-    server = Lab(home, config_dir=REPO / "student-config")
+    # A copy: JupyterLab writes its workspace files into the config folder.
+    config = shutil.copytree(REPO / "student-config", home.parent / "student-config")
+    server = Lab(home, config_dir=config)
     yield {"base": server.base, "token": server.token, "home": home}
     server.close()
 
