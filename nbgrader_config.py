@@ -11,6 +11,13 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = ROOT
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
+# The course's own gradebook (nbgrader's commands run here); grading results live in
+# OUT/gradebook.db instead. Its folder is made here so that no nbgrader command fails
+# with "unable to open database file" in a fresh checkout.
+try:
+    os.makedirs(os.path.join(ROOT, ".nbgrader"), exist_ok=True)
+except OSError:   # a read-only checkout: only the commands that need it will say so
+    pass
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, ".nbgrader", "gradebook.db")
 # Helper modules travel with the notebook; grader-only files never do.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
