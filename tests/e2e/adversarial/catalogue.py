@@ -107,10 +107,13 @@ def build_catalogue():
                             expect_user=Expect(zero=ALL, flags_any=frozenset({"invalid_notebook"}))))
         else:
             A.append(Attack(name, 2, how, _file(maker), file_expect[name]))
+    hows = {"file-magic-lines": "6000 !cmd / %magic lines in a solution cell",
+            "file-huge-solution-cell": "900 000 lines of code in a solution cell",
+            "file-deep-expression": "an expression nested 200 000 deep in a solution cell"}
     for name, cells in code.MAGIC.items():
-        # The cell may be refused (IPython's transform is capped): only a row
-        # and a batch that is not stalled are required.
-        A.append(Attack(name, 2, "6000 !cmd / %magic lines in a solution cell", _code(cells), Expect()))
+        # The cell may be refused (IPython's transform is capped, a parser
+        # gives up): only a row and a batch that is not stalled are required.
+        A.append(Attack(name, 2, hows[name], _code(cells), Expect()))
 
     for name, (maker, how) in files.LINKS.items():
         e = symlink0 if name != "link-dangling" else Expect(

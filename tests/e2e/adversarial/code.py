@@ -519,7 +519,19 @@ def softmax(x):
 
 # -- class 2, in code: IPython transforms in the grader ------------------------
 
+SOFTMAX_DEF = '''
+def softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+
 MAGIC = {
+    # 900 000 lines of code in one solution cell (~15 MB as notebook JSON,
+    # under the size cap): parsing and compiling it is work the grader must bound.
+    "file-huge-solution-cell": {"softmax": "_z=1\n" * 900_000 + SOFTMAX_DEF},
+    # An expression nested 200 000 deep: a parser's recursion (C stack) in
+    # whatever reads the cell, in the grader or the jail.
+    "file-deep-expression": {"softmax": "_x = " + "-" * 200_000 + "1\n" + SOFTMAX_DEF},
     # Thousands of shell and magic lines around a correct definition.
     "file-magic-lines": {"softmax": "\n".join(
         [f"!echo {i} && cat /etc/passwd" if i % 2 else f"%timeit -n1 {i}" for i in range(6000)]
