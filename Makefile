@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: demo test release bench gradescope clean exchange student-lab mutants
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: $(PYTHON) is not Python 3.11 or newer (the pinned packages need it); run make PYTHON=python3.11 ..." >&2; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	@# setuptools' editable build prints an "InformationOnly" UserWarning box: not ours to act on.
