@@ -36,7 +36,7 @@ HINTS = {
                         "row (it raises, or silently pairs the wrong entries when N == C). "
                         "Add keepdims=True to the reduction.",
     "not_normalized": "The probabilities do not sum to 1: divide each exponential by the SUM "
-                      "of the exponentials of its example (not by their mean or maximum).",
+                      "of the exponentials of its example (np.sum, not np.mean or np.max).",
     "modifies_input": "Your function changed an array it was given (an in-place update such as "
                       "`x -= ...` or `W[...] = ...`). Work on new arrays: `x = x - x.max(...)`.",
     "float32": "Your result is computed in float32 (single precision, about 7 digits). Work in "
@@ -114,8 +114,10 @@ HINTS = {
     "layer_state": "The layer's state is off: forward(x, t) stores softmax(x) in self.y and the "
                    "labels in self.t (replacing the previous call's), and backward must not "
                    "change them: work on a copy (y - t_onehot makes a new array).",
-    "layer_formula": "backward must return (y - t_onehot) * dout / N, with y = softmax(x) from "
-                     "forward, t_onehot the one-hot labels and N the batch size, in x's shape.",
+    "layer_formula": "Check the layer step by step: forward(x, t) stores y = softmax(x) in "
+                     "self.y and the labels in self.t and returns cross_entropy_error(y, t); "
+                     "backward returns (y - t_onehot) * dout / N in x's shape, with t_onehot "
+                     "the one-hot labels and N the batch size.",
     "uses_softmax": "Your SoftmaxWithLoss uses your softmax, which is wrong on these scores: "
                     "fix softmax (Exercise 1) first; this test may then pass as it is.",
     "uses_cross_entropy_error": "Your SoftmaxWithLoss uses your cross_entropy_error, which is "
@@ -219,6 +221,7 @@ def softmax_variants(x):
             out["missing_keepdims_sum"] = e / e.sum(axis=-1)
         cm = np.exp(x - x.max(axis=0, keepdims=True))
         out["wrong_axis_max"] = cm / cm.sum(axis=-1, keepdims=True)
+        out["wrong_axis_sum"] = e / e.sum(axis=0, keepdims=True)
     else:
         out["whole_sum"] = e / e.sum()
     out["not_normalized"] = e / e.mean(axis=-1, keepdims=True)
@@ -227,7 +230,11 @@ def softmax_variants(x):
 
 
 SOFTMAX_ALIASES = {"missing_keepdims_sum": "missing_keepdims", "wrong_axis_max": "wrong_axis",
+                   "wrong_axis_sum": "wrong_axis",
                    "not_normalized_max": "not_normalized"}
+
+
+BACKWARD_ALIASES = {"backward_sign_plus": "backward_sign"}
 
 
 def softmax_backward_variants(dout, y):
@@ -235,6 +242,7 @@ def softmax_backward_variants(dout, y):
         "backward_whole_sum": y * (dout - np.sum(dout * y)),
         "backward_diag_only": y * (1 - y) * dout,
         "backward_sign": -ref.softmax_backward(dout, y),
+        "backward_sign_plus": y * (dout + np.sum(dout * y, axis=-1, keepdims=True)),
     }
     if y.ndim == 2:
         out["backward_wrong_axis"] = y * (dout - np.sum(dout * y, axis=0, keepdims=True))
@@ -258,9 +266,9 @@ def cross_entropy_variants(y, t):
     total = -np.sum(np.log(picked + 1e-7))
     out = {"not_averaged": total,
            "wrong_divisor": total / c,
-           "wrong_divisor_nc": total / (n * c)}
-    if n > 1:
-        out["label_offset"] = -np.mean(np.log(y2[np.arange(n), (lab - 1) % c] + 1e-7))
+           "wrong_divisor_nc": total / (n * c),
+           "wrong_divisor_nn": total / (n * n)}
+    out["label_offset"] = -np.mean(np.log(y2[np.arange(n), (lab - 1) % c] + 1e-7))
     out["label_offset_up"] = -np.mean(np.log(y2[np.arange(n), (lab + 1) % c] + 1e-7))
     for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15):
         out[f"delta_{d:g}"] = -np.mean(np.log(picked + d))
@@ -270,6 +278,7 @@ def cross_entropy_variants(y, t):
 
 
 CE_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
+              "wrong_divisor_nn": "wrong_divisor",
               **{f"delta_{d:g}": "delta_value" for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15)},
               "ce_all_classes": "ce_formula"}
 
@@ -296,20 +305,35 @@ LAYER_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_
 
 
 def _loss(W, X, y, reg, *, div="n", reg_loss=0.5, reg_grad=1.0, sign=1.0, axis=0,
-          label_shift=0, grad_div=None, max_axis=None):
-    """The loss and gradient with one convention changed: one typical mistake."""
+          label_shift=0, grad_div=None, max_axis=None, sum_axis="same", norm="sum",
+          wrap=True, onehot=-1.0, reg_mean=False):
+    """The loss and gradient with one convention changed: one typical mistake.
+
+    axis: of the max and the sum (max_axis / sum_axis change one of them; sum_axis
+    None sums the whole array); norm "mean": divided by the mean, not the sum;
+    label_shift: labels off by one (wrapping like numpy's negative indices, or,
+    with wrap=False, an indicator that never fires past the ends); onehot: what
+    is added at the true class in the gradient (+1 instead of -1 is a sign slip).
+    """
     C, n = W.shape[0], X.shape[1]
     divisors = {"n": n, "1": 1, "c": C, "nc": n * C}
     S = W @ X
     S = S - S.max(axis=axis if max_axis is None else max_axis, keepdims=True)
-    P = np.exp(S)
-    P /= P.sum(axis=axis, keepdims=True)
-    lab = (np.asarray(y).astype(int) + label_shift) % C
-    data_loss = -np.log(P[lab, np.arange(n)]).sum() / divisors[div]
+    E = np.exp(S)
+    sa = axis if sum_axis == "same" else sum_axis
+    Z = E.sum() if sa is None else E.sum(axis=sa, keepdims=True)
+    if norm == "mean":
+        Z = Z * np.size(Z) / E.size
+    P = E / Z
+    lab = np.asarray(y).astype(int) + label_shift
+    cols = np.arange(n)
+    data_loss = -np.log(P[lab % C, cols]).sum() / divisors[div]
     G = P.copy()
-    G[lab, np.arange(n)] -= 1.0
+    keep = (lab >= 0) & (lab < C) if not wrap else np.ones(n, dtype=bool)
+    G[lab[keep] % C, cols[keep]] += onehot
     dW = sign * (G @ X.T) / divisors[grad_div or div]
-    return data_loss + reg_loss * reg * np.sum(W * W), dW + reg_grad * reg * W
+    penalty = np.mean(W * W) if reg_mean else np.sum(W * W)
+    return data_loss + reg_loss * reg * penalty, dW + reg_grad * reg * W
 
 
 def loss_variants(W, X, y, reg):
@@ -322,6 +346,11 @@ def loss_variants(W, X, y, reg):
         "reg_2x_loss": _loss(W, X, y, reg, reg_loss=1.0)[0],
         "loss_wrong_axis": _loss(W, X, y, reg, axis=1)[0],
         "loss_wrong_axis_max": _loss(W, X, y, reg, max_axis=1)[0],
+        "loss_wrong_axis_sum": _loss(W, X, y, reg, sum_axis=1)[0],
+        "whole_sum": _loss(W, X, y, reg, sum_axis=None)[0],
+        "not_normalized": _loss(W, X, y, reg, norm="mean")[0],
+        "reg_sign_loss": _loss(W, X, y, reg, reg_loss=-0.5)[0],
+        "reg_mean_loss": _loss(W, X, y, reg, reg_mean=True)[0],
         "label_offset": _loss(W, X, y, reg, label_shift=-1)[0],
         "label_offset_up": _loss(W, X, y, reg, label_shift=1)[0],
     }
@@ -338,13 +367,24 @@ def grad_variants(W, X, y, reg):
         "reg_grad_halved": _loss(W, X, y, reg, reg_grad=0.5)[1],
         "grad_sign": _loss(W, X, y, reg, sign=-1.0)[1],
         "loss_wrong_axis": _loss(W, X, y, reg, axis=1)[1],
+        "loss_wrong_axis_max": _loss(W, X, y, reg, max_axis=1)[1],
+        "loss_wrong_axis_sum": _loss(W, X, y, reg, sum_axis=1)[1],
+        "whole_sum": _loss(W, X, y, reg, sum_axis=None)[1],
+        "not_normalized": _loss(W, X, y, reg, norm="mean")[1],
+        "reg_sign_grad": _loss(W, X, y, reg, reg_grad=-1.0)[1],
+        "grad_sign_plus": _loss(W, X, y, reg, onehot=1.0)[1],
         "label_offset": _loss(W, X, y, reg, label_shift=-1)[1],
         "label_offset_up": _loss(W, X, y, reg, label_shift=1)[1],
+        "label_offset_nowrap": _loss(W, X, y, reg, label_shift=1, wrap=False)[1],
+        "label_offset_nowrap_down": _loss(W, X, y, reg, label_shift=-1, wrap=False)[1],
     }
 
 
 LOSS_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
-                "loss_wrong_axis_max": "loss_wrong_axis",
+                "loss_wrong_axis_max": "loss_wrong_axis", "loss_wrong_axis_sum": "loss_wrong_axis",
+                "reg_sign_loss": "reg_formula", "reg_mean_loss": "reg_formula",
+                "reg_sign_grad": "reg_formula", "grad_sign_plus": "grad_sign",
+                "label_offset_nowrap": "label_offset", "label_offset_nowrap_down": "label_offset",
                 "reg_grad_halved": "reg_formula"}
 
 

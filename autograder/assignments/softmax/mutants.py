@@ -12,8 +12,9 @@ reference solutions.
 
 A mutant is *killed* when it loses points. Its hint *names the class* when the
 first failing test of the mutated exercise names a mistake of that class, and
-*contradicts* it when any failing test names a mistake outside the class (a
-failure of a later exercise may instead point back: `uses_softmax`, ...).
+*contradicts* it when any failing test names a specific mistake outside the class
+(a failure of a later exercise may instead point back: `uses_softmax`, ...; the
+exercise's formula hint restates the formula and contradicts nothing).
 `EQUIVALENT` lists the mutants that are equivalent on the notebook's contract,
 with the reason; every other survivor is a hole in the checks.
 
@@ -51,7 +52,8 @@ FORMULA = {"softmax": {"softmax_formula", "not_normalized"},
 ACCEPT = {
     "axis": {"wrong_axis", "backward_wrong_axis", "loss_wrong_axis", "global_max",
              "onehot_labels"},
-    "whole_array": {"whole_sum", "backward_whole_sum", "global_max"},
+    "whole_array": {"whole_sum", "backward_whole_sum", "global_max", "onehot_labels"},
+    "normalizer": {"not_normalized"},
     "global_max": {"global_max"},
     "keepdims": {"missing_keepdims"},
     "no_max": {"no_max_subtraction"},
@@ -89,7 +91,9 @@ class Mutant:
     ident: str = ""     # stable id: cell:operator:site
 
     def accepted(self):
-        return ACCEPT[self.klass] | FORMULA[self.cell]
+        """The hints that name this mutant's class: a classic class needs its own words;
+        a generic slip is named by the exercise's formula hint."""
+        return ACCEPT[self.klass] if self.klass != "formula" else FORMULA[self.cell]
 
 
 # ------------------------------------------------------------ AST plumbing
@@ -223,7 +227,9 @@ def op_sum_mean(tree, node, parents, cell):
         ("formula" if cell in ("softmax", "softmax_backward") else "not_averaged")
     if name == "sum" and cell in CELLS[4:] + ("cross_entropy_error",) and klass != "reg":
         klass = "divisor"           # a mean where the sum is then divided by N
-    if cell == "softmax":
+    if name == "sum" and ("exp" in _src(node) or "exp_scores" in _names(node)):
+        klass = "normalizer"        # the softmax's denominator: a mean, not a sum
+    elif cell == "softmax":
         klass = "formula"
 
     def apply(t, n, p, new=new):
@@ -587,7 +593,9 @@ class Graded:
         return self.first_own(registry) in self.mutant.accepted()
 
     def contradicting(self):
-        ok = self.mutant.accepted() | NEUTRAL
+        # The exercise's formula hint restates the whole formula: it may fail to
+        # name a cause, but it never points to a wrong one.
+        ok = self.mutant.accepted() | NEUTRAL | FORMULA[self.mutant.cell]
         return {t: m for t, m in self.failed.items() if m not in ok}
 
 
