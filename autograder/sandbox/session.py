@@ -5,12 +5,9 @@ worker that misses it, dies, or answers with garbage is killed (its whole
 process group and cgroup) and reported as a `WorkerDied` with the reason.
 """
 import fcntl
-import itertools
-import json
 import os
 import selectors
 import signal
-import struct
 import subprocess
 import sys
 import time

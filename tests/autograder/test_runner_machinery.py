@@ -11,7 +11,6 @@ import os
 import signal
 import time
 
-import numpy as np
 import pytest
 
 from autograder import pipeline
