@@ -165,14 +165,11 @@ class WorkerProcess:
                         reply = reader.message()
                     except wire.BadFrame as e:
                         raise self._refuse(str(e)) from None
-                    if not isinstance(reply, dict):
-                        raise self._refuse("a reply that is not a message")
+                    if not _envelope_ok(reply):
+                        raise self._refuse("a reply the harness does not send")
                     if self._pending(rfd):
                         raise self._refuse("bytes after the reply")
-                    try:
-                        self.output_bytes = int(reply.get("output_bytes", 0) or 0)
-                    except (TypeError, ValueError):
-                        raise self._refuse("a malformed reply") from None
+                    self.output_bytes = reply.get("output_bytes", 0)
                     return reply
         finally:
             sel.close()
@@ -253,6 +250,15 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _envelope_ok(reply):
+    """The fields every harness reply carries, of the types the harness sends."""
+    if not isinstance(reply, dict):
+        return False
+    out, seen = reply.get("output_bytes", 0), reply.get("suspicious", [])
+    return (type(out) is int and out >= 0 and isinstance(seen, list) and len(seen) <= 20
+            and all(isinstance(x, str) for x in seen))
 
 
 def _grow_pipe(fd, size=1 << 20):

@@ -178,3 +178,13 @@ def test_results_the_harness_makes_are_accepted():
         assert _result_ok({"ok": True, "value": plain(value), "modified": [False],
                            "warnings": ["w"]})
     assert _result_ok({"ok": False, "error": "ValueError: x", "kind": "exception"})
+
+
+@pytest.mark.parametrize("envelope", [
+    {"output_bytes": "many"}, {"output_bytes": -1}, {"suspicious": 5},
+    {"suspicious": [{"a": 1}]}, {"suspicious": ["x"] * 21}, [1, 2],
+])
+def test_replies_with_an_envelope_the_harness_never_sends_are_refused(envelope):
+    from autograder.sandbox.session import _envelope_ok
+    assert not _envelope_ok(envelope)
+    assert _envelope_ok({"ok": True, "output_bytes": 0, "suspicious": ["import ctypes"]})
