@@ -35,7 +35,7 @@ from .conftest import REPO, python_for_user, repo_copy, user_tmpdir
 
 pytestmark = pytest.mark.slow
 
-JOBS, TIMEOUT, BUDGET, MEMORY = 2, 3.0, 30.0, 512
+JOBS, TIMEOUT, BUDGET, MEMORY = 2, 3.0, 20.0, 512
 SLEEP = TIMEOUT - 0.5            # a sleeper stays just under the per-call timeout
 BUDGET_SLACK = 8.0               # killing, restarting, writing the row
 PEAK_LIMIT_KB = 1536 * 1024      # the 1.5 GB
@@ -345,8 +345,8 @@ def test_speed_attack_is_a_right_per_example_loop(name):
         return rng.normal(size=(10, 65)) * 0.01, X, rng.integers(0, 10, size=2000), 0.05
 
     args = fresh()
-    if name == "speed-constant-matches-naive":
-        assert fn(*args)[0] == 0.0
+    if name in ("speed-constant-matches-naive", "speed-reg-only-matches-naive"):
+        assert not np.isclose(fn(*args)[0], ref.softmax_loss(*args)[0])
         return
     loss, dW = fn(*args)
     want_loss, want_dW = ref.softmax_loss(*args)
