@@ -89,7 +89,14 @@ def _notebook_bytes(source):
 
 
 def _read_notebook(source):
-    """The submitted notebook as a dict, or None when it is missing or unreadable."""
+    """The submitted notebook as a dict, or None when it is missing or unreadable.
+
+    A submission is parsed by the reader's bounded child (its outline: types,
+    sources, grade_ids, kernel names), never in the grader's own process.
+    """
+    if source is not None and not isinstance(source, Path):
+        from .notebook import read_outline
+        return read_outline(source)
     try:
         data = _notebook_bytes(source)
         if data is None or len(data) > MAX_NOTEBOOK_BYTES:

@@ -14,7 +14,7 @@ The CLI writes OUT/gradescope/<student_id>/results.json with every test visible.
 """
 import json
 
-from ..results import atomic_write
+from ..results import atomic_write, inside, safe_name
 from .feedback import FLAG_TEXT, test_title
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -111,5 +111,5 @@ def results_json(result, spec, *, visibility=None, execution_time=None):
 
 
 def write_gradescope(result, spec, out_dir):
-    path = out_dir / "gradescope" / result.student_id / "results.json"
+    path = inside(out_dir, "gradescope", safe_name(result.student_id), "results.json")
     atomic_write(path, json.dumps(results_json(result, spec), indent=2))

@@ -91,3 +91,14 @@ def test_student_text_is_bounded_and_plain():
 ])
 def test_the_schema_check_catches(bad, words):
     assert any(words in p for p in problems(bad))
+
+
+@pytest.mark.parametrize("sid", ["../../escape", "a/b", "..", "=cmd|' calc'!A0", "José"])
+def test_any_student_id_writes_inside_out(tmp_path, sid):
+    from autograder.reports.gradescope import write_gradescope
+    r = result()
+    r.student_id = sid
+    out = tmp_path / "out"
+    write_gradescope(r, Spec(), out)
+    written = [p for p in tmp_path.rglob("results.json")]
+    assert len(written) == 1 and (out / "gradescope") in written[0].parents
