@@ -142,7 +142,8 @@ def alone():
     for sid, make in HONEST.items():
         from autograder.assignments.softmax.samples import write
         write(d / "subs", sid, make())
-    argv, env, cwd, _ = _argv_env("root") if os.geteuid() == 0 else _argv_env("user")
+    argv, env, cwd, unused = _argv_env("root") if os.geteuid() == 0 else _argv_env("user")
+    shutil.rmtree(unused, ignore_errors=True)
     w = _grade(argv, env, cwd, d / "subs", d / "out", _grader_options(sys.executable))
     assert w.returncode == 0, w.stderr[-3000:]
     print(f"\n[alone] honest only: {w.wall:.0f} s, grader VmHWM {w.grader_hwm_kb / 1024:.0f} MB")
