@@ -323,6 +323,25 @@ def test_rerun_on_the_same_out_gives_the_same_grades(graded, batch):
     assert not changed, changed
 
 
+def test_student_folders_named_like_an_nbgrader_course_still_get_their_rows(tmp_path):
+    """Class 7 on its own (it would stop the whole batch): students named
+    `submitted` (its notebook under another name) and `feedback` or `source`
+    must not turn SUBMISSIONS into an nbgrader course root that drops them all."""
+    from autograder.assignments.softmax.samples import write
+    import nbformat
+    subs = tmp_path / "subs"
+    for sid in ("honest-perfect", "feedback", "source"):
+        write(subs, sid, build())
+    (subs / "submitted").mkdir()
+    nbformat.write(build(), str(subs / "submitted" / "my work.ipynb"))
+    argv, env, cwd, unused = _argv_env("root") if os.geteuid() == 0 else _argv_env("user")
+    shutil.rmtree(unused, ignore_errors=True)
+    w = _grade(argv, env, cwd, subs, tmp_path / "out", _grader_options(sys.executable))
+    assert w.returncode == 0, w.stderr[-1500:]
+    grades = by_id(read_grades(tmp_path / "out"))
+    assert set(grades) == {"honest-perfect", "feedback", "source", "submitted"}, sorted(grades)
+
+
 # --------------------------------------------------- the attacks are real attacks
 
 

@@ -119,6 +119,8 @@ def build_catalogue():
         e = symlink0 if name != "link-dangling" else Expect(
             zero=ALL, flags_any=frozenset({"symlink", "missing_notebook"}))
         A.append(Attack(name, 3, how, _file(maker), e))
+    A.append(Attack("link-extra-files", 3, "a perfect notebook beside links to the secret "
+                    "(notes.txt, softmax.py, data/)", _file(files.link_extra_files), Expect(perfect=True)))
     A.append(Attack("link-swap-race", 3,
                     "softmax.ipynb swapped between a blank notebook and a link to the secret "
                     "while the batch runs", _file(lambda subs, name, ctx: write(

@@ -190,6 +190,16 @@ def link_other_name(subs, name, ctx):
     os.symlink(ctx.secret, _folder(subs, name) / "my work.ipynb")
 
 
+def link_extra_files(subs, name, ctx):
+    """A real perfect notebook, beside links to the secret under names a copy
+    of the submission folder (nbgrader's autograded/) would take along."""
+    folder = _folder(subs, name)
+    (folder / "softmax.ipynb").write_bytes(perfect_json())
+    os.symlink(ctx.secret, folder / "notes.txt")
+    os.symlink(ctx.secret, folder / "softmax.py")
+    os.symlink(ctx.secret.parent, folder / "data")
+
+
 LINKS.update({
     "link-folder": (link_folder, "the student folder itself -> a folder outside"),
     "link-nbgrader-inner": (link_nbgrader_inner, "<student>/softmax/ -> a folder outside"),
