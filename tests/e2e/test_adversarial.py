@@ -342,6 +342,22 @@ def test_student_folders_named_like_an_nbgrader_course_still_get_their_rows(tmp_
     assert set(grades) == {"honest-perfect", "feedback", "source", "submitted"}, sorted(grades)
 
 
+def test_a_folder_named_ipynb_checkpoints_is_graded_or_named(tmp_path):
+    """Every folder is a row, or at least a warning: a student folder that
+    happens to be called `.ipynb_checkpoints` must not vanish without a word."""
+    from autograder.assignments.softmax.samples import write
+    subs = tmp_path / "subs"
+    for sid in ("honest-perfect", ".ipynb_checkpoints"):
+        write(subs, sid, build())
+    argv, env, cwd, unused = _argv_env("root") if os.geteuid() == 0 else _argv_env("user")
+    shutil.rmtree(unused, ignore_errors=True)
+    w = _grade(argv, env, cwd, subs, tmp_path / "out", _grader_options(sys.executable))
+    assert w.returncode == 0, w.stderr[-1500:]
+    grades = by_id(read_grades(tmp_path / "out"))
+    assert ".ipynb_checkpoints" in grades or ".ipynb_checkpoints" in w.stderr + w.stdout, (
+        f"rows {sorted(grades)}; nothing said about .ipynb_checkpoints")
+
+
 # --------------------------------------------------- the attacks are real attacks
 
 

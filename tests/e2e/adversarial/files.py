@@ -212,7 +212,8 @@ NAMES = [
     "a,b", "bad name", "José", ".hidden", "-x", "x<script>alert(1)", "<img src=x onerror=alert(2)>",
     "=cmd|' calc'!A0", "+SUM(A1)", "@risk", "-2+3", "new\nline", "tab\there", "cr\rname",
     'quote"d', "back\\slash", "emoji-😀", "L" * 200, "...", "results", "feedback",
-    "grades.csv", "%2e%2e", "\u202eevil",
+    "grades.csv", "%2e%2e", "\u202eevil", "softmax", "softmax.ipynb", "submitted",
+    "nbgrader_config.py",
 ]
 # Not valid UTF-8: a name only bytes can spell.
 BYTE_NAMES = [b"bytes-\xff\xfe"]
