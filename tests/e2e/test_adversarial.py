@@ -213,6 +213,7 @@ def test_every_folder_has_a_row(graded, batch):
 
 def test_honest_rows_equal_their_rows_graded_alone(graded, alone):
     for sid in HONEST:
+        assert "tampering" not in alone[sid]["flags"], (sid, _describe(alone[sid]))
         assert graded["grades"].get(sid) == alone[sid], (sid, _describe(graded["grades"].get(sid)),
                                                          _describe(alone[sid]))
 

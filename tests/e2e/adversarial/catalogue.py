@@ -21,6 +21,9 @@ HONEST = {
     "honest-perfect": lambda: build(),
     "honest-style": lambda: build(STYLES["einsum_logsumexp"]),
     "honest-mistake": lambda: build(mistake_overrides("naive_reg_2x")),
+    # A typical mistake that makes NumPy warn (overflow in exp): honest code
+    # with warnings must not look like tampering.
+    "honest-warnings": lambda: build(mistake_overrides("softmax_no_max")),
     "honest-blank": lambda: build(perfect=False),
 }
 

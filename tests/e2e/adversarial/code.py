@@ -485,6 +485,18 @@ for _o in __import__("gc").get_objects():
 def softmax(x):
     return np.zeros_like(x)
 '''},
+    # No frame, no gc: the worker is the __main__ module; patch its Watch
+    # class so every instance's notes and patch check do nothing.
+    "tamper-class-patch": {"softmax": '''
+import os, sys
+_W = getattr(sys.modules["__main__"], "Watch", None)
+if _W is not None:
+    _W._note = lambda self, *a, **k: None
+    _W.check_patches = lambda self, *a, **k: None
+''' + PATCH_AND_IMPORT + '''
+def softmax(x):
+    return np.zeros_like(x)
+'''},
     # Through the frames: replace the harness's watch by a silent stand-in,
     # at every call, and silence the real one.
     "tamper-frames-swap": {"softmax": '''
