@@ -17,6 +17,9 @@ from . import modes
 from .jail import Limits
 
 
+NOTES_REDIRECTED = "redirected or closed the grader's notes channel"
+
+
 class WorkerDied(Exception):
     """The worker is gone; `reason` is a grades.csv flag (timeout, memory, crash, output_truncated)."""
 
@@ -49,7 +52,8 @@ class WorkerProcess:
         self.launch.started()
         self.output_bytes = 0
         os.set_blocking(self.proc.stderr.fileno(), False)
-        self._notes = b""
+        self._partial, self._kept = b"", []
+        self._notes_holder = None       # (pid, fd, pipe link): see watch_notes
 
     def _jail_pids(self):
         """Every process of the jail now: the launcher and all its descendants.
@@ -91,17 +95,59 @@ class WorkerProcess:
         return jail_cpu_seconds(self._jail_pids())
 
     def notes(self):
-        """Suspicious acts the worker reported on its notes channel (stderr)."""
+        """Suspicious acts the worker reported on its notes channel (stderr).
+
+        Everything written is read (code that floods the channel cannot push a
+        note past a cap), but only SUSPICIOUS lines are kept, at most 20. A
+        notes descriptor that no longer is the grader's pipe is itself a note.
+        """
         try:
-            while len(self._notes) < 64 * 1024:
+            while True:
                 chunk = os.read(self.proc.stderr.fileno(), 65536)
                 if not chunk:
                     break
-                self._notes += chunk
+                lines = (self._partial + chunk).split(b"\n")
+                self._partial = lines.pop()[-4096:]
+                for ln in lines:
+                    if ln.startswith(b"SUSPICIOUS ") and len(self._kept) < 20:
+                        what = ln[len(b"SUSPICIOUS "):].decode("utf-8", "replace")
+                        if what not in self._kept:
+                            self._kept.append(what)
         except (BlockingIOError, OSError, ValueError):
             pass
-        lines = self._notes.decode("utf-8", "replace").splitlines()
-        return [ln[len("SUSPICIOUS "):] for ln in lines if ln.startswith("SUSPICIOUS ")][:20]
+        if not self.notes_intact() and len(self._kept) < 20 \
+                and NOTES_REDIRECTED not in self._kept:
+            self._kept.append(NOTES_REDIRECTED)
+        return list(self._kept)
+
+    def watch_notes(self, fd):
+        """Remember which process holds the notes pipe as descriptor `fd` (told by the
+        worker before any student code ran), to check later that it still does."""
+        if not isinstance(fd, int):
+            return
+        link = f"pipe:[{os.fstat(self.proc.stderr.fileno()).st_ino}]"
+        for pid in self._jail_pids():
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == link:
+                    self._notes_holder = (pid, fd, link)
+                    return
+            except OSError:
+                continue
+
+    def notes_intact(self):
+        """False when the worker's notes descriptor was closed or pointed elsewhere
+        (unknowable, and so True, where /proc does not show it)."""
+        if self._notes_holder is None:
+            return True
+        pid, fd, link = self._notes_holder
+        if not os.path.exists(f"/proc/{pid}"):
+            return True         # the worker is gone: nothing more it can hide
+        try:
+            return os.readlink(f"/proc/{pid}/fd/{fd}") == link
+        except FileNotFoundError:
+            return not os.path.exists(f"/proc/{pid}/fd")
+        except OSError:
+            return True
 
     def _refuse(self, why):
         """The worker broke the reply protocol: kill it, blame the call."""

@@ -315,85 +315,142 @@ def plain(value, depth=0):
     return {"__bad__": type(value).__name__[:100]}
 
 
-def describe_error(exc):
-    """One line: the exception and the line of student code that raised it."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename.startswith("<cell ")]
-    where = ""
-    if frames:
-        f = frames[-1]
-        where = f" (in {f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()[:80]})"
+def describe_error(exc, quiet=None):
+    """One line: the exception and the line of student code that raised it.
+
+    The message is read first (str() may run the student's code, watched);
+    the traceback is then walked under `quiet` (the watch would otherwise note
+    the harness's own frame access), running no student code: no line is
+    looked up through a module's loader, only in the cells' own cache.
+    """
     msg = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__[:100]}{': ' + msg if msg else ''}{where}"
+    name = type(exc).__name__[:100]
+
+    def last_cell_line():
+        frames = [f for f in traceback.StackSummary.extract(
+            traceback.walk_tb(exc.__traceback__), lookup_lines=False)
+            if f.filename.startswith("<cell ")]
+        if not frames:
+            return ""
+        f = frames[-1]
+        cached = linecache.cache.get(f.filename)
+        lines = cached[2] if cached else []
+        line = lines[f.lineno - 1] if f.lineno and 0 < f.lineno <= len(lines) else ""
+        return f" (in {f.filename[1:-1]}, line {f.lineno}: {line.strip()[:80]})"
+    where = quiet(last_cell_line) if quiet else last_cell_line()
+    return f"{name}{': ' + msg if msg else ''}{where}"
 
 
 WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins", "math")
-FORBIDDEN_IMPORTS = {"autograder", "nbgrader", "ctypes", "_ctypes", "cffi"}
-WATCHED_EVENTS = {"os.system", "subprocess.Popen", "os.fork", "os.forkpty", "os.exec",
-                  "os.posix_spawn", "os.spawn", "os.kill", "os.killpg", "socket.connect",
-                  "socket.bind", "sys.addaudithook", "os.chdir"}
+FORBIDDEN_IMPORTS = frozenset({"autograder", "nbgrader", "ctypes", "_ctypes", "cffi"})
+WATCHED_EVENTS = frozenset({
+    "os.system", "subprocess.Popen", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
+    "os.spawn", "os.kill", "os.killpg", "socket.connect", "socket.bind", "sys.addaudithook",
+    "os.chdir",
+    # The ways to reach the harness's own objects (and so the watch): frames and the
+    # garbage collector's lists. Honest code for these exercises needs none of them.
+    "sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
+    "gc.get_referents", "sys.settrace", "sys.setprofile"})
+FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
 
 
-def _snapshot():
+def _snapshot(modules=WATCHED_MODULES, _vars=vars, _id=id, _loaded=sys.modules):
     """id() of every public attribute of the modules a cheat would patch."""
     snap = {}
-    for name in WATCHED_MODULES:
-        mod = sys.modules.get(name)
+    for name in modules:
+        mod = _loaded.get(name)
         if mod is not None:
-            for attr, value in list(vars(mod).items()):
+            for attr, value in list(_vars(mod).items()):
                 if not attr.startswith("__"):
-                    snap[f"{name}.{attr}"] = id(value)
+                    snap[f"{name}.{attr}"] = _id(value)
     return snap
 
 
 class Watch:
     """Notes what student code does that honest code never needs to.
 
-    An audit hook (which code cannot remove once added) sees imports of the
-    grader, process creation, signals, sockets and reads of instructor paths;
-    a snapshot of numpy/time/builtins sees monkeypatching.
+    An audit hook (which no code can remove once added) sees imports of the
+    grader, process creation, signals, sockets, reads of instructor paths, and
+    every way to reach the harness's objects (frames, the gc's lists); a
+    snapshot of numpy/time/builtins sees monkeypatching.
+
+    Switching the watch off takes reaching it, and reaching it is itself
+    watched: the note is written to the notes descriptor before the code that
+    asked gets its answer. Everything the hook relies on is bound into it when
+    it is made (frozen sets, the write function, the descriptor), so emptying
+    or patching this module's globals changes nothing; the grader checks
+    through /proc that the descriptor still is its pipe (see session.py).
     """
 
     def __init__(self, notes_fd=None):
-        self.active = False
         self.seen = []
-        self.secrets = ()
-        # Written at once, so a note survives the process if the code then
-        # crashes it (a segfault through ctypes, say).
         self.notes_fd = notes_fd
-        self.baseline = _snapshot()
-        sys.addaudithook(self._hook)
+        self._baseline = _snapshot()
+        self._quiet = [False]
 
-    def _note(self, what):
-        what = what[:300]
-        if len(self.seen) < 20 and what not in self.seen:
-            self.seen.append(what)
-            if self.notes_fd is not None:
+    def start(self, secrets=(), own_classes=()):
+        """Install the hook; from now on every watched event is noted.
+
+        own_classes: the harness's classes, whose patching is noted."""
+        seen, quiet, fd = self.seen, self._quiet, self.notes_fd
+        secrets = tuple(str(p) for p in secrets)
+
+        def note(what, _write=os.write, _len=len):
+            what = what[:300]
+            if _len(seen) < 20 and what not in seen:
+                seen.append(what)
+            if fd is not None:
                 try:
-                    os.write(self.notes_fd, f"SUSPICIOUS {what}\n".encode()[:300])
+                    # Leading newline: a partial line the code wrote cannot swallow it.
+                    _write(fd, ("\nSUSPICIOUS " + what.replace("\n", " ") + "\n").encode()[:310])
                 except OSError:
                     pass
 
-    def _hook(self, event, args):
-        if not self.active:
-            return
-        if event == "import" and args and str(args[0]).split(".")[0] in FORBIDDEN_IMPORTS:
-            self._note(f"import {args[0]}")
-        elif event in WATCHED_EVENTS:
-            self._note(event)
-        elif event.startswith("ctypes."):
-            self._note("ctypes")
-        elif event in ("open", "os.listdir", "os.scandir") and args and \
-                isinstance(args[0], (str, bytes)) and self.secrets:
-            path = os.path.abspath(os.fsdecode(args[0]))
-            if any(path == s or path.startswith(s + "/") for s in self.secrets):
-                self._note(f"{event} {path}")
+        def hook(event, args, _forbidden=FORBIDDEN_IMPORTS, _events=WATCHED_EVENTS,
+                 _frames=FRAME_ATTRIBUTES, _secrets=secrets, _abspath=os.path.abspath,
+                 _fsdecode=os.fsdecode, _note=note, _quiet=quiet, _str=str,
+                 _isinstance=isinstance, _own=frozenset(own_classes)):
+            if _quiet[0]:
+                return
+            if event == "import" and args and _str(args[0]).split(".")[0] in _forbidden:
+                _note(f"import {args[0]}")
+            elif event in _events:
+                _note(event)
+            elif event == "object.__getattr__" and len(args) > 1 and args[1] in _frames:
+                _note(f"frame access ({args[1]})")
+            elif event in ("object.__setattr__", "object.__delattr__") and args \
+                    and args[0] in _own:
+                _note(f"patched the grader's {getattr(args[0], '__name__', '?')}")
+            elif event.startswith("ctypes."):
+                _note("ctypes")
+            elif event in ("open", "os.listdir", "os.scandir") and args and _secrets and \
+                    _isinstance(args[0], (str, bytes)):
+                path = _abspath(_fsdecode(args[0]))
+                if any(path == s or path.startswith(s + "/") for s in _secrets):
+                    _note(f"{event} {path}")
+
+        baseline = self._baseline
+
+        def check_patches(_snapshot=_snapshot, _note=note):
+            now = _snapshot()
+            for key, ident in baseline.items():
+                if now.get(key) != ident:
+                    _note(f"patched {key}")
+
+        self.check_patches = check_patches
+        sys.addaudithook(hook)
+
+    def quiet(self, fn, *args):
+        """fn(*args) unwatched: only for the harness's own frame walking, which runs
+        no student code (see describe_error)."""
+        self._quiet[0] = True
+        try:
+            return fn(*args)
+        finally:
+            self._quiet[0] = False
 
     def check_patches(self):
-        now = _snapshot()
-        for key, ident in self.baseline.items():
-            if now.get(key) != ident:
-                self._note(f"patched {key}")
+        """Replaced by start(); nothing to compare before the hook exists."""
 
 
 class Harness:
@@ -403,38 +460,43 @@ class Harness:
         exec("import numpy as np", self.ns)
         self.out = CappedWriter()
         self.watch = watch
+        self._watching = False
+        # Bound now: replacing the module's globals or patching this class later
+        # (both reachable through sys.modules["__main__"]) changes nothing here.
+        self._describe = describe_error
+        self._quiet = watch.quiet if watch is not None else None
+        for name, member in vars(Harness).items():
+            if callable(member) and not name.startswith("__"):
+                setattr(self, name, getattr(self, name))
 
     def guarded(self, fn, snapshot=True):
         """Run fn() catching everything; returns (value, error, kind, warns).
 
-        The audit hook watches the call; `snapshot` also compares numpy/time/
-        builtins with their state before any student code (skipped on timed
-        calls, where it would weigh on the measurement).
+        The audit hook watches everything from its start on; `snapshot` also
+        compares numpy/time/builtins with their state before any student code
+        (skipped on timed calls, where it would weigh on the measurement).
         """
-        if self.watch is None:
-            return self._guarded(fn)
-        self.watch.active = True
         try:
             return self._guarded(fn)
         finally:
-            self.watch.active = False
-            if snapshot:
+            if snapshot and self.watch is not None:
                 self.watch.check_patches()
 
     def _guarded(self, fn):
+        quiet, describe = self._quiet, self._describe
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 return fn(), None, None, [str(w.message)[:120] for w in caught[:5]]
             except MemoryError as e:
-                return None, describe_error(e), "memory", []
+                return None, describe(e, quiet), "memory", []
             except RecursionError as e:
-                return None, describe_error(e), "exception", []
+                return None, describe(e, quiet), "exception", []
             except SystemExit as e:
                 code = str(e.code)[:100]
                 return None, f"SystemExit: the code called exit({code})", "exception", []
             except BaseException as e:  # noqa: BLE001
-                return None, describe_error(e), "exception", []
+                return None, describe(e, quiet), "exception", []
 
     def op_exec(self, msg):
         name, source = msg["name"], msg["source"]
@@ -502,9 +564,11 @@ class Harness:
         return {"ok": True}
 
     def op_secrets(self, msg):
-        if self.watch is not None:
-            self.watch.secrets = tuple(msg["paths"])
-        return {"ok": True}
+        """The first request, before any student code: start the watch."""
+        if self.watch is not None and not self._watching:
+            self._watching = True
+            self.watch.start(msg["paths"], own_classes=(Harness, Watch, CappedWriter))
+        return {"ok": True, "notes_fd": getattr(self.watch, "notes_fd", None)}
 
 
 def fit(reply):

@@ -63,8 +63,9 @@ class CellWorker:
             self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
             name = None
             try:
-                self.worker.request({"op": "secrets", "paths": self.secrets},
-                                    self.request_timeout())
+                hello = self.worker.request({"op": "secrets", "paths": self.secrets},
+                                            self.request_timeout())
+                self.worker.watch_notes(hello.get("notes_fd"))
                 for name, source in self.cells:
                     if self.cell_error.get(name, "").startswith("fault:"):
                         continue    # it hung or crashed the worker before
