@@ -1,0 +1,57 @@
+"""The tamper watch notes the ways to switch it off, and honest code raises no note."""
+import pytest
+
+from autograder.assignments.softmax.samples import reference_cells
+from autograder.sandbox import bwrap
+from autograder.student import SandboxStudent
+
+pytestmark = pytest.mark.skipif(not bwrap.available(), reason="no working bubblewrap here")
+
+SOFTMAX = reference_cells()["softmax"]
+NOTES_FD = 5    # the worker dups 0, 1, 2 at start: the notes descriptor is the third
+
+ATTACKS = {
+    "redirect-notes": f"import os\nos.dup2(os.open(os.devnull, os.O_WRONLY), {NOTES_FD})\n",
+    "close-notes": f"import os\nos.close({NOTES_FD})\n",
+    "keep-then-redirect": (f"import os, gc\n_k = os.dup({NOTES_FD})\n"
+                           f"os.dup2(os.open(os.devnull, os.O_WRONLY), {NOTES_FD})\n"
+                           "gc.get_objects()\n"),
+    "gc-objects": "import gc\n_o = gc.get_objects()\n",
+    "gc-referrers": "import gc\n_r = gc.get_referrers(np)\n",
+    "getframe": "import sys\n_f = sys._getframe()\n",
+    "traceback-frame": "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+                       "    _f = e.__traceback__.tb_frame\n",
+    "generator-frame": "def _g():\n    yield 1\n_f = _g().gi_frame\n",
+    "settrace": "import sys\nsys.settrace(None)\n",
+    "partial-line-first": f"import os, gc\nos.write({NOTES_FD}, b'no newline')\ngc.get_objects()\n",
+}
+
+
+def flags_of(source):
+    student = SandboxStudent([("softmax", source + SOFTMAX)])
+    try:
+        out = student.call("softmax", [([1.0, 2.0],)])
+        return set(student.flags), student.suspicious.get("softmax", []), out[0]
+    finally:
+        student.close()
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_each_way_to_blind_the_watch_is_noted(name):
+    flags, acts, out = flags_of(ATTACKS[name])
+    assert "tampering" in flags and acts, (flags, acts)
+    assert out.ok    # the jail still answers: only the flag is at stake
+
+
+def test_honest_code_and_its_errors_raise_no_note():
+    assert flags_of("")[:2] == (set(), [])
+    flags, acts, out = flags_of("def softmax(x):\n    raise ValueError('boom')\n#")
+    assert (flags, acts) == (set(), []) and "boom" in out.error and "line 2" in out.error
+
+
+def test_patching_the_harness_class_changes_nothing():
+    src = ("import sys\n_m = sys.modules['__main__']\n"
+           "_m.Harness._guarded = lambda self, fn: ('forged', None, None, [])\n"
+           "_m.describe_error = lambda *a: 'forged'\n")
+    flags, _, out = flags_of(src + "def softmax(x):\n    raise ValueError('boom')\n#")
+    assert "boom" in out.error and "forged" not in out.error
