@@ -111,8 +111,8 @@ ATTACKS = {
             f = sys._getframe(1)
             while f is not None:
                 for v in list(f.f_locals.values()):
-                    if isinstance(v, dict) and isinstance(v.get("args"), list):
-                        a = v["args"]
+                    a = v.get("args") if isinstance(v, dict) else None
+                    if isinstance(a, list) and len(a) == 4 and hasattr(a[0], "tobytes"):
                         _cache.setdefault(a[0].tobytes(), softmax_loss_naive(*a))
                 f = f.f_back
             hit = _cache.get(W.tobytes())
