@@ -33,16 +33,36 @@ def tree_digest(root):
     return h.hexdigest()
 
 
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _ppid(pid):
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def jail_processes():
-    """Processes that belong to a sandbox (bwrap or the worker)."""
+    """Jail processes (bwrap or the worker) that no grader owns any more.
+
+    Walking up from each, the first process outside the jail is the grader that
+    started it while that grader lives; a jail left behind is re-parented to init
+    (or a subreaper), which is no Python grader. Jails of graders running at the
+    same time (other tests, in parallel) are therefore not counted.
+    """
     found = []
     for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"/grader/worker.py" in cmd:
+        if pid.isdigit() and b"/grader/worker.py" in _cmdline(pid):
+            top = int(pid)
+            while b"/grader/worker.py" in _cmdline(_ppid(top)):
+                top = _ppid(top)
+            owner = _ppid(top)
+            if owner <= 1 or b"python" not in _cmdline(owner):
                 found.append(pid)
     return found
 
