@@ -33,9 +33,11 @@ student-lab: $(STAMP)
 demo: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m autograder demo --out demo-out
 
-## The whole suite: unit, notebooks (nbval), end-to-end grading.
+## The whole suite: unit, notebooks (nbval), end-to-end grading; two pytest workers, a
+## test file each (`make test PYTEST_ARGS=` runs it in one process).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks: writes bench/REPORT.md. `make bench BENCH_TORCH=1` also installs
 ## PyTorch (CPU) for the kernel comparison; without it that row says "not measured".
