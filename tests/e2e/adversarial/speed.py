@@ -200,7 +200,10 @@ def _scan(reg):
     f = sys._getframe(1)
     while f is not None:
         for v in list(f.f_locals.values()):
-            stash = getattr(v, "stash", None)
+            try:
+                stash = getattr(v, "stash", None)
+            except Exception:
+                continue
             if isinstance(stash, list):
                 for args in stash:
                     try:
