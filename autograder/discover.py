@@ -8,7 +8,8 @@ Layouts read (`grade --help` lists them; NAME is the assignment's notebook name)
                                                an nbgrader course root (detected)
 
 Every entry of SUBMISSIONS that is a folder or a symbolic link is a student
-(only Jupyter's `.ipynb_checkpoints` is skipped): `a,b`, `.hidden`, `-x` or a
+(only a `.ipynb_checkpoints` holding nothing but Jupyter's checkpoints is skipped, with a
+line on stderr): `a,b`, `.hidden`, `-x` or a
 name with a newline each get their row. A student id is the folder's name as
 it is; bytes that are not UTF-8 are shown as `\\xNN`. Discovery only looks
 (lstat through directory fds, never following a link); a link, a FIFO, an
@@ -18,6 +19,7 @@ the file is opened.
 """
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,21 +166,56 @@ def _is_dir(path):
         return False
 
 
+NBGRADER_FOLDERS = {"submitted", "autograded", "feedback", "source", "release", "exchange",
+                    ".nbgrader", ".ipynb_checkpoints"}
+
+
+def _holds_notebook(folder, name):
+    """The folder has <name>.ipynb or <name>/<name>.ipynb (never following a link)."""
+    nb = f"{name}.ipynb"
+    return _is_file(folder / nb) or _is_file(folder / name / nb)
+
+
+def _is_file(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
 def detect_layout(root, name):
-    """(folder of student folders, description): COURSE_ROOT/submitted for an nbgrader course."""
+    """(folder of student folders, description): COURSE_ROOT/submitted for an nbgrader course.
+
+    Only nbgrader's own layout counts as evidence (submitted/<student>/<name>/<name>.ipynb),
+    never folder names alone: students called `submitted`, `source` or `feedback` are
+    students. And a folder beside submitted/ that holds a notebook itself makes `root` a
+    folder of student folders, so no upload shaped like a course hides the others.
+    """
     root = Path(root)
     sub = root / "submitted"
-    if not _is_dir(sub) or (sub / f"{name}.ipynb").exists() or _is_dir(sub / name):
-        return root, f"{root}/<student>/{name}.ipynb"
-    course = (root / "nbgrader_config.py").is_file() or any(
-        _is_dir(root / d) for d in ("source", "release", "autograded", "feedback"))
-    try:
-        course = course or any(_is_dir(sub / s / name) for s in os.listdir(sub))
-    except OSError:
-        pass
-    if course:
-        return sub, f"nbgrader course root: {sub}/<student>/{name}/{name}.ipynb"
-    return root, f"{root}/<student>/{name}.ipynb"
+    nb = f"{name}.ipynb"
+    plain = (root, f"{root}/<student>/{nb}")
+    if not _is_dir(sub) or _holds_notebook(sub, name):
+        return plain
+    if not any(_is_file(sub / s / name / nb) for s in _listdir(sub)):
+        return plain
+    if any(_is_dir(root / d) and _holds_notebook(root / d, name)
+           for d in _listdir(root) if d not in NBGRADER_FOLDERS):
+        return plain
+    return sub, f"nbgrader course root: {sub}/<student>/{name}/{nb}"
+
+
+def _only_checkpoints(root, entry):
+    """Jupyter's own checkpoint folder: nothing in it but *-checkpoint.ipynb files."""
+    names = _listdir(root / entry)
+    return all(n.endswith("-checkpoint.ipynb") and _is_file(root / entry / n) for n in names)
 
 
 def find_submissions(root, name):
@@ -203,7 +240,11 @@ def find_submissions(root, name):
 
     subs, seen = [], set()
     for entry, is_link, is_dir in entries:
-        if entry in SKIPPED or not (is_link or is_dir):
+        if not (is_link or is_dir):
+            continue
+        if entry in SKIPPED and is_dir and _only_checkpoints(root, entry):
+            print(f"skipped {root / entry}: Jupyter's checkpoint folder, no student's",
+                  file=sys.stderr)
             continue
         sid = display_name(entry)
         while sid in seen:        # only undecodable names can collide with a real one

@@ -124,3 +124,42 @@ def test_problem_lines_stay_one_line_whatever_the_file_names(tmp_path):
     (tmp_path / "mal" / "y\r2.ipynb").write_text("{}")
     for s in find_submissions(tmp_path, "softmax"):
         assert s.problem and "\n" not in s.problem and "\r" not in s.problem, s
+
+
+def _nb(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+
+
+def test_students_named_like_nbgrader_folders_are_students(tmp_path):
+    # `submitted` (notebook under another name), `feedback` and `source` are students,
+    # not the signs of a course root.
+    for sid in ("submitted", "feedback", "source", "alice"):
+        _nb(tmp_path / sid / ("mine.ipynb" if sid == "submitted" else "softmax.ipynb"))
+    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    assert ids == ["alice", "feedback", "source", "submitted"]
+
+
+def test_an_upload_shaped_like_a_course_hides_no_other_student(tmp_path):
+    _nb(tmp_path / "submitted" / "bob" / "softmax" / "softmax.ipynb")
+    _nb(tmp_path / "alice" / "softmax.ipynb")
+    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    assert ids == ["alice", "submitted"]
+
+
+def test_a_real_course_root_is_still_read(tmp_path):
+    for sid in ("bob", "carol"):
+        _nb(tmp_path / "submitted" / sid / "softmax" / "softmax.ipynb")
+    (tmp_path / "source" / "softmax").mkdir(parents=True)
+    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    assert ids == ["bob", "carol"]
+
+
+def test_a_checkpoints_folder_is_a_student_unless_it_holds_only_checkpoints(tmp_path, capsys):
+    _nb(tmp_path / "alice" / "softmax.ipynb")
+    _nb(tmp_path / ".ipynb_checkpoints" / "softmax-checkpoint.ipynb")
+    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice"]
+    assert ".ipynb_checkpoints" in capsys.readouterr().err
+    _nb(tmp_path / ".ipynb_checkpoints" / "softmax.ipynb")
+    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == \
+        [".ipynb_checkpoints", "alice"]
