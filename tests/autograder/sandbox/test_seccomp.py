@@ -11,10 +11,12 @@ AUDIT = {arch: a for arch, (a, _) in seccomp.ARCHES.items()}
 ALLOW, DENY = seccomp.RET_ALLOW, seccomp.RET_ERRNO | seccomp.EPERM
 
 
-def run_bpf(prog, nr, arch):
+def run_bpf(prog, nr, arch, args=(0,) * 6):
     """A classic-BPF interpreter for the instructions the program uses."""
     ins = [struct.unpack("=HBBI", prog[i:i + 8]) for i in range(0, len(prog), 8)]
     data = {0: nr, 4: arch}
+    for i, a in enumerate(args):
+        data[16 + 8 * i], data[20 + 8 * i] = a & 0xFFFFFFFF, a >> 32
     pc, acc = 0, 0
     while True:
         code, jt, jf, k = ins[pc]
@@ -24,6 +26,8 @@ def run_bpf(prog, nr, arch):
             pc += jt if acc == k else jf
         elif code == 0x35:
             pc += jt if acc >= k else jf
+        elif code == 0x45:
+            pc += jt if acc & k else jf
         elif code == 0x06:
             return k
         else:
@@ -38,12 +42,27 @@ def test_denies_process_creation_and_allows_the_rest(arch):
     for name in seccomp.DENIED_NAMES:
         if name in numbers:
             assert run_bpf(prog, numbers[name], AUDIT[arch]) == DENY, name
-    denied = set(numbers.values())
+    denied = {numbers[n] for n in seccomp.DENIED_NAMES if n in numbers}
     for nr in range(0, 450):
         if nr not in denied:
             assert run_bpf(prog, nr, AUDIT[arch]) == ALLOW, nr
     # Another ABI (32-bit calls on a 64-bit kernel) is refused whatever the call.
     assert run_bpf(prog, 1, 0x40000003) == DENY
+
+
+@pytest.mark.parametrize("arch", sorted(seccomp.ARCHES))
+def test_opening_is_allowed_but_creating_a_file_is_not(arch):
+    prog, numbers = seccomp.no_new_processes(arch), seccomp.ARCHES[arch][1]
+    O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_TMPFILE = 0, 1, 0o100, 0o1000, 0o20200000
+    for name, i in seccomp.FLAG_CHECKED.items():
+        if name not in numbers:
+            continue
+        def decide(flags):
+            args = [0] * 6
+            args[i] = flags
+            return run_bpf(prog, numbers[name], AUDIT[arch], args)
+        assert decide(O_RDONLY) == ALLOW and decide(O_WRONLY | O_TRUNC) == ALLOW, name
+        assert decide(O_WRONLY | O_CREAT) == DENY and decide(O_TMPFILE | O_WRONLY) == DENY, name
 
 
 def test_x32_calls_are_refused():
