@@ -346,9 +346,11 @@ FORBIDDEN_IMPORTS = frozenset({"autograder", "nbgrader", "ctypes", "_ctypes", "c
 WATCHED_EVENTS = frozenset({
     "os.system", "subprocess.Popen", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
     "os.spawn", "os.kill", "os.killpg", "socket.connect", "socket.bind", "sys.addaudithook",
-    "os.chdir",
-    # The ways to reach the harness's own objects (and so the watch): frames and the
-    # garbage collector's lists. Honest code for these exercises needs none of them.
+    "os.chdir"})
+# The ways to reach the harness's own objects (and so the watch): frames and the garbage
+# collector's lists. Honest code for these exercises needs none of them; libraries it may
+# import do use some while being imported, which is not counted (see Watch.start).
+INTROSPECTION = frozenset({
     "sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "sys.settrace", "sys.setprofile"})
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
@@ -406,18 +408,46 @@ class Watch:
                 except OSError:
                     pass
 
+        busy = [False]
+
+        def from_student(_getframe=sys._getframe, _busy=busy):
+            """The introspection was asked for by student code, not by a library it
+            imports: walking out from the caller, a cell's frame (or code it exec'd)
+            comes before any frame of the import machinery. (scipy's own import, say,
+            looks at frames: a student who imports it is not tampering.)"""
+            if _busy[0]:
+                return False
+            _busy[0] = True
+            try:
+                f = _getframe(2)
+                while f is not None:
+                    name = f.f_code.co_filename
+                    if name.startswith("<frozen importlib"):
+                        return False
+                    if name.startswith(("<cell ", "<string>")):
+                        return True
+                    f = f.f_back
+                return False
+            finally:
+                _busy[0] = False
+
         def hook(event, args, _forbidden=FORBIDDEN_IMPORTS, _events=WATCHED_EVENTS,
                  _frames=FRAME_ATTRIBUTES, _secrets=secrets, _abspath=os.path.abspath,
                  _fsdecode=os.fsdecode, _note=note, _quiet=quiet, _str=str,
-                 _isinstance=isinstance, _own=frozenset(own_classes)):
+                 _isinstance=isinstance, _own=frozenset(own_classes),
+                 _introspection=INTROSPECTION, _student=from_student):
             if _quiet[0]:
                 return
             if event == "import" and args and _str(args[0]).split(".")[0] in _forbidden:
                 _note(f"import {args[0]}")
+            elif event in _introspection:
+                if _student():
+                    _note(event)
             elif event in _events:
                 _note(event)
             elif event == "object.__getattr__" and len(args) > 1 and args[1] in _frames:
-                _note(f"frame access ({args[1]})")
+                if _student():
+                    _note(f"frame access ({args[1]})")
             elif event in ("object.__setattr__", "object.__delattr__") and args \
                     and args[0] in _own:
                 _note(f"patched the grader's {getattr(args[0], '__name__', '?')}")

@@ -23,6 +23,8 @@ ATTACKS = {
                        "    _f = e.__traceback__.tb_frame\n",
     "generator-frame": "def _g():\n    yield 1\n_f = _g().gi_frame\n",
     "settrace": "import sys\nsys.settrace(None)\n",
+    "inspect-currentframe": "import inspect\n_f = inspect.currentframe().f_back\n",
+    "exec-getframe": "exec('import sys\\n_f = sys._getframe()')\n",
     "partial-line-first": f"import os, gc\nos.write({NOTES_FD}, b'no newline')\ngc.get_objects()\n",
 }
 
@@ -45,6 +47,8 @@ def test_each_way_to_blind_the_watch_is_noted(name):
 
 def test_honest_code_and_its_errors_raise_no_note():
     assert flags_of("")[:2] == (set(), [])
+    # scipy looks at frames while it is imported: importing it is not tampering.
+    assert flags_of("from scipy.special import logsumexp\n")[:2] == (set(), [])
     flags, acts, out = flags_of("def softmax(x):\n    raise ValueError('boom')\n#")
     assert (flags, acts) == (set(), []) and "boom" in out.error and "line 2" in out.error
 

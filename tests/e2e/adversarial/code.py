@@ -179,10 +179,13 @@ def softmax_backward(dout, y):
 
 # Written first in the softmax cell: name the process so the harness can see
 # from outside when this student's code starts and stops running.
+# (os.open without O_CREAT: the jail refuses any open that could make a file.)
 TAG = '''
 try:
-    with open("/proc/self/comm", "w") as _f:
-        _f.write("{TAG}")
+    import os as _os
+    _fd = _os.open("/proc/self/comm", _os.O_WRONLY)
+    _os.write(_fd, b"{TAG}")
+    _os.close(_fd)
 except OSError:
     pass
 '''
