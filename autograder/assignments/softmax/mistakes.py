@@ -129,9 +129,9 @@ HINTS = {
                           "P[y, np.arange(N)].",
     "too_slow": "softmax_loss_vectorized is not much faster than a loop over examples. "
                 "Look for hidden per-example work, or an N x N intermediate.",
-    "speed_wrong_result": "Speed counts only for a result that is right, or equal to your "
-                          "softmax_loss_naive's with a mistake the other tests recognise and "
-                          "charge: fix the loss and gradient first.",
+    "speed_wrong_result": "Speed counts only for a result that is right, or wrong only by "
+                          "a mistake the loss and gradient tests recognise (and charge): fix "
+                          "the loss and gradient first.",
     "grad_inconsistent": "dW does not match the numerical gradient of your own loss, so the "
                          "gradient formula is off: check dW = (1/N) (P - Y) X^T + reg * W term "
                          "by term.",
