@@ -167,8 +167,8 @@ def render(info, kinds, res):
 
     L.append("## 2. Speed check reliability\n")
     L.append(f"The real check: `SandboxStudent` (bubblewrap) + `ProcessTimer` + "
-             f"`checks.run_check('test_softmax_loss_vectorized_speed', ...)`, one worker pair "
-             f"per configuration, {SPEED_RUNS} runs each"
+             f"`checks.run_check('test_softmax_loss_vectorized_speed', ...)`, a fresh jail "
+             f"per run (as each student gets), {SPEED_RUNS} runs each"
              f"{'' if SPEED_RUNS >= 100 else ' (fewer than the 100 asked, set by BENCH_SPEED_RUNS)'}"
              f". \"Other core busy\": "
              f"a `python -c 'while True: pass'` process running throughout, killed afterwards.\n")
