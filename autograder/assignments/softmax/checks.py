@@ -563,17 +563,23 @@ def _large_cases():
         [spread_case()]
 
 
-def _check_loss(student, fn, large=False):
+def _answered(student, fn, fails):
+    """(i, (W, X, y, reg), outcome, what) for each classifier case the student's `fn`
+    answered; a case where it raised goes to `fails`, with what the error points at."""
     cases = classifier_cases()
-    sizes = _sizes(cases)
-    fails = _Failures(sizes, fallback="loss_formula")
     outs = student.call(fn, [tuple(c) for c in cases])
     for i, ((W, X, y, reg), out) in enumerate(zip(cases, outs)):
         what = f"{fn} with W {W.shape}, X {X.shape}, reg={reg:g}"
-        if not out.ok:
+        if out.ok:
+            yield i, (W, X, y, reg), out, what
+        else:
             fails.add(i, f"{what} raised {out.error}",
                       _index_probe(student, fn, out.error), out.error)
-            continue
+
+
+def _check_loss(student, fn, large=False):
+    fails = _Failures(_sizes(classifier_cases()), fallback="loss_formula")
+    for i, (W, X, y, reg), out, what in _answered(student, fn, fails):
         loss, _ = _pair(out, what)
         want = ref.softmax_loss(W, X, y, reg)[0]
         if not close(loss, want):
@@ -604,16 +610,8 @@ def _check_loss(student, fn, large=False):
 
 
 def _check_grad(student, fn):
-    cases = classifier_cases()
-    sizes = _sizes(cases)
-    fails = _Failures(sizes, fallback="grad_formula")
-    outs = student.call(fn, [tuple(c) for c in cases])
-    for i, ((W, X, y, reg), out) in enumerate(zip(cases, outs)):
-        what = f"{fn} with W {W.shape}, X {X.shape}, reg={reg:g}"
-        if not out.ok:
-            fails.add(i, f"{what} raised {out.error}",
-                      _index_probe(student, fn, out.error), out.error)
-            continue
+    fails = _Failures(_sizes(classifier_cases()), fallback="grad_formula")
+    for i, (W, X, y, reg), out, what in _answered(student, fn, fails):
         _, dW = _pair(out, what, W.shape)
         want = ref.softmax_loss(W, X, y, reg)[1]
         if not close(dW, want):
@@ -625,7 +623,7 @@ def _check_grad(student, fn):
             fails.add(i, f"{what}: dW is computed in float32", "float32")
     if fails.items and fails.items[0][2] is None and not fails.items[0][3]:
         i = fails.items[0][0]
-        if _shape_pattern(sizes, {j for j, *_ in fails.items}, i) is None:
+        if _shape_pattern(fails.sizes, {j for j, *_ in fails.items}, i) is None:
             fails.fallback = _consistency_hint(student, fn)
     fails.raise_first()
 
