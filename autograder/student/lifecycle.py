@@ -28,7 +28,6 @@ class CellWorker:
         self.cell_error = {}    # solution id -> why the cell did not run
         self.restarts = 0
         self.worker = None
-        self.replay = []        # requests re-sent after a restart (e.g. stashed inputs)
 
     # -- the wall-clock budget
     def out_of_budget(self):
@@ -78,8 +77,6 @@ class CellWorker:
                             self.blame.flag("memory")
                 self._note_output()
                 name = None
-                for msg in self.replay:
-                    self.worker.request(msg, self.request_timeout())
             except WorkerDied as e:
                 e = self.budget_reason(e)
                 self.lost(e, blame=name)
