@@ -231,38 +231,14 @@ def test_loss_a_float_not_an_array():
 
 
 def test_delta_at_the_true_class_is_enforced():
-    src = '''
-def cross_entropy_error(y, t):
-    y = np.atleast_2d(y)
-    t = np.asarray(t)
-    if t.size == y.size:
-        t = t.reshape(y.shape).argmax(axis=1)
-    t = t.reshape(-1)
-    return float(-np.mean(np.log(y[np.arange(y.shape[0]), t])))
-'''
+    _cell, src, _test, _mistake = MISTAKES["ce_no_delta"]
     v = run_check("test_cross_entropy_error", InKernelStudent(
         namespace_with({"cross_entropy_error": src})))
     assert not v.passed and v.mistake == "no_delta" and "true class" in v.message
 
 
 def test_layer_that_changes_self_y_in_backward_fails_its_state():
-    src = '''
-class SoftmaxWithLoss:
-    def __init__(self):
-        self.y = self.t = None
-
-    def forward(self, x, t):
-        self.t, self.y = t, softmax(x)
-        return cross_entropy_error(self.y, t)
-
-    def backward(self, dout=1):
-        y = self.y.reshape(1, -1) if self.y.ndim == 1 else self.y
-        t = np.asarray(self.t)
-        if t.size == y.size:
-            t = t.reshape(y.shape).argmax(axis=1)
-        y[np.arange(y.shape[0]), t.reshape(-1)] -= 1      # changes self.y
-        return (y * dout / y.shape[0]).reshape(self.y.shape)
-'''
+    _cell, src, _test, _mistake = MISTAKES["layer_changes_y"]
     v = run_check("test_SoftmaxWithLoss", InKernelStudent(
         namespace_with({"SoftmaxWithLoss": src})))
     assert not v.passed and v.mistake == "layer_state", v.message
