@@ -254,3 +254,38 @@ def test_a_cheap_stand_in_agreeing_with_naive_earns_no_speed(stand_in):
     v = run_check("test_softmax_loss_vectorized_speed", InKernelStudent(namespace_with(cells)),
                   LocalTimer(ASSIGNMENT.timer_reference))
     assert not v.passed and v.mistake == "speed_wrong_result", v.message
+
+
+@pytest.mark.parametrize("stand_in", ["0.0, np.zeros_like(W)",
+                                      "float(W.sum()), W * 0 + X.mean()",
+                                      "1.0, np.ones_like(W)"])
+def test_a_shift_invariant_stand_in_earns_no_stability(stand_in):
+    # A constant does not change under a shift of the scores; it is no softmax loss
+    # either, so its invariance shows nothing.
+    ns = namespace_with({"softmax_loss_vectorized":
+                         f"def softmax_loss_vectorized(W, X, y, reg):\n    return {stand_in}\n"})
+    v = run_check("test_softmax_loss_vectorized_stable", InKernelStudent(ns))
+    assert not v.passed and v.mistake == "stability_broken", v.message
+    assert "stability does not count" in v.message
+
+
+def test_a_recognised_mistake_keeps_its_stability():
+    # Summed, not averaged: charged by the loss test; the shift changes nothing.
+    v = run_check("test_softmax_loss_vectorized_stable", InKernelStudent(
+        namespace_with({"softmax_loss_vectorized": _VECTORIZED_SUMMED})))
+    assert v.passed, v.message
+
+
+@pytest.mark.parametrize("fn", ["softmax_loss_naive", "softmax_loss_vectorized"])
+def test_a_wrong_loss_message_does_not_depend_on_how_far_it_is(fn):
+    # With the returned loss known to the student, any distance from the expected
+    # loss in the message (a relative error, say) gives the expected loss back.
+    messages = set()
+    for c in (0.5, 2.0, 2.29, 7.0, -3.0, 1e6):
+        src = f"def {fn}(W, X, y, reg):\n    return {c!r}, np.zeros_like(W)\n"
+        ns = namespace_with({fn: src})
+        v = run_check(f"test_{fn}_loss", InKernelStudent(ns))
+        assert not v.passed
+        messages.add(v.message)
+    assert len(messages) == 1, messages
+    assert "relative error" not in messages.pop()
