@@ -136,7 +136,8 @@ def cmd_grade(args):
     spec, results = grade(args.submissions, args.out, _options(args))
     print(summary_table(results, spec))
     out = Path(args.out)
-    extra = [n for n in ("score_histogram.png", "gradebook.db") if (out / n).exists()]
+    extra = [n for n in ("class_report.html", "mistakes.csv", "score_histogram.png", "gradebook.db")
+             if (out / n).exists()]
     print(f"\nwrote {out / 'grades.csv'}, feedback/, gradescope/"
           + "".join(f", {n}" for n in extra))
     return 0

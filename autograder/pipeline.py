@@ -215,8 +215,9 @@ def grade(submissions, out, opts=Options()):
 def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None):
     """Every report, from the results alone; the gradebook and histogram when asked.
 
-    A single submission (the Gradescope case) skips the histogram and, by
-    default, the gradebook: nbgrader's import alone costs about two seconds.
+    A batch (more than one student) also gets the class report and mistakes.csv.
+    A single submission (the Gradescope case) skips the histogram, the class
+    report and, by default, the gradebook: nbgrader's import alone costs about two seconds.
     """
     out = Path(out)
     reports.write_grades_csv(results, spec, out / "grades.csv")
@@ -225,6 +226,8 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         reports.write_gradescope(r, spec, out)
     if len(results) > 1:
         reports.write_histogram(results, spec, out / "score_histogram.png")
+        reports.write_class_report(results, spec, out / "class_report.html")
+        reports.write_mistakes_csv(results, spec, out / "mistakes.csv")
     if gradebook:
         from . import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
         # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),

@@ -1,4 +1,5 @@
-"""Reports written from StudentResults: grades.csv, feedback, Gradescope, summary."""
+"""Reports written from StudentResults: grades.csv, feedback, Gradescope, summary, class report."""
+from .class_report import write_class_report, write_mistakes_csv  # noqa: F401
 from .csv_report import write_grades_csv  # noqa: F401
 from .feedback import write_feedback  # noqa: F401
 from .gradescope import write_gradescope  # noqa: F401
