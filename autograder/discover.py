@@ -5,7 +5,8 @@ Layouts read (`grade --help` lists them; NAME is the assignment's notebook name)
   SUBMISSIONS/<student>/NAME/NAME.ipynb        nbgrader's submitted/ layout
   SUBMISSIONS/<student>/<other>.ipynb          the only notebook, under another name
   COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb
-                                               an nbgrader course root (detected)
+                                               an nbgrader course root (detected: its
+                                               nbgrader_config.py, or nbgrader's layout)
 
 Every entry of SUBMISSIONS that is a folder or a symbolic link is a student
 (only a `.ipynb_checkpoints` holding nothing but Jupyter's checkpoints is skipped, with a
@@ -190,17 +191,75 @@ def _listdir(path):
         return []
 
 
-def detect_layout(root, name):
-    """(folder of student folders, description): COURSE_ROOT/submitted for an nbgrader course.
+NBGRADER_CONFIG = "nbgrader_config.py"
+MAX_CONFIG_BYTES = 1 << 20
 
-    Only nbgrader's own layout counts as evidence (submitted/<student>/<name>/<name>.ipynb),
-    never folder names alone: students called `submitted`, `source` or `feedback` are
-    students. And a folder beside submitted/ that holds a notebook itself makes `root` a
-    folder of student folders, so no upload shaped like a course hides the others.
+
+def _configured_submitted(config):
+    """CourseDirectory.submitted_directory as nbgrader_config.py sets it, else nbgrader's
+    default `submitted`. The file is parsed, never run: only a plain string assigned to
+    `c.CourseDirectory.submitted_directory` counts, and only a relative path inside the
+    course (no `..`)."""
+    import ast
+    try:
+        tree = ast.parse(config)
+    except (SyntaxError, ValueError):
+        return "submitted"
+    found = "submitted"
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and any(ast.unparse(t).endswith("CourseDirectory.submitted_directory")
+                        for t in node.targets)):
+            found = node.value.value
+    parts = Path(found).parts
+    if not parts or Path(found).is_absolute() or ".." in parts:
+        return "submitted"
+    return found
+
+
+def _nbgrader_config(root):
+    """The text of root/nbgrader_config.py when it is a regular file (not a link), else None."""
+    path = Path(root) / NBGRADER_CONFIG
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            return f.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def detect_layout(root, name):
+    """(folder of student folders, description): the submitted folder of an nbgrader course.
+
+    An nbgrader course is recognised the way nbgrader recognises one: a
+    regular file `nbgrader_config.py` in `root` (an instructor's course checkout:
+    `grade .` after `nbgrader collect`). Its `CourseDirectory.submitted_directory`
+    (default `submitted`) holds the students, and nothing else in the course
+    (`.git`, `.venv`, `solutions/`, ...) is one; a course with no such folder yet
+    is a UsageError.
+
+    Without that file, only nbgrader's own layout counts as evidence
+    (submitted/<student>/<name>/<name>.ipynb), never folder names alone: students
+    called `submitted`, `source` or `feedback` are students. And a folder beside
+    submitted/ that holds a notebook itself makes `root` a folder of student
+    folders, so no upload shaped like a course hides the others.
     """
     root = Path(root)
-    sub = root / "submitted"
     nb = f"{name}.ipynb"
+    config = _nbgrader_config(root)
+    if config is not None:
+        folder = _configured_submitted(config)
+        sub = root / folder
+        if not _is_dir(sub):
+            raise UsageError(f"{root} is an nbgrader course ({NBGRADER_CONFIG}) with no "
+                             f"{folder}/ folder: run `nbgrader collect {name}` first, or pass "
+                             "the folder that holds one folder per student")
+        return sub, f"nbgrader course root ({NBGRADER_CONFIG}): {sub}/<student>/{name}/{nb}"
+    sub = root / "submitted"
     plain = (root, f"{root}/<student>/{nb}")
     if not _is_dir(sub) or _holds_notebook(sub, name):
         return plain

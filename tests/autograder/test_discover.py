@@ -163,3 +163,70 @@ def test_a_checkpoints_folder_is_a_student_unless_it_holds_only_checkpoints(tmp_
     _nb(tmp_path / ".ipynb_checkpoints" / "softmax.ipynb")
     assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == \
         [".ipynb_checkpoints", "alice"]
+
+
+def _checkout(root):
+    """An instructor's course checkout as the README has it, before `nbgrader collect`."""
+    (root / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.source_directory = "solutions"\n')
+    _nb(root / "solutions" / "softmax" / "softmax.ipynb")
+    _nb(root / "assignments" / "softmax" / "softmax.ipynb")
+    for d in (".git", ".venv", "autograder", "tests", "demo-out"):
+        (root / d).mkdir()
+    _nb(root / "demo-out" / "submissions" / "perfect" / "softmax.ipynb")
+
+
+def test_a_course_checkout_after_collect_grades_exactly_the_collected_students(tmp_path):
+    _checkout(tmp_path)
+    for sid in ("alice", "bob"):
+        _nb(tmp_path / "submitted" / sid / "softmax" / "softmax.ipynb")
+    root, layout = detect_layout(tmp_path, "softmax")
+    assert root == tmp_path / "submitted" and "nbgrader_config.py" in layout
+    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice", "bob"]
+
+
+def test_the_course_config_names_the_submitted_folder(tmp_path):
+    _checkout(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.submitted_directory = "collected"\n')
+    _nb(tmp_path / "collected" / "carol" / "softmax" / "softmax.ipynb")
+    _nb(tmp_path / "submitted" / "mallory" / "softmax" / "softmax.ipynb")
+    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["carol"]
+
+
+def test_a_course_with_nothing_collected_is_one_clear_line(tmp_path):
+    _checkout(tmp_path)
+    with pytest.raises(UsageError, match=r"nbgrader collect softmax"):
+        find_submissions(tmp_path, "softmax")
+
+
+def test_a_config_that_reaches_outside_the_course_is_not_followed(tmp_path):
+    _checkout(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text(
+        'c.CourseDirectory.submitted_directory = "../elsewhere"\n')
+    _nb(tmp_path / "submitted" / "alice" / "softmax" / "softmax.ipynb")
+    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice"]
+
+
+def test_adversarial_names_in_a_plain_folder_still_each_get_a_row(tmp_path):
+    # No nbgrader_config.py file: students named after nbgrader's folders, or after its
+    # config file (a folder, not the file), are students, however they are laid out.
+    _nb(tmp_path / "submitted" / "bob" / "softmax" / "softmax.ipynb")
+    _nb(tmp_path / "source" / "softmax" / "softmax.ipynb")
+    _nb(tmp_path / "nbgrader_config.py" / "softmax.ipynb")
+    _nb(tmp_path / ".git" / "softmax.ipynb")
+    _nb(tmp_path / "alice" / "softmax.ipynb")
+    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    assert ids == [".git", "alice", "nbgrader_config.py", "source", "submitted"]
+
+
+def test_a_linked_config_file_makes_no_course(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "cfg.py").write_text("c = get_config()\n")
+    _nb(tmp_path / "alice" / "softmax.ipynb")
+    _nb(tmp_path / "submitted" / "softmax.ipynb")
+    (tmp_path / "nbgrader_config.py").symlink_to(tmp_path / "elsewhere" / "cfg.py")
+    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
+    # The link is an entry like any other: a row of its own, flagged, never followed.
+    assert sorted(subs) == ["alice", "elsewhere", "nbgrader_config.py", "submitted"]
+    assert subs["nbgrader_config.py"].flag == "symlink"
