@@ -14,10 +14,13 @@ Guarantees, for every graded student:
   (a student's saved "all tests passed" is not shown as if it were ours).
   nbgrader's `timestamp.txt` and `submission_secret.txt`, when the submission
   came through the exchange, are copied beside it for `release_feedback`.
+- `OUT/submitted/<student>/<name>/` exists for each of them (holding only a
+  timestamp.txt that parses), which is how formgrader counts submissions.
 
 Plain JSON only: no nbgrader import (it costs about two seconds).
 """
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -49,6 +52,9 @@ c.CourseDirectory.autograded_directory = "autograded"
 # Never overwrite the grader's own grades.csv and feedback/.
 c.CsvExportPlugin.to = "nbgrader_grades.csv"
 c.CourseDirectory.feedback_directory = "nbgrader_feedback"
+# release_feedback releases what came through the exchange and names the rest
+# (nbgrader's own stops with a traceback at the first submission made otherwise).
+c.ExchangeFactory.release_feedback = "autograder.nbgrader_exchange.ReleaseFeedback"
 '''
 
 
@@ -234,7 +240,59 @@ def write_autograded(out, *, results, spec, notebooks):
         if folder is not None:
             _copy_side_files(folder, dest)
         written.append(r.student_id)
+    _mark_submitted(out, written, spec.name)
     return written
+
+
+def _mark_submitted(out, student_ids, name):
+    """OUT/submitted/<student>/<name>/ for each autograded student.
+
+    Formgrader counts an assignment's submissions by these folders ("# Submissions"),
+    and takes a student as autograded when the timestamp.txt here equals the
+    gradebook's; so the folder holds only that file, when it parses (no notebook:
+    the submission itself stays where the instructor keeps it). A folder of an
+    earlier run whose student is gone is removed only when it holds nothing else.
+    """
+    from .gradebook import nbgrader_id
+    root = Path(out) / "submitted"
+    keep = {nbgrader_id(sid) for sid in student_ids}
+    if root.is_dir() and not root.is_symlink():
+        for old in root.iterdir():
+            if old.name not in keep:
+                _remove_marker(old / name)
+    for sid in student_ids:
+        dest = inside(root, nbgrader_id(sid), name)
+        dest.mkdir(parents=True, exist_ok=True)
+        if set(os.listdir(dest)) - {"timestamp.txt"}:
+            continue    # not a folder of ours: left as it is
+        stamp = inside(out, "autograded", nbgrader_id(sid), name, "timestamp.txt")
+        if stamp.is_file() and _parses(stamp.read_text(encoding="utf-8", errors="replace")):
+            atomic_write(dest / "timestamp.txt", stamp.read_bytes())
+        elif (dest / "timestamp.txt").is_file():
+            (dest / "timestamp.txt").unlink()
+
+
+def _remove_marker(folder):
+    """Remove a <student>/<name>/ folder of ours: empty but for a timestamp.txt."""
+    try:
+        if folder.is_symlink() or not folder.is_dir() or set(os.listdir(folder)) - {"timestamp.txt"}:
+            return
+        if (folder / "timestamp.txt").is_file():
+            (folder / "timestamp.txt").unlink()
+        folder.rmdir()
+        folder.parent.rmdir()       # only when nothing else is left in it
+    except OSError:
+        pass
+
+
+def _parses(text):
+    """nbgrader reads timestamp.txt with dateutil (nbgrader.utils.parse_utc)."""
+    from dateutil.parser import parse
+    try:
+        parse(text.strip())
+        return True
+    except (ValueError, OverflowError, TypeError):
+        return False
 
 
 def timestamp(source):

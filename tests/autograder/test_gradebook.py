@@ -145,3 +145,39 @@ def test_unreadable_submissions_are_not_read_again(tmp_path):
     written = nbgrader_course.write_autograded(out, results=[flagged], spec=SPEC,
                                                notebooks={"ann": sub / "hw.ipynb"})
     assert written == [] and not (out / "autograded" / "ann").exists()
+
+
+def _submitted_students(out):
+    """What formgrader counts as the assignment's submissions (nbgrader's NbGraderAPI)."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    coursedir = CourseDirectory(root=str(out))
+    api = NbGraderAPI(coursedir=coursedir)
+    return api.get_submitted_students("hw"), api.get_autograded_students("hw")
+
+
+def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
+    subs = tmp_path / "subs"
+    for sid in ("ann", "bob", "cy"):
+        (subs / sid).mkdir(parents=True)
+        (subs / sid / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (subs / "ann" / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
+    (subs / "bob" / "timestamp.txt").write_text("not a time")
+    out = tmp_path / "out"
+    nbs = {sid: subs / sid / "hw.ipynb" for sid in ("ann", "bob", "cy")}
+    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob", "cy", "dee")],
+                           spec=SPEC, notebooks={**nbs, "dee": None}, course_root=None)
+    submitted, autograded = _submitted_students(out)
+    # dee sent no notebook: a gradebook row, not a submission to open.
+    assert submitted == autograded == {"ann", "bob", "cy"}
+    assert (out / "submitted" / "ann" / "hw" / "timestamp.txt").exists()
+    assert not (out / "submitted" / "bob" / "hw" / "timestamp.txt").exists()
+    assert not list((out / "submitted").rglob("*.ipynb"))
+
+    # Re-graded without cy: cy's marker goes, a folder that is not ours stays.
+    (out / "submitted" / "zed" / "hw").mkdir(parents=True)
+    (out / "submitted" / "zed" / "hw" / "hw.ipynb").write_text("{}")
+    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob")], spec=SPEC,
+                           notebooks=nbs, course_root=None)
+    assert not (out / "submitted" / "cy").exists()
+    assert (out / "submitted" / "zed" / "hw" / "hw.ipynb").exists()

@@ -30,10 +30,26 @@ SAMPLES = {"perfect": lambda: build(), "no-max": lambda: build(mistake_overrides
            "blank": lambda: build(perfect=False)}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def home(tmp_path_factory):
+    """A HOME of the tests' own: nbgrader's submit keeps a copy of each submission in
+    the user's data folder (nbgrader_cache), where the real user's Assignment List
+    would list it."""
+    path = tmp_path_factory.mktemp("home")
+    _HOME["path"] = path
+    yield path
+    _HOME.clear()
+
+
+_HOME = {}
+
+
 def nbgrader(*args, cwd, check=True):
-    """The venv's nbgrader, run as an instructor types it (in `cwd`)."""
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep
-               + os.environ.get("PATH", ""))
+    """The venv's nbgrader, run as an instructor types it (in `cwd`), with the tests' HOME."""
+    home = _HOME["path"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+    env.update(PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+               HOME=str(home), JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"))
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=600)
     if check:
@@ -104,6 +120,9 @@ def test_formgrader_shows_our_scores_and_hints(graded, tmp_path):
         rows = {r["student"]: r for r in json.loads(body)}
         assert rows["perfect"]["score"] == 20.0 and rows["blank"]["score"] == 0.0
         assert rows["no-max"]["failed_tests"] and not rows["perfect"]["failed_tests"]
+        # The assignment page's "# Submissions": each student with a notebook.
+        status, body = _get(f"{base}/formgrader/api/assignment/softmax?{q}")
+        assert json.loads(body)["num_submissions"] == 3
         # The page a grader opens for one submission: scores, our verdicts, hints.
         status, page = _get(f"{base}/formgrader/submissions/{rows['no-max']['id']}/?{q}")
         assert status == 200
@@ -127,33 +146,63 @@ def test_formgrader_shows_our_scores_and_hints(graded, tmp_path):
         log.close()
 
 
-def test_feedback_reaches_the_student_through_the_exchange(tmp_path):
-    """release -> fetch -> submit -> collect -> grade -> generate/release/fetch feedback."""
+def test_feedback_reaches_the_student_through_the_exchange(tmp_path, home):
+    """release -> fetch -> submit -> collect -> `grade .` on the course checkout ->
+    generate/release/fetch feedback, as the README's instructor section walks through it."""
     course, student, exchange = tmp_path / "course", tmp_path / "student", tmp_path / "exchange"
-    shutil.copytree(REPO / "solutions", course / "source")
+    # The instructor's checkout: its nbgrader_config.py, solutions/ and assignments/,
+    # and the folders a checkout also has (none of them a student).
+    course.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions", course / "solutions")
+    shutil.copytree(REPO / "assignments", course / "assignments")
+    for d in (".git", ".venv", "autograder", "tests"):
+        (course / d).mkdir()
+    write(course / "demo-out" / "submissions", "perfect", build())
     student.mkdir()
     ex = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=softmax-workbook"]
-    course_opts = [f"--CourseDirectory.root={course}", *ex]
-    nbgrader("generate_assignment", "softmax", *course_opts, cwd=course)
-    nbgrader("release_assignment", "softmax", *course_opts, cwd=course)
+    nbgrader("generate_assignment", "softmax", "--force", *ex, cwd=course)
+    nbgrader("release_assignment", "softmax", *ex, cwd=course)
     nbgrader("fetch_assignment", "softmax", *ex, cwd=student)
     write(tmp_path / "work", "me", build(mistake_overrides("softmax_no_max")))
     shutil.copy(tmp_path / "work" / "me" / "softmax.ipynb", student / "softmax" / "softmax.ipynb")
     nbgrader("submit", "softmax", *ex, cwd=student)
-    nbgrader("collect", "softmax", *course_opts, cwd=course)
+    # nbgrader's cache of the submission is in the tests' HOME, not the real user's.
+    assert list((home / ".local/share/jupyter/nbgrader_cache/softmax-workbook").iterdir())
+    nbgrader("collect", "softmax", *ex, cwd=course)
+    (collected,) = os.listdir(course / "submitted")
+    # One more student whose notebook came another way (an LMS download).
+    write(course / "submitted" / "lms-student", "softmax", build())
 
     out = tmp_path / "out"
-    r = run_grader("grade", course / "submitted", "--out", out, "--no-progress",
-                   "--gradebook", "yes")
+    r = run_grader("grade", course, "--out", out, "--no-progress")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert "nbgrader course root (nbgrader_config.py)" in r.stderr
+    assert set(read_grades(out)) == {collected, "lms-student"}
     nbgrader("generate_feedback", "softmax", cwd=out)
-    nbgrader("release_feedback", "softmax", *ex, cwd=out)
+    released = nbgrader("release_feedback", "softmax", *ex, cwd=out)
+    log = released.stdout + released.stderr
+    assert "Traceback" not in log
+    assert "not released" in log and "lms-student" in log
     nbgrader("fetch_feedback", "softmax", *ex, cwd=student)
     fetched = list((student / "softmax" / "feedback").rglob("softmax.html"))
     assert len(fetched) == 1
     html = fetched[0].read_text()
     assert "test_softmax: 0 / 2 failed" in html and "Hint:" in html
     assert "HIDDEN TESTS" not in html and "autograder.hidden" not in html
+
+
+def test_release_feedback_for_a_class_graded_from_a_folder_says_why_not(graded, tmp_path):
+    """No student of a plain folder submitted through the exchange: nothing to release,
+    one warning naming them, no traceback (nbgrader's own command fails here)."""
+    nbgrader("generate_feedback", "softmax", cwd=graded)
+    (tmp_path / "exchange").mkdir(mode=0o777)     # as `make exchange` makes it
+    ex = [f"--Exchange.root={tmp_path / 'exchange'}", "--CourseDirectory.course_id=softmax-workbook"]
+    proc = nbgrader("release_feedback", "softmax", *ex, cwd=graded)
+    log = proc.stdout + proc.stderr
+    assert "Traceback" not in log, log[-3000:]
+    assert "not released: 3 student(s)" in log and "no-max" in log, log[-3000:]
+    assert not list((tmp_path / "exchange").rglob("*.html"))
 
 
 def test_nbgrader_validate_shows_the_whole_hint(tmp_path):
