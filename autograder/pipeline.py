@@ -83,8 +83,11 @@ def _out_folder(out):
     return out
 
 
-def _check_paths(submissions, out):
+def _check_paths(submissions, out, *, given=None):
+    """Refuse an OUT inside the submissions, or equal to the folder given (a course root)."""
     sub, out = Path(submissions).resolve(), Path(out).resolve()
+    if given is not None and Path(given).resolve() == out:
+        raise UsageError(f"--out {out} is the folder being graded; choose a folder of its own")
     if out == sub or sub in out.parents:
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
@@ -156,7 +159,7 @@ def grade(submissions, out, opts=Options()):
     root, layout = detect_layout(submissions, spec.name)
     if Path(root) != Path(submissions):
         print(f"reading {layout}", file=sys.stderr)
-    _check_paths(root, out)
+    _check_paths(root, out, given=submissions)
     subs = find_submissions(submissions, spec.name)
     JailCgroups.remove_stale()
     out = _out_folder(out)

@@ -52,6 +52,17 @@ def test_out_inside_a_course_roots_submitted_is_refused_but_beside_it_is_fine(tm
                        pipeline.Options(progress=False, unsafe=True))
 
 
+def test_out_equal_to_the_course_root_is_refused(tmp_path):
+    # OUT is made an nbgrader course itself (nbgrader_config.py, submitted/): never the
+    # instructor's own course folder.
+    course = tmp_path / "course"
+    (course / "submitted" / "a" / "softmax").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    with pytest.raises(UsageError, match="the folder being graded"):
+        pipeline.grade(course, course, pipeline.Options(progress=False, unsafe=True))
+    assert (course / "nbgrader_config.py").read_text() == "c = get_config()\n"
+
+
 def test_grade_help_lists_the_layouts(capsys):
     from autograder import cli
     with pytest.raises(SystemExit):
