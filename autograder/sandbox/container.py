@@ -6,18 +6,21 @@ grader must run as root. What holds, per worker:
 - it runs as its own unprivileged uid (BASE_UID + slot, one slot per
   concurrent worker, so no two live jails share a uid), with no supplementary
   groups, no capabilities, no_new_privs, a scrubbed environment;
-- the seccomp filter (seccomp.py) keeps it one process, and RLIMIT_NPROC=1 on
-  that uid is a second wall; RLIMIT_AS, CPU, FSIZE, NOFILE as in bubblewrap mode;
+- the seccomp allow-list (seccomp.py) keeps it one process with no socket of
+  any family (so no network, whatever the container's), no IPC and no new
+  inode; RLIMIT_NPROC=1 on that uid is a second wall; RLIMIT_AS, CPU, FSIZE,
+  NOFILE as in bubblewrap mode;
 - its cwd/HOME/TMPDIR is a fresh folder owned by that uid (mode 0700), a tmpfs
-  of the /tmp size when the container lets root mount one, else a plain folder;
+  of the /tmp size and HOME_INODES inodes when the container lets root mount
+  one, else a plain folder;
 - before any student code runs, `prepare()` removes access for "others" from
   every grader path it is given (chmod o-rwx) and then checks, as a student
   uid, that none of them can be read or listed; it refuses (one line) if so;
 - when the worker ends, every process of its uid is killed and the files it
   left in its folder and in /tmp, /var/tmp, /dev/shm are removed.
-What does not hold: the network is open unless the container has none; the
-rest of the container's filesystem is readable as it is to any user; files in
-world-writable folders are capped per file (RLIMIT_FSIZE), not in total.
+What does not hold: the rest of the container's filesystem is readable as it
+is to any user; existing world-writable files can be written (each capped by
+RLIMIT_FSIZE).
 """
 import ctypes
 import os
@@ -36,6 +39,7 @@ from .jail import WORKER, JailCgroups, Limits, cgroup_kind, limit_argv, memory_b
 
 BASE_UID = 61000
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+HOME_INODES = 1024      # the filter refuses new inodes: a second wall on the home tmpfs
 _MS_NOSUID, _MS_NODEV = 2, 4
 _MNT_DETACH = 2
 
@@ -67,10 +71,7 @@ class ContainerMode:
                 raise SandboxUnavailable(f"--sandbox container needs util-linux `{tool}` "
                                          "(apt-get install util-linux)")
         self.base_uid = base_uid
-        try:
-            self.filter_hex = seccomp.no_new_processes().hex()
-        except seccomp.UnsupportedArch:
-            self.filter_hex = None
+        self.has_filter = seccomp.known()
         self.run_dir = None     # made on first use, so a usage error leaves nothing behind
         self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
@@ -172,10 +173,7 @@ class ContainerMode:
         argv = limit_argv(limits, cgroup, nproc=1) + [
             "setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
             "--no-new-privs", "--"]
-        if self.filter_hex:
-            argv += [python, "-I", "-B", "-c", seccomp.BOOT, self.filter_hex, str(self.worker)]
-        else:
-            argv += [python, "-I", "-B", str(self.worker)]
+        argv += seccomp.boot_argv(python, self.worker)
         return Launch(argv, worker_env(home=str(home)), cwd=str(home), cleanups=cleanups,
                       cgroup=cgroup)
 
@@ -185,7 +183,8 @@ class ContainerMode:
         home.mkdir(mode=0o700)
         if self.tmpfs:
             _, tmp_mb = memory_budget(limits)
-            opts = f"size={tmp_mb}m,mode=0700,uid={uid},gid={uid}".encode()
+            opts = (f"size={tmp_mb}m,nr_inodes={HOME_INODES},mode=0700,"
+                    f"uid={uid},gid={uid}").encode()
             if _libc().mount(b"tmpfs", str(home).encode(), b"tmpfs",
                              _MS_NOSUID | _MS_NODEV, opts) == 0:
                 return
@@ -213,7 +212,7 @@ class ContainerMode:
     def describe(self, limits=Limits()):
         self._setup()
         as_mb, tmp_mb = memory_budget(limits)
-        procs = ("1 process (seccomp + RLIMIT_NPROC on its own uid)" if self.filter_hex
+        procs = ("1 process (seccomp + RLIMIT_NPROC on its own uid)" if self.has_filter
                  else "1 process (RLIMIT_NPROC on its own uid)")
         if self.tmpfs:
             mem = (f"{limits.memory_mb} MB memory ({as_mb} MB address space + private "
@@ -224,7 +223,7 @@ class ContainerMode:
         extra = f"; cgroup {cg} around each jail" if cg else ""
         return (f"sandbox: container (student code as uid {self.base_uid}+slot, grader paths "
                 f"chmod o-rwx); per jail: {procs}, {mem}, {limits.cpu_seconds} s CPU, "
-                f"network as the container's{extra}")
+                f"no network (seccomp: no sockets){extra}")
 
     def close(self):
         """Kill what is left of every slot's uid and remove the run folder."""

@@ -107,8 +107,10 @@ def _masks(roots):
     return sorted(set(masks))
 
 
-def bwrap_command(bw, python, limits, seccomp_fd=None):
-    """argv that runs worker.py in a bubblewrap jail (`bw`: a bwrap.Bwrap)."""
+def bwrap_command(bw, python, limits):
+    """argv that runs worker.py in a bubblewrap jail (`bw`: a bwrap.Bwrap), under
+    the seccomp filter its Python loads before the worker's first line (seccomp.BOOT)."""
+    from .seccomp import boot_argv
     roots = _read_only_roots()
     _, tmp_mb = memory_budget(limits)
     cmd = [bw.path, "--die-with-parent", "--new-session", "--unshare-all",
@@ -131,10 +133,8 @@ def bwrap_command(bw, python, limits, seccomp_fd=None):
         # bwrap's /dev/shm is a folder on /dev's unsized tmpfs: replace it, and
         # make the rest of /dev read-only.
         cmd += ["--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
-    if seccomp_fd is not None:
-        cmd += ["--seccomp", str(seccomp_fd)]
     cmd += ["--ro-bind", str(WORKER), "/grader/worker.py", "--chdir", "/tmp",
-            "--", python, "-I", "-B", "/grader/worker.py"]
+            "--", *boot_argv(python, "/grader/worker.py")]
     return cmd
 
 

@@ -53,24 +53,8 @@ class Launch:
                 pass
 
 
-def filter_fd():
-    """A pipe read end holding the seccomp program (for bwrap --seccomp), or None."""
-    try:
-        prog = seccomp.no_new_processes()
-    except seccomp.UnsupportedArch:
-        return None
-    rfd, wfd = os.pipe()
-    os.write(wfd, prog)        # ~200 bytes: never blocks on a pipe
-    os.close(wfd)
-    return rfd
-
-
 def has_filter():
-    try:
-        seccomp.no_new_processes()
-        return True
-    except seccomp.UnsupportedArch:
-        return False
+    return seccomp.known()
 
 
 def _caps(limits, *, tmp_label, tmp_sized, network):
@@ -89,12 +73,10 @@ class BubblewrapMode:
         self.bw = bw or _bwrap.find()
 
     def launch(self, python, limits):
-        fd = filter_fd()
         cgroup = JailCgroups(f"{os.getpid()}-{next(_ids)}", limits)
-        nproc = None if fd is not None or os.geteuid() == 0 else limits.processes
-        argv = limit_argv(limits, cgroup, nproc) + bwrap_command(self.bw, python, limits, fd)
-        return Launch(argv, worker_env(), pass_fds=(fd,) if fd is not None else (),
-                      cleanups=[cgroup.kill_all], cgroup=cgroup)
+        nproc = None if has_filter() or os.geteuid() == 0 else limits.processes
+        argv = limit_argv(limits, cgroup, nproc) + bwrap_command(self.bw, python, limits)
+        return Launch(argv, worker_env(), cleanups=[cgroup.kill_all], cgroup=cgroup)
 
     def describe(self, limits=Limits()):
         cg = cgroup_kind()

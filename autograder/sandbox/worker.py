@@ -345,8 +345,9 @@ WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins",
 FORBIDDEN_IMPORTS = frozenset({"autograder", "nbgrader", "ctypes", "_ctypes", "cffi"})
 WATCHED_EVENTS = frozenset({
     "os.system", "subprocess.Popen", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
-    "os.spawn", "os.kill", "os.killpg", "socket.connect", "socket.bind", "sys.addaudithook",
-    "os.chdir"})
+    "os.spawn", "os.kill", "os.killpg", "socket.__new__", "socket.connect", "socket.bind",
+    "socket.sendto", "socket.sendmsg", "socket.getaddrinfo", "socket.gethostbyname",
+    "sys.addaudithook", "os.chdir"})
 # The ways to reach the harness's own objects (and so the watch): frames and the garbage
 # collector's lists. Honest code for these exercises needs none of them; libraries it may
 # import do use some while being imported, which is not counted (see Watch.start).

@@ -87,6 +87,17 @@ def test_home_is_sized_and_memory_capped(mode):
     assert not r["ok"] and r["kind"] == "memory"
 
 
+def test_home_tmpfs_caps_inodes(mode):
+    """A tmpfs size bounds bytes, not files: the home's inode count is capped too
+    (a second wall: the seccomp filter already refuses every new inode)."""
+    mode.describe()
+    if not mode.tmpfs:
+        pytest.skip("this host does not let root mount a tmpfs")
+    src = "import os\ndef inodes():\n    return float(os.statvfs('.').f_files)\n"
+    with WorkerProcess(sandbox=mode) as w:
+        assert call(w, src, "inodes")["value"] == container.HOME_INODES
+
+
 def test_prepare_locks_grader_paths_away(mode, tmp_path):
     secret = tmp_path / "solutions"
     secret.mkdir()
