@@ -534,9 +534,10 @@ def _check_layer_state(student, rng):
             raise Fail(f.message, "layer_state")
         if not close(y, ref.softmax(x1)):
             raise Fail(f"{what}: {name} is not softmax(x)", "layer_state")
-    if not close(np.asarray(outs[4].value, dtype=float), want1.backward()):
+    second = as_array(outs[4], f"{what}: a second backward()", x1.shape)
+    if not close(second, want1.backward()):
         raise Fail(f"{what}: a second backward() gives another result", "layer_state")
-    got = np.asarray(outs[6].value, dtype=float)
+    got = as_array(outs[6], f"{what}: backward(2.0) after a second forward", x2.shape)
     if not close(got, want2.backward(2.0)):
         raise Fail(f"{what}: backward after a second forward does not use the new batch",
                    "layer_state")
