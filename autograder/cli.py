@@ -87,6 +87,13 @@ def _add_grading_options(p):
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--assignment", metavar="NAME",
                    help="which assignment package grades (default: the only one installed)")
+    p.add_argument("--roster", metavar="ROSTER.csv",
+                   help="CSV mapping folder names (column student_id) to LMS identities: "
+                        "also writes canvas_grades.csv, moodle_grades.csv and "
+                        "roster_check.csv (README: Grades for the LMS)")
+    p.add_argument("--lms-column", metavar="TITLE",
+                   help="title of the grade column in the LMS files (default: the assignment "
+                        "name; Canvas: 'Name (12345)' updates assignment 12345)")
     p.add_argument("--gradebook", choices=("auto", "yes", "no"), default="auto",
                    help="write OUT/gradebook.db for nbgrader's tools (auto: when more than "
                         "one student is graded)")
@@ -122,7 +129,8 @@ def _options(args):
     return Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory,
                    unsafe=args.unsafe_no_sandbox, sandbox=args.sandbox,
                    progress=not args.no_progress,
-                   assignment=args.assignment, gradebook=args.gradebook, budget=args.budget)
+                   assignment=args.assignment, gradebook=args.gradebook, budget=args.budget,
+                   roster=args.roster, lms_column=args.lms_column)
 
 
 def _ensure_path():
@@ -136,7 +144,8 @@ def cmd_grade(args):
     spec, results = grade(args.submissions, args.out, _options(args))
     print(summary_table(results, spec))
     out = Path(args.out)
-    extra = [n for n in ("class_report.html", "mistakes.csv", "score_histogram.png", "gradebook.db")
+    extra = [n for n in ("class_report.html", "mistakes.csv", "score_histogram.png", "gradebook.db",
+                         "canvas_grades.csv", "moodle_grades.csv", "roster_check.csv")
              if (out / n).exists()]
     print(f"\nwrote {out / 'grades.csv'}, feedback/, gradescope/"
           + "".join(f", {n}" for n in extra))

@@ -17,7 +17,7 @@ from . import reports
 from .assignment import AssignmentError, get, load_spec
 from .discover import UsageError, detect_layout, find_submissions
 from .notebook import close_readers, read_submission
-from .results import ResultStore, StudentResult, grader_fingerprint
+from .results import ResultStore, StudentResult, grader_fingerprint, printable
 from .runner import ProcessTimer, grade_code
 from .sandbox import Limits, modes
 from .sandbox.bwrap import SandboxUnavailable
@@ -35,6 +35,8 @@ class Options:
     assignment: str = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
     budget: float = None      # wall-clock seconds per student; None: default_budget(timeout)
+    roster: str = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
+    lms_column: str = None    # the grade column's title in the LMS files; None: the assignment
 
 
 def default_budget(timeout):
@@ -156,6 +158,7 @@ def grade(submissions, out, opts=Options()):
     """Grade every submission; returns (Spec, StudentResults in submission order)."""
     mode = sandbox_mode(opts)
     assignment, spec = load_assignment(opts.assignment)
+    roster = _roster(opts.roster)
     root, layout = detect_layout(submissions, spec.name)
     if Path(root) != Path(submissions):
         print(f"reading {layout}", file=sys.stderr)
@@ -208,11 +211,42 @@ def grade(submissions, out, opts=Options()):
         close_readers()
 
     ordered = [results[s.student_id] for s in subs]
+    matched = None
+    if roster is not None:
+        matched = reports.lms.match(roster, ordered)
+        ordered += [reports.lms.no_submission_result(e, spec, grader) for e in matched.missing]
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
                   (opts.gradebook == "auto" and len(ordered) > 1),
                   notebooks={s.student_id: s for s in subs},
                   course_root=assignment.source.parents[2])
+    if matched is not None:
+        reports.lms.write_lms_files(matched, spec, out, column=opts.lms_column)
+        _say_roster(matched, out)
     return spec, ordered
+
+
+def _roster(path):
+    """The roster's entries, or None without --roster; a bad roster is a usage error."""
+    if path is None:
+        return None
+    try:
+        return reports.lms.read_roster(path)
+    except reports.lms.RosterError as e:
+        raise UsageError(str(e)) from None
+
+
+def _say_roster(matched, out):
+    """One line each for roster students without a folder and folders without a roster entry."""
+    def ids(items):
+        shown = ", ".join(printable(i) for i in items[:10])
+        return shown + (f", ... ({len(items)} in all)" if len(items) > 10 else "")
+    if matched.missing:
+        print(f"roster: {len(matched.missing)} student(s) with no submission (0 points, flag "
+              f"no_submission): {ids([e.student_id for e in matched.missing])}", file=sys.stderr)
+    if matched.extra:
+        print(f"roster: {len(matched.extra)} submission(s) not in the roster (graded, in "
+              f"grades.csv, in no LMS file; see {Path(out) / 'roster_check.csv'}): "
+              f"{ids([r.student_id for r in matched.extra])}", file=sys.stderr)
 
 
 def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None):
@@ -234,6 +268,8 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
     if gradebook:
         from . import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
         # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),
-        # so formgrader, `nbgrader export` and generate_feedback work on it.
-        nbgrader_gradebook.write_course(out, results=results, spec=spec,
+        # so formgrader, `nbgrader export` and generate_feedback work on it. A roster
+        # student who submitted nothing has no submission there, as in nbgrader.
+        submitted = [r for r in results if "no_submission" not in r.flags]
+        nbgrader_gradebook.write_course(out, results=submitted, spec=spec,
                                         notebooks=notebooks or {}, course_root=course_root)

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 FLAGS = ("timeout", "memory", "crash", "invalid_notebook", "missing_notebook",
-         "tampering", "output_truncated", "symlink")
+         "tampering", "output_truncated", "symlink",
+         "no_submission")   # a --roster student with no folder (reports/lms.py)
 INTERNAL = re.compile(r"internal (grader )?error", re.I)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
 

@@ -1,4 +1,5 @@
 """Reports written from StudentResults: grades.csv, feedback, Gradescope, summary, class report."""
+from . import lms  # noqa: F401
 from .class_report import write_class_report, write_mistakes_csv  # noqa: F401
 from .csv_report import write_grades_csv  # noqa: F401
 from .feedback import write_feedback  # noqa: F401

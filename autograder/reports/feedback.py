@@ -19,6 +19,7 @@ FLAG_TEXT = {
     "output_truncated": "Your code printed more than 1 MB; the rest was discarded.",
     "symlink": "The submission is a symbolic link, which the grader does not follow; "
                "submit the notebook file itself.",
+    "no_submission": "No submission of yours was found (you are on the course roster).",
 }
 
 TEMPLATE = """<!doctype html>

@@ -70,3 +70,15 @@ def test_grade_help_lists_the_layouts(capsys):
     out = capsys.readouterr().out
     assert "COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb" in out
     assert "SUBMISSIONS/<student>/NAME.ipynb" in out and "symlink" in out
+
+
+def test_a_bad_roster_is_one_line_before_any_grading(capsys, tmp_path):
+    from autograder import cli
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    (tmp_path / "roster.csv").write_text("name\nAda\n")
+    rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o"),
+                   "--roster", str(tmp_path / "roster.csv"), "--unsafe-no-sandbox",
+                   "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "no student_id column" in err[0]
+    assert not (tmp_path / "o").exists()
