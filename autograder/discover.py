@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import reader
-from .results import printable
+from .untrusted import terminal
 
 SKIPPED = {".ipynb_checkpoints"}
 
@@ -149,10 +149,10 @@ def _find_in_folder(root, folder, name):
                     os.close(sub)
         if n_others == 1:
             # One notebook under another name ("softmax (1).ipynb") is still theirs.
-            label = printable(display_name(others[0]))
+            label = terminal(display_name(others[0]))
             return _classify(fd, others[0], (folder, others[0]), label)
         if others:
-            shown = ", ".join(printable(display_name(o)) for o in others[:4])
+            shown = ", ".join(terminal(display_name(o)) for o in others[:4])
             return None, "missing_notebook", (f"no {target} in the folder, and {n_others} other "
                                               f"notebooks ({shown}): which one is the submission?")
         return None, "missing_notebook", f"no {target} was found in the submission"

@@ -9,12 +9,15 @@ Guarantees:
 - Re-recording updates the automatic scores and comments and keeps what an
   instructor entered in formgrader (manual scores, comments, extra credit).
 - Each test's result becomes the automatic comment of the solution cell it
-  tests, so formgrader and `nbgrader generate_feedback` show the hints.
+  tests, so formgrader and `nbgrader generate_feedback` show the hints; the
+  comment is inert as Markdown (`untrusted.markdown_inert`), since
+  generate_feedback renders it unsanitised.
 """
 import warnings
 from pathlib import Path
 
 from .results import safe_name
+from .untrusted import markdown_inert
 
 SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
 
@@ -70,7 +73,8 @@ def _comments(result, solution_ids):
     if result.problem:
         for sid in solution_ids:
             lines.setdefault(sid, []).insert(0, result.problem)
-    return {sid: "\n".join(v) for sid, v in lines.items()}
+    # formgrader shows a comment as text, `nbgrader generate_feedback` as Markdown.
+    return {sid: markdown_inert("\n".join(v)) for sid, v in lines.items()}
 
 
 def _parse_time(value):
@@ -89,10 +93,13 @@ def _chunks(items, n=SQLITE_MAX_VARS):
         yield items[i:i + n]
 
 
-def record(results, spec, db_path, *, timestamps=None):
+def record(results, spec, db_path, *, timestamps=None, on_error=None):
     """Write every StudentResult into the gradebook at db_path (created if new).
 
     `timestamps` maps student id -> nbgrader's submission time text, if known.
+    Each student is recorded in a savepoint of its own: with `on_error(student_id,
+    what, exception)`, a student whose rows fail is rolled back alone and told
+    there, the others are committed; without it, the failure rolls back all.
     """
     from nbgrader import api     # slow import: only when a gradebook is asked for
 
@@ -109,7 +116,7 @@ def record(results, spec, db_path, *, timestamps=None):
         gb = api.Gradebook(url)      # the schema exists: no alembic subprocess
         s = gb.db
         try:
-            _record(s, api, results, spec, timestamps)
+            _record(s, api, results, spec, timestamps, on_error)
             s.commit()
         except BaseException:
             s.rollback()
@@ -118,7 +125,7 @@ def record(results, spec, db_path, *, timestamps=None):
             gb.close()
 
 
-def _record(s, api, results, spec, timestamps):
+def _record(s, api, results, spec, timestamps, on_error):
     q = s.query
     assignment = q(api.Assignment).filter_by(name=spec.name).one_or_none()
     if assignment is None:
@@ -154,53 +161,71 @@ def _record(s, api, results, spec, timestamps):
                 api.SubmittedAssignment.assignment_id == assignment.id,
                 api.SubmittedAssignment.student_id.in_(chunk))})
 
+    cells = (grade_cells, solution_cells)
     for r, sid in zip(results, ids):
-        student = students.get(sid)
-        if student is None:
-            student = students[sid] = api.Student(id=sid)
-            s.add(student)
-        sub = submissions.get(sid)
-        if sub is None:
-            sub = submissions[sid] = api.SubmittedAssignment(assignment=assignment,
-                                                             student=student)
-            s.add(sub)
-        when = _parse_time(timestamps.get(r.student_id))
-        if when is not None:
-            sub.timestamp = when
-        snb = next((n for n in sub.notebooks if n.notebook is notebook), None)
-        if snb is None:
-            snb = api.SubmittedNotebook(notebook=notebook, assignment=sub)
-            s.add(snb)
-        grades = {g.cell.name: g for g in snb.grades} if snb.id else {}
-        for t in spec.tests:
-            if t.grade_id not in grades:
-                grades[t.grade_id] = api.Grade(cell=grade_cells[t.grade_id], notebook=snb)
-                s.add(grades[t.grade_id])
-        points = {t.grade_id: t.points for t in r.tests}
-        for gid, grade in grades.items():
-            if gid in grade_cells and any(t.grade_id == gid for t in spec.tests):
-                grade.auto_score = points.get(gid, 0.0)
-                grade.needs_manual_grade = False
-        comments = {c.cell.name: c for c in snb.comments} if snb.id else {}
-        texts = _comments(r, spec.solution_ids)
-        for sid in spec.solution_ids:
-            comment = comments.get(sid)
-            if comment is None:
-                comment = api.Comment(cell=solution_cells[sid], notebook=snb)
-                s.add(comment)
-            comment.auto_comment = texts.get(sid)
-        snb.flagged = bool(r.flags)
+        try:
+            with s.begin_nested():
+                _record_student(s, api, r, sid, spec=spec, assignment=assignment,
+                                notebook=notebook, cells=cells, known=(students, submissions),
+                                when=_parse_time(timestamps.get(r.student_id)))
+        except Exception as e:  # noqa: BLE001 - one student's rows never stop the others'
+            if on_error is None:
+                raise
+            on_error(r.student_id, "gradebook entry", e)
+
+
+def _record_student(s, api, r, sid, *, spec, assignment, notebook, cells, known, when):
+    """One student's submission, grades and comments (see `record`)."""
+    grade_cells, solution_cells = cells
+    students, submissions = known
+    student = students.get(sid)
+    if student is None:
+        student = students[sid] = api.Student(id=sid)
+        s.add(student)
+    sub = submissions.get(sid)
+    if sub is None:
+        sub = submissions[sid] = api.SubmittedAssignment(assignment=assignment,
+                                                         student=student)
+        s.add(sub)
+    if when is not None:
+        sub.timestamp = when
+    snb = next((n for n in sub.notebooks if n.notebook is notebook), None)
+    if snb is None:
+        snb = api.SubmittedNotebook(notebook=notebook, assignment=sub)
+        s.add(snb)
+    grades = {g.cell.name: g for g in snb.grades} if snb.id else {}
+    for t in spec.tests:
+        if t.grade_id not in grades:
+            grades[t.grade_id] = api.Grade(cell=grade_cells[t.grade_id], notebook=snb)
+            s.add(grades[t.grade_id])
+    points = {t.grade_id: t.points for t in r.tests}
+    for gid, grade in grades.items():
+        if gid in grade_cells and any(t.grade_id == gid for t in spec.tests):
+            grade.auto_score = points.get(gid, 0.0)
+            grade.needs_manual_grade = False
+    comments = {c.cell.name: c for c in snb.comments} if snb.id else {}
+    texts = _comments(r, spec.solution_ids)
+    for cell_id in spec.solution_ids:
+        comment = comments.get(cell_id)
+        if comment is None:
+            comment = api.Comment(cell=solution_cells[cell_id], notebook=snb)
+            s.add(comment)
+        comment.auto_comment = texts.get(cell_id)
+    snb.flagged = bool(r.flags)
 
 
 
-def write_course(out, *, results, spec, notebooks, course_root):
+def write_course(out, *, results, spec, notebooks, course_root, on_error=None):
     """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
 
-    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None).
+    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None);
+    `on_error`: see `record` (it also covers each student's autograded notebook).
     """
     from . import nbgrader_course
     out = Path(out)
     nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
-    nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks)
+    nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
+                                     on_error=on_error)
     record(results, spec, out / "gradebook.db",
-           timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()})
+           timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()},
+           on_error=on_error)

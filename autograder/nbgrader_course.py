@@ -12,6 +12,10 @@ Guarantees, for every graded student:
   gradebook knows (one cell per id, canonical flags, so no crafted metadata can
   make formgrader fail), every stored output replaced by what the grader found
   (a student's saved "all tests passed" is not shown as if it were ours).
+  Student text is shown in safe forms only (see untrusted.py): a Markdown cell
+  becomes an HTML raw cell holding its sanitised rendering, a raw cell an HTML
+  raw cell holding its text escaped, outputs are the grader's plain-text
+  verdicts, attachments and metadata are dropped, the kernel is the course's.
   nbgrader's `timestamp.txt` and `submission_secret.txt`, when the submission
   came through the exchange, are copied beside it for `release_feedback`.
 - `OUT/submitted/<student>/<name>/` exists for each of them (holding only a
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from . import cells
 from .results import atomic_write, inside
+from .untrusted import markdown_html, output_text, text_html, valid_tree
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
@@ -107,7 +112,7 @@ def _read_notebook(source):
         data = _notebook_bytes(source)
         if data is None or len(data) > MAX_NOTEBOOK_BYTES:
             return None
-        nb = json.loads(data.decode("utf-8"))
+        nb = valid_tree(json.loads(data.decode("utf-8")))
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             return None
         return nb
@@ -122,7 +127,18 @@ def _folder(source):
 
 
 def _stream(text):
-    return {"output_type": "stream", "name": "stdout", "text": text}
+    return {"output_type": "stream", "name": "stdout", "text": output_text(text)}
+
+
+def _html_cell(html):
+    """A raw cell that nbconvert (formgrader, `generate_feedback`) copies into its page as
+    the HTML it is, and JupyterLab shows as text: `html` is never parsed as Markdown."""
+    return {"cell_type": "raw", "metadata": {"raw_mimetype": "text/html"}, "source": html}
+
+
+def _shown(ctype, source):
+    """A student's Markdown or raw cell in its safe form (see untrusted.py)."""
+    return _html_cell(markdown_html(source) if ctype == "markdown" else text_html(source))
 
 
 def _verdict(tests):
@@ -168,8 +184,9 @@ def autograded_notebook(nb, result, spec):
             else "raw"
         new = {"cell_type": ctype, "metadata": {}, "source": _text(cell.get("source", ""))}
         gid = kept_at.get(i)
-        if gid is not None and ctype != "code":
-            gid = None      # a re-typed graded cell: shown, not graded
+        if ctype != "code":
+            out_cells.append(_shown(ctype, new["source"]))   # a re-typed graded one: not graded
+            continue
         if gid in solution_ids:
             new["metadata"]["nbgrader"] = {"grade": False, "solution": True, "locked": False,
                                            "task": False, "grade_id": gid, "schema_version": 3,
@@ -178,11 +195,10 @@ def autograded_notebook(nb, result, spec):
             new["metadata"]["nbgrader"] = {"grade": True, "solution": False, "locked": True,
                                            "task": False, "grade_id": gid, "points": points[gid],
                                            "schema_version": 3, "cell_type": "code"}
-        if ctype == "code":
-            new["execution_count"] = None
-            new["outputs"] = []
-            if gid in by_test:
-                new["outputs"] = [_stream("autograder: " + _verdict([by_test[gid]]))]
+        new["execution_count"] = None
+        new["outputs"] = []
+        if gid in by_test:
+            new["outputs"] = [_stream("autograder: " + _verdict([by_test[gid]]))]
         out_cells.append(new)
     # Tests whose cell is gone still count in the gradebook; say so at the end.
     missing = [by_test[g] for g in points if g not in keep and g in by_test]
@@ -191,15 +207,11 @@ def autograded_notebook(nb, result, spec):
                           "source": "# graded test cells missing from this submission",
                           "outputs": [_stream("autograder: " + _verdict(missing))]})
     if result.problem or result.flags:
-        out_cells.insert(0, {"cell_type": "markdown", "metadata": {},
-                             "source": "**Autograder:** " + "; ".join(
-                                 filter(None, [result.problem, ", ".join(result.flags)]))})
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    kernelspec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+        out_cells.insert(0, _html_cell(text_html("Autograder: " + "; ".join(
+            filter(None, [result.problem, ", ".join(result.flags)])))))
+    # The course's kernel, as nbgrader's OverwriteKernelspec does: never the student's names.
     return {"nbformat": 4, "nbformat_minor": 4, "cells": out_cells,
-            "metadata": {"kernelspec": {"name": str(kernelspec.get("name", "python3")),
-                                        "display_name": str(kernelspec.get("display_name",
-                                                                           "Python 3")),
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                         "language": "python"},
                          "language_info": {"name": "python"}}}
 
@@ -215,33 +227,47 @@ def _copy_side_files(src_dir, dest_dir):
             continue
 
 
-def write_autograded(out, *, results, spec, notebooks):
+def write_autograded(out, *, results, spec, notebooks, on_error=None):
     """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
 
     `notebooks` maps student id -> its discover.Submission (or a notebook Path,
     or None). A notebook the grader could not read (missing, invalid, a link) is
-    not read again. Returns the student ids written.
+    not read again. With `on_error(student_id, what, exception)`, a student whose
+    folder fails is told there and has no folder (no stale copy is left); the
+    others are written. Returns the student ids written.
     """
     from .gradebook import nbgrader_id
     root = Path(out) / "autograded"
     written = []
     for r in results:
         dest = inside(root, nbgrader_id(r.student_id), spec.name)
-        readable = not (UNREADABLE & set(r.flags))
-        nb = _read_notebook(notebooks.get(r.student_id)) if readable else None
-        if nb is None:
-            if dest.exists():
-                shutil.rmtree(dest)     # a stale copy of an earlier notebook
-            continue
-        dest.mkdir(parents=True, exist_ok=True)
-        atomic_write(dest / f"{spec.name}.ipynb",
-                     json.dumps(autograded_notebook(nb, r, spec), indent=1))
-        folder = _folder(notebooks[r.student_id])
-        if folder is not None:
-            _copy_side_files(folder, dest)
-        written.append(r.student_id)
+        try:
+            if _write_one(dest, r, spec, notebooks.get(r.student_id)):
+                written.append(r.student_id)
+        except Exception as e:  # noqa: BLE001 - one student's folder never stops the others'
+            if on_error is None:
+                raise
+            shutil.rmtree(dest, ignore_errors=True)
+            on_error(r.student_id, "autograded notebook", e)
     _mark_submitted(out, written, spec.name)
     return written
+
+
+def _write_one(dest, result, spec, source):
+    """One student's autograded folder; False (and no folder) when there is no notebook."""
+    readable = not (UNREADABLE & set(result.flags))
+    nb = _read_notebook(source) if readable else None
+    if nb is None:
+        if dest.exists():
+            shutil.rmtree(dest)     # a stale copy of an earlier notebook
+        return False
+    dest.mkdir(parents=True, exist_ok=True)
+    atomic_write(dest / f"{spec.name}.ipynb",
+                 json.dumps(autograded_notebook(nb, result, spec), indent=1))
+    folder = _folder(source)
+    if folder is not None:
+        _copy_side_files(folder, dest)
+    return True
 
 
 def _mark_submitted(out, student_ids, name):

@@ -2,7 +2,10 @@
 
 Each stage hands plain data to the next. Results are saved one student at a
 time as they finish, so an interrupted batch resumes where it stopped and a
-student's result never depends on another's.
+student's result never depends on another's. Each student's files are
+written on their own: a failure writing one student's files costs only those
+files, says so in one line on stderr, and the next run writes them again
+(results are cached, reports are always rewritten).
 """
 import os
 import sys
@@ -17,11 +20,12 @@ from . import reports
 from .assignment import AssignmentError, get, load_spec
 from .discover import UsageError, detect_layout, find_submissions
 from .notebook import close_readers, read_submission
-from .results import ResultStore, StudentResult, grader_fingerprint, printable
+from .results import ResultStore, StudentResult, grader_fingerprint
 from .runner import ProcessTimer, grade_code
 from .sandbox import Limits, modes
 from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
+from .untrusted import terminal, valid
 
 
 @dataclass
@@ -192,10 +196,12 @@ def grade(submissions, out, opts=Options()):
             sub = futures[fut]
             try:
                 result = fut.result()
-                store.save(result)
             except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
                 result = StudentResult(sub.student_id, "", grader, flags=["crash"],
-                                       problem=f"internal grader error: {type(e).__name__}: {e}")
+                                       problem=f"internal grader error: {type(e).__name__}: "
+                                               f"{valid(str(e))}")
+            else:
+                for_each_student([result], "stored result", store.save)
             results[sub.student_id] = result
             bar.update(1)
     except KeyboardInterrupt:
@@ -238,7 +244,7 @@ def _roster(path):
 def _say_roster(matched, out):
     """One line each for roster students without a folder and folders without a roster entry."""
     def ids(items):
-        shown = ", ".join(printable(i) for i in items[:10])
+        shown = ", ".join(terminal(i) for i in items[:10])
         return shown + (f", ... ({len(items)} in all)" if len(items) > 10 else "")
     if matched.missing:
         print(f"roster: {len(matched.missing)} student(s) with no submission (0 points, flag "
@@ -249,18 +255,38 @@ def _say_roster(matched, out):
               f"{ids([r.student_id for r in matched.extra])}", file=sys.stderr)
 
 
+def unwritten(student_id, what, error):
+    """The one line that says a student's `what` could not be written, and what to do."""
+    print(f"could not write the {what} of {terminal(student_id)} "
+          f"({type(error).__name__}: {terminal(error)}); the other students' files are "
+          "written; run the same command again to write it", file=sys.stderr, flush=True)
+
+
+def for_each_student(results, what, write):
+    """write(result) for each result; a failure costs that student's `what` only
+    (said by `unwritten`). Returns the ids whose `what` was not written."""
+    failed = []
+    for r in results:
+        try:
+            write(r)
+        except Exception as e:  # noqa: BLE001 - one student's files never stop the others'
+            unwritten(r.student_id, what, e)
+            failed.append(r.student_id)
+    return failed
+
+
 def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None):
     """Every report, from the results alone; the gradebook and histogram when asked.
 
     A batch (more than one student) also gets the class report and mistakes.csv.
     A single submission (the Gradescope case) skips the histogram, the class
     report and, by default, the gradebook: nbgrader's import alone costs about two seconds.
+    Returns the ids of the students whose feedback or Gradescope file failed.
     """
     out = Path(out)
     reports.write_grades_csv(results, spec, out / "grades.csv")
-    for r in results:
-        reports.write_feedback(r, spec, out)
-        reports.write_gradescope(r, spec, out)
+    failed = for_each_student(results, "feedback and Gradescope results", lambda r: (
+        reports.write_feedback(r, spec, out), reports.write_gradescope(r, spec, out)))
     if len(results) > 1:
         reports.write_histogram(results, spec, out / "score_histogram.png")
         reports.write_class_report(results, spec, out / "class_report.html")
@@ -272,4 +298,6 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         # student who submitted nothing has no submission there, as in nbgrader.
         submitted = [r for r in results if "no_submission" not in r.flags]
         nbgrader_gradebook.write_course(out, results=submitted, spec=spec,
-                                        notebooks=notebooks or {}, course_root=course_root)
+                                        notebooks=notebooks or {}, course_root=course_root,
+                                        on_error=unwritten)
+    return failed

@@ -8,7 +8,7 @@ every failed test as (student, test, mistake). Guarantees:
   submission is flagged exactly when its `flags` cell is not empty;
 - every student string (ids, problems, messages) is escaped at this sink:
   HTML by Jinja's autoescape, links by URL quoting of `results.safe_name`,
-  CSV cells by `csv_report.neutralise`; the page loads nothing and runs no
+  CSV cells by `untrusted.csv_cell`; the page loads nothing and runs no
   script (its Content-Security-Policy allows only inline style and data: images).
 """
 import base64
@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, select_autoescape
 
-from ..results import atomic_write, printable, safe_name
-from .csv_report import _Num, neutralise
+from ..results import atomic_write, safe_name
+from ..untrusted import csv_cell, terminal
+from .csv_report import _Num
 from .feedback import FLAG_TEXT, test_title
 from .gradescope import RUN_FLAGS
 
@@ -32,7 +33,7 @@ SLOWEST = 5          # students listed as the slowest to grade
 class Student:
     """A student as the report shows one: their id as text and a link to their feedback."""
     student_id: str
-    shown: str           # printable(student_id): control characters made visible
+    shown: str           # untrusted.terminal(student_id): control characters made visible
     feedback: str        # relative URL of OUT/feedback/<safe name>/<assignment>.html
 
 
@@ -82,7 +83,7 @@ class ClassSummary:
 def _student(student_id, assignment):
     link = f"feedback/{urllib.parse.quote(safe_name(student_id), safe='')}/" \
            f"{urllib.parse.quote(assignment, safe='')}.html"
-    return Student(student_id, printable(student_id), link)
+    return Student(student_id, terminal(student_id), link)
 
 
 def _groups(failures, hints):
@@ -273,6 +274,6 @@ def write_mistakes_csv(results, spec, path):
             if t is not None and t.passed and t.points >= cell.points:
                 continue
             lost = cell.points - (t.points if t is not None else 0.0)
-            w.writerow([neutralise(r.student_id), cell.grade_id,
+            w.writerow([csv_cell(r.student_id), cell.grade_id,
                         (t.mistake or "") if t is not None else "", _Num(lost)])
     atomic_write(path, buf.getvalue())

@@ -9,8 +9,7 @@ import csv
 import io
 
 from ..results import atomic_write
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ..untrusted import csv_cell
 
 
 class _Num(float):
@@ -20,24 +19,16 @@ class _Num(float):
         return f"{self:g}"
 
 
-def neutralise(text):
-    """`text` safe to open in a spreadsheet: never read as a formula."""
-    text = str(text)
-    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def write_grades_csv(results, spec, path):
     buf = io.StringIO()
     # The header is the instructor's (plain names): written as before, unquoted.
     csv.writer(buf, lineterminator="\n").writerow(
-        [neutralise(h) for h in
+        [csv_cell(h) for h in
          ["student_id", "score", "max_score", "flags"] + [t.grade_id for t in spec.tests]])
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     for r in sorted(results, key=lambda r: r.student_id):
         points = {t.grade_id: t.points for t in r.tests}
-        w.writerow([neutralise(r.student_id), _Num(r.score), _Num(spec.max_score),
-                    neutralise(";".join(r.flags))]
+        w.writerow([csv_cell(r.student_id), _Num(r.score), _Num(spec.max_score),
+                    csv_cell(";".join(r.flags))]
                    + [_Num(points.get(t.grade_id, 0.0)) for t in spec.tests])
     atomic_write(path, buf.getvalue())

@@ -25,14 +25,15 @@ Written into OUT (file names in `FILES`):
 
 Guarantees: one row per roster student in both LMS files, in roster order;
 nothing from a submission that is not in the roster reaches them; every text
-cell goes through `csv_report.neutralise` (no spreadsheet formula).
+cell goes through `untrusted.csv_cell` (no spreadsheet formula).
 """
 import csv
 import io
 from dataclasses import dataclass, fields
 
 from ..results import StudentResult, TestResult, atomic_write
-from .csv_report import _Num, neutralise
+from ..untrusted import csv_cell
+from .csv_report import _Num
 
 
 class RosterError(ValueError):
@@ -121,10 +122,10 @@ def match(roster, results):
 
 def _csv(header, rows, extra_first=()):
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([neutralise(h) for h in header])
+    csv.writer(buf, lineterminator="\n").writerow([csv_cell(h) for h in header])
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     for row in [*extra_first, *rows]:
-        w.writerow([v if isinstance(v, _Num) else neutralise(v) for v in row])
+        w.writerow([v if isinstance(v, _Num) else csv_cell(v) for v in row])
     return buf.getvalue()
 
 

@@ -1,7 +1,8 @@
 """The end-of-run summary: per-test pass rates, flags, and a score histogram."""
 from collections import Counter
 
-from ..results import atomic_write, printable
+from ..results import atomic_write
+from ..untrusted import terminal
 from .feedback import test_title
 
 
@@ -29,7 +30,7 @@ def summary_table(results, spec, max_rows=40):
         for r in sorted(results, key=lambda r: r.student_id):
             named = sorted({t.mistake for t in r.tests if t.mistake})
             notes = ", ".join(r.flags + named) or "-"
-            lines.append(f"{printable(r.student_id)[:27]:<28}{r.score:>7g}  {notes}")
+            lines.append(f"{terminal(r.student_id)[:27]:<28}{r.score:>7g}  {notes}")
     return "\n".join(lines)
 
 

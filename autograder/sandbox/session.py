@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+from ..untrusted import valid_tree
 from . import worker as wire
 from . import modes
 from .jail import Limits
@@ -216,7 +217,9 @@ class WorkerProcess:
                     if self._pending(rfd):
                         raise self._refuse("bytes after the reply")
                     self.output_bytes = reply.get("output_bytes", 0)
-                    return reply
+                    # A door for student text (untrusted.py): exception messages, warnings
+                    # and type names may hold code points UTF-8 cannot encode.
+                    return valid_tree(reply)
         finally:
             sel.close()
 

@@ -82,3 +82,89 @@ def test_a_bad_roster_is_one_line_before_any_grading(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "no student_id column" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------- each student's files are written on their own
+
+
+def _results():
+    from autograder.results import StudentResult, TestResult
+    from autograder.assignment import Spec, TestCell
+    spec = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c1",)),))
+    rs = [StudentResult(sid, "sha", "g", tests=[TestResult("test_f", 2.0, 2.0, True)])
+          for sid in ("ann", "bob", "cy")]
+    return spec, rs
+
+
+def test_a_student_whose_files_fail_costs_only_their_files_and_a_rerun_heals(
+        monkeypatch, capsys, tmp_path):
+    from autograder import reports
+    spec, results = _results()
+    real = reports.write_gradescope
+
+    def broken_for_bob(r, spec, out):
+        if r.student_id == "bob":
+            raise OSError(28, "No space left on device")
+        return real(r, spec, out)
+
+    monkeypatch.setattr(reports, "write_gradescope", broken_for_bob)
+    failed = pipeline.write_outputs(results, spec, tmp_path, gradebook=False)
+    assert failed == ["bob"]
+    for sid in ("ann", "cy"):
+        assert (tmp_path / "feedback" / sid / "hw.html").exists()
+        assert (tmp_path / "gradescope" / sid / "results.json").exists()
+    assert not (tmp_path / "gradescope" / "bob" / "results.json").exists()
+    assert len((tmp_path / "grades.csv").read_text().splitlines()) == 4   # every row
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bob" in err[0] and "run the same command again" in err[0]
+
+    monkeypatch.setattr(reports, "write_gradescope", real)
+    assert pipeline.write_outputs(results, spec, tmp_path, gradebook=False) == []
+    assert (tmp_path / "gradescope" / "bob" / "results.json").exists()
+
+
+def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
+        monkeypatch, capsys, tmp_path):
+    from autograder import gradebook, nbgrader_course
+    spec, results = _results()
+    real_comments, real_nb = gradebook._comments, nbgrader_course.autograded_notebook
+
+    def comments(r, ids):
+        if r.student_id == "bob":
+            raise ValueError("a broken row")
+        return real_comments(r, ids)
+
+    def notebook(nb, r, spec):
+        if r.student_id == "cy":
+            raise ValueError("a broken notebook")
+        return real_nb(nb, r, spec)
+
+    monkeypatch.setattr(gradebook, "_comments", comments)
+    monkeypatch.setattr(nbgrader_course, "autograded_notebook", notebook)
+    nb = tmp_path / "in" / "hw.ipynb"
+    nb.parent.mkdir()
+    nb.write_text('{"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],'
+                  ' "metadata": {}, "nbformat": 4, "nbformat_minor": 4}')
+    out = tmp_path / "out"
+    pipeline.write_outputs(results, spec, out, notebooks={r.student_id: nb for r in results})
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert sorted(s.student.id for s in gb.assignment_submissions("hw")) == ["ann", "cy"]
+    assert (out / "autograded" / "ann" / "hw" / "hw.ipynb").exists()
+    assert not (out / "autograded" / "cy").exists() or not any((out / "autograded" / "cy").rglob("*.ipynb"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2, err
+    assert any("cy" in e and "autograded notebook" in e for e in err)
+    assert any("bob" in e and "gradebook entry" in e for e in err)
+
+
+def test_a_stored_result_with_invalid_text_loads_as_valid_text(tmp_path):
+    """A result cached with lone surrogates (json escapes them) cannot poison later runs."""
+    from autograder.results import ResultStore, StudentResult, TestResult
+    store = ResultStore(tmp_path)
+    bad = StudentResult("ann", "sha", "g", problem="", tests=[
+        TestResult("test_f", 0.0, 2.0, False, "f raised ValueError: \udc80\ud800", None, None)])
+    store.save(bad)
+    got = store.load("ann", "sha", "g")
+    assert got.tests[0].message == "f raised ValueError: \ufffd\ufffd"
+    got.tests[0].message.encode("utf-8")

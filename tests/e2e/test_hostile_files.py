@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
-from autograder.reports.csv_report import neutralise
+from autograder.untrusted import csv_cell as neutralise
 
 from .conftest import REPO, read_grades, run_grader, run_grader_as_user, user_tmpdir
 

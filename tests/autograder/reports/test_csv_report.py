@@ -2,7 +2,8 @@
 import csv
 from types import SimpleNamespace
 
-from autograder.reports.csv_report import neutralise, write_grades_csv
+from autograder.reports.csv_report import write_grades_csv
+from autograder.untrusted import csv_cell as neutralise
 from autograder.results import StudentResult, TestResult
 
 SPEC = SimpleNamespace(tests=[SimpleNamespace(grade_id="test_a", points=2.0)], max_score=2.0)

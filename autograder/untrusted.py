@@ -1,0 +1,184 @@
+"""Student text: valid where it enters the grader, and in each sink's own safe form where it leaves.
+
+Every string a student controls (cell sources, grade ids and kernel names of the notebook,
+exception messages, warnings and type names that come back from the jail, what the tamper
+watch saw their code open, folder names) enters the grader through one of these doors, and
+each door passes what it decoded through `valid_tree`:
+- the jail's reply, decoded in `sandbox/session.py` (`WorkerProcess.request`);
+- the notebook reader child's reply, decoded in `reader.py`;
+- a stored result read back from OUT/results/ (`results.ResultStore.load`);
+- folder names, decoded with backslash escapes in `discover.py`.
+Past a door every string is valid Unicode and encodes as UTF-8: a code point that cannot
+(a lone surrogate) is replaced by U+FFFD, the replacement character, which marks the spot.
+
+Each sink then gets the text in its own safe form, from one function here or from the
+sink's own escaping:
+
+    feedback HTML                     jinja's autoescape (reports/feedback.py)
+    autograded notebook (formgrader)  `markdown_html` for Markdown cells, `text_html` for
+                                      raw cells and our notes, `output_text` for outputs
+    gradebook comments                `markdown_inert` (formgrader shows them as text,
+                                      `nbgrader generate_feedback` renders them as Markdown)
+    CSV                               `csv_cell`
+    terminal                          `terminal`
+    JSON (Gradescope, OUT/results)    valid text is all JSON needs (json.dumps escapes)
+
+Markdown is rendered by nbconvert's own renderer (the one formgrader uses) and then cleaned
+by bleach (a dependency of nbconvert, its sanitiser) against an allow-list: plain text
+markup, tables, links to http(s)/mailto/#fragments, images only as inline raster data.
+Everything else is dropped, the text inside kept as text. Math is shown as its TeX source
+(the `tex2jax_ignore` class keeps MathJax away from student text).
+"""
+import html
+import re
+import unicodedata
+import urllib.parse
+
+REPLACEMENT = "\ufffd"
+# Markdown sources past this many characters are shown as text, unrendered: the renderer's
+# time is then bounded by what a student can make it parse.
+MAX_MARKDOWN_CHARS = 64 * 1024
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
+_CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+-]{1,40}\Z")
+
+
+# ---------------------------------------------------------------- the doors
+
+
+def valid(text):
+    """`text` as valid Unicode: every code point UTF-8 cannot encode (a lone surrogate)
+    replaced by U+FFFD. Valid text comes back unchanged (the same object)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join(REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def valid_tree(obj):
+    """`obj` (decoded JSON: dicts, lists, strings, numbers, arrays) with every string,
+    keys included, made `valid`. Other values pass unchanged."""
+    if isinstance(obj, str):
+        return valid(obj)
+    if isinstance(obj, dict):
+        return {valid_tree(k): valid_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [valid_tree(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------- plain sinks
+
+
+def _control(c, keep):
+    return c not in keep and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def terminal(text, keep=""):
+    """`text` for a terminal: control and format characters (escape sequences, newlines,
+    carriage returns, bidirectional overrides) shown as Python escapes, except those in
+    `keep`; so it cannot move the cursor, recolour, or forge a line of our own."""
+    text = valid(str(text))
+    return "".join(repr(c)[1:-1] if _control(c, keep) else c for c in text)
+
+
+def output_text(text):
+    """Multi-line text for a notebook's stream output: `terminal` keeping newlines and
+    tabs (an output is shown through an ANSI-to-HTML filter that would obey escapes)."""
+    return terminal(text, keep="\n\t")
+
+
+def csv_cell(text):
+    """`text` safe to open in a spreadsheet: never read as a formula (OWASP's CSV-injection
+    advice: a leading `'` when its first non-blank character is = + - @ TAB or CR)."""
+    text = valid(str(text))
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+_MD_ACTIVE = re.compile(r"[\\<$&`#]|\](?=[(\[:])|:(?=//)")
+
+
+def markdown_inert(text):
+    """`text` for a field shown as plain text by one tool and rendered as Markdown by
+    another (nbgrader's comments): a backslash before each character that could start
+    HTML (`<`), an entity (`&`), code (`` ` ``), math (`$`), a link or image (`](`, `][`, `]:`, the
+    `://` of a bare URL), a heading with its anchor (`#`) or an escape (`\\`).
+    Rendered, it reads as the text itself; as text, it reads with a few backslashes."""
+    return _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), valid(str(text)))
+
+
+# ---------------------------------------------------------------- HTML for formgrader
+
+
+def text_html(text):
+    """`text` as an HTML block shown verbatim: escaped, in a <pre>, out of MathJax's reach."""
+    return ('<pre class="tex2jax_ignore" style="white-space: pre-wrap">'
+            + html.escape(output_text(text)) + "</pre>")
+
+
+def _allowed_url(value, *, image):
+    url = html.unescape(value).strip()
+    if image:
+        return bool(_DATA_IMAGE.match(url))
+    if url.startswith("#"):
+        return True
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+    except ValueError:
+        return False
+    return scheme in LINK_SCHEMES
+
+
+def _attribute(tag, name, value):
+    """bleach's attribute filter: the allow-list of (tag, attribute, value)."""
+    if tag == "a":
+        return name == "title" or (name == "href" and _allowed_url(value, image=False))
+    if tag == "img":
+        return name in ("alt", "title") or (name == "src" and _allowed_url(value, image=True))
+    if tag in ("td", "th"):
+        return name == "align"
+    if tag == "ol":
+        return name == "start" and value.isdigit()
+    if tag == "code":
+        return name == "class" and bool(_CODE_CLASS.match(value))
+    return False
+
+
+def _renderer():
+    """nbconvert's Markdown renderer (formgrader's), but an attachment it does not have
+    (the grader keeps none) is left to the sanitiser instead of failing the page."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    class Renderer(IPythonRenderer):
+        def _embed_image_or_attachment(self, src):
+            return src
+
+    return MarkdownWithMath(renderer=Renderer(escape=False, allow_harmful_protocols=False))
+
+
+def markdown_html(source):
+    """A student's Markdown cell as safe HTML: rendered as formgrader renders it, then
+    cleaned by bleach against the module's allow-list (`ALLOWED_TAGS`, `_attribute`).
+    A source the renderer cannot take, or too long, is shown as text."""
+    import bleach
+
+    source = valid(str(source))
+    if len(source) > MAX_MARKDOWN_CHARS:
+        return text_html(source)
+    try:
+        rendered = _renderer().render(source)
+    except Exception:  # noqa: BLE001 - any renderer failure: the text is still shown
+        return text_html(source)
+    clean = bleach.clean(rendered, tags=ALLOWED_TAGS, attributes=_attribute,
+                         protocols=LINK_SCHEMES | {"data"}, strip=True, strip_comments=True)
+    return f'<div class="tex2jax_ignore">{clean}</div>'
