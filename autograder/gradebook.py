@@ -13,6 +13,7 @@ Guarantees:
   comment is inert as Markdown (`untrusted.markdown_inert`), since
   generate_feedback renders it unsanitised.
 """
+import sys
 import warnings
 from pathlib import Path
 
@@ -21,16 +22,50 @@ from .untrusted import markdown_inert
 
 SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
 
+# nbgrader imports nbformat, nbformat imports jsonschema, and jsonschema's format
+# checkers import rfc3987_syntax when it is installed, which builds an IRI grammar
+# (a Lark Earley parser) at import: about 1.6 s, over half of nbgrader's import. The
+# gradebook never validates an IRI, so that one optional import is refused while
+# nbgrader loads (jsonschema then has no "iri" format checker in this process).
+_UNUSED_IMPORTS = ("rfc3987_syntax",)
+
+
+def _nbgrader_api():
+    """nbgrader.api, imported without the optional modules the gradebook never uses."""
+    blocked = [m for m in _UNUSED_IMPORTS if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None       # `import m` raises ImportError, which jsonschema allows
+    try:
+        from nbgrader import api
+    finally:
+        for m in blocked:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+    return api
+
+
+def preload():
+    """Import what writing the gradebook needs. The pipeline calls it in a background
+    thread while the students are graded, so that write_course does not wait for
+    nbgrader's import; a failure here shows again, with its traceback, where the
+    gradebook is written."""
+    try:
+        _nbgrader_api()
+        from alembic.script import ScriptDirectory  # noqa: F401
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+
 
 def _alembic_head():
     from alembic.script import ScriptDirectory
+    _nbgrader_api()
     import nbgrader
     return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
 
 
 def _create(url):
     """A new, empty gradebook with nbgrader's schema and alembic version stamp."""
-    from nbgrader.api import Base
+    Base = _nbgrader_api().Base
     from sqlalchemy import create_engine, text
     engine = create_engine(url, future=True)
     try:
@@ -80,6 +115,7 @@ def _comments(result, solution_ids):
 def _parse_time(value):
     if not value:
         return None
+    _nbgrader_api()
     from nbgrader.utils import parse_utc
     try:
         return parse_utc(value)
@@ -101,7 +137,7 @@ def record(results, spec, db_path, *, timestamps=None, on_error=None):
     what, exception)`, a student whose rows fail is rolled back alone and told
     there, the others are committed; without it, the failure rolls back all.
     """
-    from nbgrader import api     # slow import: only when a gradebook is asked for
+    api = _nbgrader_api()     # slow import: only when a gradebook is asked for
 
     timestamps = timestamps or {}
     db_path = Path(db_path).resolve()

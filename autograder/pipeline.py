@@ -58,8 +58,10 @@ def default_budget(timeout):
 class _Timers:
     """One clean reference-timer process per grading thread, made on first use."""
 
-    def __init__(self, reference):
+    def __init__(self, reference, *, needed=True):
+        """`needed`: whether any check is timed (else `prestart` starts nothing)."""
         self.reference = reference
+        self.needed = needed
         self.local = threading.local()
         self.all = []
         self.lock = threading.Lock()
@@ -71,6 +73,12 @@ class _Timers:
             with self.lock:
                 self.all.append(t)
         return t
+
+    def prestart(self):
+        """Start this thread's timer process, if a check will need it, without waiting:
+        it starts while the student's notebook is read and jailed."""
+        if self.needed:
+            self.get().start()
 
     def close(self):
         for t in self.all:
@@ -103,6 +111,7 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     exception out of grade_code: a reference timer that failed twice, a bug)
     is retried once from scratch; if it fails again it propagates, and the
     row says "internal grader error", which the store never reuses."""
+    timers.prestart()
     code = read_submission(sub, spec)
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
     for attempt in (1, 2):
@@ -181,8 +190,16 @@ def grade(submissions, out, opts=Options()):
         else:
             todo.append(sub)
 
+    if opts.gradebook == "yes" or (opts.gradebook == "auto"
+                                   and (len(subs) > 1 or roster is not None)):
+        # nbgrader's import (about a second of CPU) overlaps the grading, which mostly
+        # waits for the jails, instead of following it.
+        from . import gradebook as nbgrader_gradebook
+        threading.Thread(target=nbgrader_gradebook.preload, name="import-nbgrader",
+                         daemon=True).start()
     jobs = opts.jobs or os.cpu_count() or 1
-    timers = _Timers(assignment.timer_reference)
+    timers = _Timers(assignment.timer_reference,
+                     needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
     secrets = _secrets(assignment, submissions, out)
     _start_sandbox(mode, opts, secrets)
     bar = tqdm(total=len(subs), initial=len(results), unit="nb", desc="grading",

@@ -29,13 +29,23 @@ class ProcessTimer:
         self.fn = reference.__name__
         self.source = inspect.getsource(reference)
         self.worker = None
+        self.loaded = False
 
-    def _spawn(self):
-        self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
-        r = self.worker.request({"op": "exec", "name": "reference", "source": self.source},
-                                self.timeout)
-        if not r.get("ok"):
-            raise WorkerDied("crash", f"the reference did not load: {r.get('error')}")
+    def start(self):
+        """Start the timer's process without waiting for it: it starts Python and NumPy
+        while the student's notebook is read and jailed (`timed` waits for it)."""
+        if self.worker is None:
+            self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
+            self.loaded = False
+
+    def _load(self):
+        self.start()
+        if not self.loaded:
+            r = self.worker.request({"op": "exec", "name": "reference", "source": self.source},
+                                    self.timeout)
+            if not r.get("ok"):
+                raise WorkerDied("crash", f"the reference did not load: {r.get('error')}")
+            self.loaded = True
 
     def timed(self, args):
         """CPU seconds of the reference on `args`, sent in the timed request.
@@ -47,8 +57,7 @@ class ProcessTimer:
         why = None
         for _ in range(2):
             try:
-                if self.worker is None:
-                    self._spawn()
+                self._load()
                 seconds, reply, _ = measure(self.worker, {"op": "timed", "fn": self.fn,
                                                           "args": list(args)}, self.timeout)
                 if reply.get("ok"):

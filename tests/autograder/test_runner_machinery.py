@@ -57,6 +57,21 @@ def test_a_dead_reference_timer_is_replaced():
         timer.close()
 
 
+def test_a_started_timer_loads_the_reference_when_first_timed():
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    try:
+        timer.start()                   # returns before the process has loaded anything
+        worker = timer.worker
+        assert worker is not None and not timer.loaded
+        timer.start()                   # a second start keeps the same process
+        assert timer.worker is worker
+        assert timer.timed(speed_input(0)) > 0
+        assert timer.worker is worker and timer.loaded
+    finally:
+        timer.close()
+    assert timer.worker is None
+
+
 def test_a_timer_that_keeps_failing_is_an_internal_error():
     def broken_reference(W, X, y, reg):
         raise RuntimeError("grader bug")
@@ -85,6 +100,9 @@ def _grade_one(monkeypatch, failures):
 
     class Timers:
         get = None
+
+        def prestart(self):
+            pass
     out = pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
                              opts=pipeline.Options(timeout=10), timers=Timers(), secrets=())
     return out, calls
