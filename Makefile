@@ -1,10 +1,10 @@
-# make demo | make test | make release | make bench | make exchange | make student-lab | make gradescope
+# make demo | make test | make release | make bench | make exchange | make student-release | make student-lab | make gradescope
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test release bench gradescope clean exchange student-lab mutants
+.PHONY: demo test release bench gradescope clean exchange student-lab student-release mutants
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -25,9 +25,25 @@ exchange: $(STAMP)
 	mkdir -p exchange && chmod 0777 exchange   # nbgrader's exchange must be writable by all students
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/nbgrader release_assignment softmax --force --log-level=WARN
 
-## JupyterLab as a student sees it: no formgrader or create-assignment (student-config/).
+## What a student is given: $(STUDENT_DIR)/softmax/ (the release notebook, its helper
+## modules, a README, requirements.txt) and $(STUDENT_DIR)/softmax.zip. Never overwrites a
+## notebook a student changed there (python -m autograder student-release --force does).
+STUDENT_DIR ?= student-release
+student-release: $(STAMP)
+	$(PY) -m autograder student-release --out $(STUDENT_DIR)
+
+## JupyterLab as a student sees it: serves only $(STUDENT_DIR)/softmax/ (made on first use,
+## then kept: it holds the student's work), with student-config/ (no formgrader or
+## create-assignment). As root it adds --allow-root; `make student-lab LAB_ARGS="--port=9999
+## --no-browser"` passes JupyterLab options.
+LAB_ARGS ?=
 student-lab: $(STAMP)
-	JUPYTER_CONFIG_DIR="$(abspath student-config)" PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab
+	@test -d $(STUDENT_DIR)/softmax || $(PY) -m autograder student-release --out $(STUDENT_DIR)
+	@# A copy of the student configuration: JupyterLab writes its workspaces into it.
+	rm -rf $(STUDENT_DIR)/.jupyter-config && cp -R student-config $(STUDENT_DIR)/.jupyter-config
+	cd $(STUDENT_DIR)/softmax && JUPYTER_CONFIG_DIR="$(abspath $(STUDENT_DIR))/.jupyter-config" \
+	  PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/jupyter" lab \
+	  --ServerApp.root_dir=. $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 ## Grade the bundled sample submissions and print the table.
 demo: $(STAMP)

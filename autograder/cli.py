@@ -1,4 +1,4 @@
-"""python -m autograder {grade, demo, release}."""
+"""python -m autograder {grade, demo, release, student-release, gradescope}."""
 import argparse
 import os
 import subprocess
@@ -110,6 +110,13 @@ def build_parser():
     d = sub.add_parser("demo", help="grade the bundled sample submissions")
     _add_grading_options(d)
     sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
+    sr = sub.add_parser("student-release", help="what a student is given: the release notebook, "
+                        "its helpers, a README and the pins, as OUT/NAME/ and OUT/NAME.zip")
+    sr.add_argument("--out", default="student-release", help="folder to write (default "
+                    "student-release)")
+    sr.add_argument("--assignment", metavar="NAME", help="which assignment (default: the only one)")
+    sr.add_argument("--force", action="store_true",
+                    help="overwrite a notebook in OUT/NAME/ that differs from the release")
     gs = sub.add_parser("gradescope", help="Gradescope autograder: build the zip, or run "
                         "it on one submission").add_subparsers(dest="gs_command", required=True,
                                                                 metavar="{build,run}",
@@ -170,6 +177,20 @@ def cmd_release(args):
     return 0
 
 
+def cmd_student_release(args):
+    from .pipeline import load_assignment
+    from .student_release import ReleaseError, write
+    assignment, _ = load_assignment(args.assignment)
+    try:
+        folder = write(args.out, assignment=assignment, force=args.force)
+    except ReleaseError as e:
+        raise UsageError(str(e)) from None
+    names = sorted(p.name for p in folder.iterdir())
+    print(f"wrote {folder}/ ({', '.join(names)}) and {folder.parent / (folder.name + '.zip')}: "
+          "hand these to students")
+    return 0
+
+
 def cmd_gradescope(args):
     if args.gs_command == "run":
         from .gradescope.run import run
@@ -190,6 +211,7 @@ def main(argv=None):
     _ensure_path()
     try:
         return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release,
+                "student-release": cmd_student_release,
                 "gradescope": cmd_gradescope}[args.command](args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
