@@ -1,17 +1,19 @@
 """Notebook bytes -> the code the grader runs. A pure function, run in the reader child.
 
 `parse(data, request)` never touches the file system. It reads nbformat 4
-JSON as plain data, takes the solution cells by grade_id (IPython's `%magic`
-and `!cmd` lines made harmless calls), compares the graded test cells with
-their released checksums (tampering), and adds the definitions the solutions
-depend on from the other code cells (see `definitions`). Bad input gives
-`{"ok": False, "problem": one line}`.
+JSON as plain data, takes the solution cells by grade_id (read as IPython reads
+them: cell magics, `%magic` and `!cmd` lines; see `python_source`), compares the
+graded test cells with their released checksums (tampering), and adds the
+definitions the solutions depend on from the other code cells (see
+`definitions`). Bad input gives `{"ok": False, "problem": one line}`.
 """
+import ast
 import json
 import re
 
 from . import cells as nbcells
-from .definitions import plan
+from .definitions import binds, plan
+from .magics import cell_magic
 
 MAX_MAGIC_LINES = 100       # per cell; IPython's transform is quadratic in them
 _MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*[!%]", re.M)
@@ -59,15 +61,21 @@ def load(data):
 
 
 def python_source(source, name="the cell"):
-    """Cell text as plain Python: IPython magics and shell lines become calls that do nothing
-    in the grader's worker. More than MAX_MAGIC_LINES of them (IPython's transform is
-    quadratic in them) make the notebook invalid: raises Invalid."""
+    """Cell text as plain Python, read the way IPython reads it. The body of a cell magic
+    that runs it in the notebook's namespace (`%%time`, `%%capture`: see `magics`) is the
+    cell's code, on its own lines; other magics and shell lines become calls that do
+    nothing in the grader's worker. More than MAX_MAGIC_LINES of them (IPython's
+    transform is quadratic in them) make the notebook invalid: raises Invalid."""
     if not _MAYBE_IPYTHON.search(source):
         return source                          # the common case: no IPython syntax at all
     n = len(_MAGIC_LINE.findall(source))
     if n > MAX_MAGIC_LINES:
         raise Invalid(f"the exercise cell {name} has {n} lines of %magic or !shell commands; "
                       f"the grader transforms at most {MAX_MAGIC_LINES} per cell")
+    magic = cell_magic(source)
+    if magic is not None and magic.keeps_definitions:
+        # Nested magics (`%%capture` then `%%time`) peel one per call: at most n deep.
+        return "\n" * magic.offset + python_source(magic.body, name)
     from IPython.core.inputtransformer2 import TransformerManager
     try:
         return TransformerManager().transform_cell(source)
@@ -76,11 +84,36 @@ def python_source(source, name="the cell"):
 
 
 def _definition_source(source):
-    """A non-exercise cell, for the definitions analysis only: a cell magic makes the
-    whole cell a magic; a magic or shell line is no statement (kept as `pass`)."""
-    if source.lstrip().startswith("%%"):
+    """A non-exercise cell, for the definitions analysis only: the body of a cell magic
+    that keeps its definitions (see `magics`) is the cell, any other cell magic makes
+    the whole cell a magic; a magic or shell line is no statement (kept as `pass`)."""
+    pad = 0
+    for _ in range(MAX_MAGIC_LINES):
+        if not source.lstrip().startswith("%%"):
+            break
+        magic = cell_magic(source)
+        if magic is None or not magic.keeps_definitions:
+            return ""
+        pad, source = pad + magic.offset, magic.body
+    else:
         return ""
-    return re.sub(r"^([ \t]*)[!%].*$", r"\1pass", source, flags=re.M)
+    return "\n" * pad + re.sub(r"^([ \t]*)[!%].*$", r"\1pass", source, flags=re.M)
+
+
+def _dropped_by_magic(source, sid):
+    """{name: one line} for what an exercise cell defines under a cell magic whose body
+    IPython does not keep (`%%timeit`): the grader does not have it, nor does the notebook."""
+    magic = cell_magic(source)
+    if magic is None or magic.keeps_definitions:
+        return {}
+    try:
+        names = set().union(*(binds(stmt) for stmt in ast.parse(magic.body).body))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    why = (f"the exercise cell {sid} starts with `%%{magic.name}`, which does not keep what "
+           "its body defines (IPython runs the body elsewhere: not in your notebook either); "
+           f"remove that line")
+    return {n: why for n in sorted(names)}
 
 
 def outline(data):
@@ -124,7 +157,7 @@ def parse(data, request):
         if gid is not None:
             by_id.setdefault(gid, []).append(c)
 
-    code_cells = []
+    code_cells, dropped = [], {}
     for sid in solution_ids:
         found = [c for c in by_id.get(sid, []) if c.get("cell_type") == "code"]
         if found:
@@ -134,6 +167,7 @@ def parse(data, request):
                 code_cells.append([sid, python_source(nbcells.source(found[-1]), sid)])
             except Invalid as e:
                 return {"ok": False, "problem": f"the notebook could not be read: {e}"}
+            dropped.update(_dropped_by_magic(nbcells.source(found[-1]), sid))
 
     tampered = {}
     for gid, sums in tests.items():
@@ -152,5 +186,6 @@ def parse(data, request):
         (test_cells if nbcells.is_grade(c) else candidates).append((f"#{i}", src))
     prelude, unavailable = plan(candidates, [src for _, src in code_cells],
                                 test_cells=test_cells)
+    unavailable.update(dropped)
     return {"ok": True, "cells": [list(p) for p in prelude] + code_cells,
             "tampered": tampered, "unavailable": unavailable, "problem": ""}

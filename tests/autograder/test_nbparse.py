@@ -84,3 +84,26 @@ def test_metadata_of_any_shape_does_not_crash():
     nb["cells"][1]["metadata"] = {"nbgrader": {"grade_id": ["x"], "grade": "true", "points": "lots"}}
     reply = parse(json.dumps(nb).encode(), REQUEST)
     assert reply["ok"]
+
+
+def test_a_cell_magic_on_an_exercise_cell_keeps_its_definition():
+    """`%%time` runs the body in the notebook: the grader runs it, on the same lines."""
+    nb = build()
+    ref = cell(nb, "softmax").source
+    cell(nb, "softmax").source = "%%time\n" + ref
+    src = dict(parse(data(nb), REQUEST)["cells"])["softmax"]
+    assert src == "\n" + ref + "\n" or src == "\n" + ref
+    cell(nb, "softmax").source = "%%timeit -n1\n" + ref
+    reply = parse(data(nb), REQUEST)
+    assert "does not keep what its body defines" in reply["unavailable"]["softmax"]
+    assert "%%timeit" in reply["unavailable"]["softmax"]
+
+
+def test_a_helper_under_a_cell_magic_is_a_definition():
+    nb = build({"softmax": "def softmax(x):\n    return _n(np.exp(x))\n"})
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        "%%capture\n%%time\ndef _n(e):\n    return e / e.sum(-1, keepdims=True)\n"))
+    reply = parse(data(nb), REQUEST)
+    prelude = [src for name, src in reply["cells"] if name.startswith("#")]
+    assert len(prelude) == 1 and prelude[0].splitlines()[2] == "def _n(e):"
+    assert "_n" not in reply["unavailable"]

@@ -1,0 +1,49 @@
+"""What Validate (Restart & Run All) accepts, the grader accepts: notebooks written the
+ways IPython allows, graded end to end."""
+import nbformat
+import pytest
+
+from autograder.assignments.softmax.samples import build, reference_cells, write
+
+pytestmark = pytest.mark.slow
+
+REF = reference_cells()
+
+
+def with_helper_cell(overrides, helper, before="softmax"):
+    """The release filled in, with `helper` as a new code cell above the exercise cell."""
+    nb = build(overrides)
+    at = next(i for i, c in enumerate(nb.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == before)
+    nb.cells.insert(at, nbformat.v4.new_code_cell(helper))
+    return nb
+
+
+CORRECT = {
+    "magic-time": lambda: build({"softmax": "%%time\n" + REF["softmax"]}),
+    "magic-nested": lambda: build({"softmax_loss_vectorized": "%%capture\n%%time\n"
+                                   + REF["softmax_loss_vectorized"]}),
+    "magic-helper": lambda: with_helper_cell(
+        {"softmax": "def softmax(x):\n    return _normalise(np.exp(x - x.max(-1, keepdims=True)))\n"},
+        "%%time\ndef _normalise(e):\n    return e / e.sum(-1, keepdims=True)\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from .conftest import read_grades, run_grader
+    subs = tmp_path_factory.mktemp("subs")
+    for sid, make in CORRECT.items():
+        write(subs, sid, make())
+    write(subs, "perfect", build())
+    out = tmp_path_factory.mktemp("out")
+    r = run_grader("grade", subs, "--out", out, "--no-progress", "--jobs", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out, read_grades(out)
+
+
+@pytest.mark.parametrize("sid", sorted(CORRECT))
+def test_correct_work_written_as_ipython_allows_gets_full_marks(graded, sid):
+    _, grades = graded
+    row, perfect = grades[sid], grades["perfect"]
+    assert row["flags"] == "" and row["score"] == perfect["score"] == perfect["max_score"], row
