@@ -30,6 +30,6 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.CourseDirectory.course_id = "softmax-workbook"
 c.Exchange.root = os.path.join(ROOT, "exchange")
 
-# `nbgrader validate` and the Validate button show the check's whole message:
-# the advice comes after the numbers, past nbgrader's default 90 columns.
-c.Validator.width = 250
+# What Validate shows (the width of its messages) is the students' setting: declared once,
+# in student-config/, which a JupyterHub copies into the students' /etc/jupyter/.
+load_subconfig(os.path.join(ROOT, "student-config", "nbgrader_config.py"))  # noqa: F821
