@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import reports
+from . import notebook_checks, reports
 from .assignment import AssignmentError, get, load_spec
 from .discover import UsageError, detect_layout, find_submissions
 from .notebook import close_readers, read_submission
@@ -39,6 +39,7 @@ class Options:
     assignment: str = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
     budget: float = None      # wall-clock seconds per student; None: default_budget(timeout)
+    notebook_checks: bool = False  # also run each test cell as released (notebook_checks.py)
     roster: str = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
     lms_column: str = None    # the grade column's title in the LMS files; None: the assignment
 
@@ -107,23 +108,29 @@ def _check_paths(submissions, out, *, given=None):
 
 
 def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
-    """One student's result. A failure of the grader's own machinery (an
-    exception out of grade_code: a reference timer that failed twice, a bug)
-    is retried once from scratch; if it fails again it propagates, and the
-    row says "internal grader error", which the store never reuses."""
+    """One student's result. A failure of the grader's own machinery (a test
+    failed as an internal error, or an exception out of grade_code: a reference
+    timer that failed twice, a bug) is retried once from scratch; if it fails
+    again, the result says so (test by test, or the whole row "internal grader
+    error") and the store never reuses it."""
     timers.prestart()
     code = read_submission(sub, spec)
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
+    suite = notebook_checks.suite(assignment.release) if opts.notebook_checks else None
     for attempt in (1, 2):
         try:
-            return grade_code(student_id=sub.student_id, code=code, assignment=assignment,
-                              spec=spec, sha=code.sha256, grader=grader,
-                              timer_factory=timers.get,
-                              limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
-                              unsafe=opts.unsafe, secrets=secrets, budget=budget)
+            result = grade_code(student_id=sub.student_id, code=code, assignment=assignment,
+                                spec=spec, sha=code.sha256, grader=grader,
+                                timer_factory=timers.get,
+                                limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
+                                unsafe=opts.unsafe, secrets=secrets, budget=budget,
+                                notebook_suite=suite)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise
+            continue
+        if not result.internal_error or attempt == 2:
+            return result
 
 
 def _secrets(assignment, submissions, out):
@@ -185,6 +192,9 @@ def grade(submissions, out, opts=Options()):
     results, todo = {}, []
     for sub in subs:
         cached = store.load(sub.student_id, sub.sha256(), grader)
+        if cached is not None and opts.notebook_checks and not cached.notebook_checks \
+                and not cached.problem:
+            cached = None       # stored by a run that did not run them
         if cached is not None:
             results[sub.student_id] = cached
         else:

@@ -50,6 +50,14 @@ def inside(out, *parts):
     return path
 
 
+# Where a flag was first raised (StudentResult.raised): while the notebook was read,
+# before any student code ran; while the student's cells first ran, before any check;
+# else the grade_id of the test whose check was running. What it may reveal, and so
+# when a student may see it, follows from there (see autograder.visibility).
+READING = "reading"
+STARTUP = "startup"
+
+
 @dataclass
 class TestResult:
     __test__ = False   # not a pytest test class
@@ -61,6 +69,17 @@ class TestResult:
     message: str = ""
     mistake: str = None
     hint: str = None
+    internal: bool = False      # the grader failed on this test: not the student's result
+
+
+@dataclass
+class NotebookCheck:
+    """The checks of one graded test cell as the student's notebook has them (its
+    asserts, what the check cell and Validate show), run in a jail of their own
+    that never receives a hidden input (see autograder.notebook_checks)."""
+    grade_id: str
+    passed: bool
+    message: str = ""
 
 
 @dataclass
@@ -72,6 +91,14 @@ class StudentResult:
     flags: list = field(default_factory=list)
     problem: str = ""
     timings: dict = field(default_factory=dict)   # seconds per phase, for `make bench`
+    raised: dict = field(default_factory=dict)    # flag -> READING, STARTUP or a grade_id
+    notebook_checks: list = field(default_factory=list)   # NotebookCheck, when run
+    notebook_flags: list = field(default_factory=list)    # flags of their own jail
+
+    @property
+    def internal_error(self):
+        """True when the grader failed on some test (the result is not to be reused)."""
+        return any(t.internal for t in self.tests) or bool(INTERNAL.search(self.problem or ""))
 
     @property
     def score(self):
@@ -88,6 +115,7 @@ class StudentResult:
     def from_dict(cls, d):
         d = dict(d)
         d["tests"] = [TestResult(**t) for t in d.get("tests", [])]
+        d["notebook_checks"] = [NotebookCheck(**c) for c in d.get("notebook_checks", [])]
         return cls(**d)
 
 
@@ -152,7 +180,7 @@ class ResultStore:
             r = StudentResult.from_dict(valid_tree(json.loads(p.read_text(encoding="utf-8"))))
         except (OSError, ValueError, TypeError, KeyError):
             return None
-        if INTERNAL.search(r.problem or ""):
+        if r.internal_error:
             return None       # the grader failed, not the student: grade again
         return r if (r.notebook_sha256 == sha and r.grader == grader) else None
 

@@ -7,9 +7,10 @@ own (`ProcessTimer`).
 import inspect
 import time
 
+from . import notebook_checks
 from .checking import Verdict, run_check
 from .notebook import explain
-from .results import StudentResult, TestResult
+from .results import READING, STARTUP, StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
 from .student import SandboxStudent  # noqa: F401  (re-exported for callers)
 from .student.interface import measure
@@ -74,23 +75,52 @@ class ProcessTimer:
             self.worker = None
 
 
+def _raised_since(student, raised, where):
+    """Note `where` as the origin of every flag of `student` not seen before."""
+    if student is not None:
+        for flag in student.flags:
+            raised.setdefault(flag, where)
+
+
+def _internal(test, error):
+    """The result of a test whose check failed inside the grader (not the student's)."""
+    return TestResult(test.grade_id, 0.0, test.points, False,
+                      f"not graded: internal grader error ({type(error).__name__}: "
+                      f"{str(error)[:200]})", internal=True)
+
+
 def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
-               limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None):
+               limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None,
+               notebook_suite=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
     checks and hints; `timer_factory()` returns the reference timer of this
     thread for timed checks. `budget`: wall-clock seconds for this student's
-    code; once spent, the remaining tests fail with flag `timeout`. A failure
-    of the grader's own machinery (TimerFailed, a bug) raises: it is not the
-    student's result.
+    code; once spent, the remaining tests fail with flag `timeout`.
+    `notebook_suite` (a notebook_checks.Suite): also run the notebook's own
+    checks, in a jail of their own that is closed before the hidden checks'
+    jail starts.
+
+    Each flag is recorded with where it was first raised (`raised`): reading,
+    start-up, or the test whose check was running. A failure of the grader's
+    own machinery inside a check (TimerFailed, a bug) fails that test as an
+    internal error (`TestResult.internal`): it is not the student's result, and
+    the rest of the student is still graded.
     """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
     flags = set(code.flags)
+    raised = {f: READING for f in code.flags}
+    timings = {}
+    if notebook_suite is not None:
+        t0 = time.perf_counter()
+        result.notebook_checks, result.notebook_flags = notebook_checks.run(
+            code, notebook_suite, limits=limits, timeout=timeout, unsafe=unsafe,
+            secrets=secrets, budget=budget)
+        timings["notebook_checks"] = time.perf_counter() - t0
     student = (SandboxStudent(code.cells, limits=limits, timeout=timeout, unsafe=unsafe,
                               secrets=secrets, budget=budget)
                if not code.problem else None)
-    timings = {}
     try:
         if student is not None:
             t0 = time.perf_counter()
@@ -98,6 +128,7 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                 student.start()
             except WorkerDied:
                 pass
+            _raised_since(student, raised, STARTUP)
             timings["start_and_cells"] = time.perf_counter() - t0
         for test in spec.tests:
             t0 = time.perf_counter()
@@ -108,25 +139,37 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                 verdict = Verdict(False, f"no points: {code.tampered[test.grade_id]}")
             elif student.out_of_budget():
                 flags.add("timeout")
+                raised.setdefault("timeout", test.grade_id)
                 verdict = Verdict(False, f"not graded: the time budget of {student.budget:g} s "
                                          "for this student ran out")
             else:
-                timer = timer_factory() if check.timed else None
-                verdict = run_check(check, student, timer, assignment.hints)
+                try:
+                    timer = timer_factory() if check.timed else None
+                    verdict = run_check(check, student, timer, assignment.hints)
+                except Exception as e:  # noqa: BLE001 - the grader's failure, see the docstring
+                    result.tests.append(_internal(test, e))
+                    _raised_since(student, raised, test.grade_id)
+                    continue
+                finally:
+                    timings[test.grade_id] = time.perf_counter() - t0
                 acts = student.suspicious.get(check.target)
                 if acts:
                     verdict = Verdict(
                         False, "no points: while graded, this code tried something not "
                                f"allowed ({'; '.join(acts[:3])})")
+            _raised_since(student, raised, test.grade_id)
             result.tests.append(TestResult(
                 test.grade_id, test.points if verdict.passed else 0.0, test.points,
                 verdict.passed, explain(verdict.message, getattr(code, "unavailable", {})),
                 verdict.mistake, verdict.hint))
-            timings[test.grade_id] = time.perf_counter() - t0
     finally:
         if student is not None:
             student.close()
             flags |= student.flags
+            # Raised while closing (the jail's last notes): the last test's.
+            _raised_since(student, raised, spec.tests[-1].grade_id if spec.tests else STARTUP)
     result.flags = sorted(flags)
+    last = spec.tests[-1].grade_id if spec.tests else STARTUP
+    result.raised = {f: raised.get(f, last) for f in result.flags}
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result

@@ -541,6 +541,26 @@ class Harness:
         _, err, kind, _ = self.guarded(run)
         return {"ok": err is None, "error": err, "kind": kind}
 
+    def op_check(self, msg):
+        """Run a released test cell (trusted code, no hidden input) in the student's
+        namespace; a failed assert comes back whole, as the check cell shows it."""
+        name, source = msg["name"], msg["source"]
+        filename = f"<cell {name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        failure = []
+
+        def run():
+            try:
+                exec(compile(source, filename, "exec"), self.ns)
+            except AssertionError as e:
+                # str() may run student code (a value in an f-string is evaluated
+                # already; an exception object is not): guarded like the cell.
+                failure.append(str(e)[:MAX_STRING])
+        _, err, kind, _ = self.guarded(run)
+        if err is None and failure:
+            return {"ok": False, "error": "AssertionError: " + failure[0], "kind": "assert"}
+        return {"ok": err is None, "error": err, "kind": kind}
+
     def call_one(self, fn_name, args, check_inputs=True):
         """One call of a student function; `check_inputs` notes modified inputs.
 
@@ -638,7 +658,8 @@ def main():
         os.dup2(devnull, fd)
     harness = Harness(Watch(notes))
     sys.stdout = sys.stderr = harness.out
-    ops = {"exec": harness.op_exec, "call": harness.op_call, "layer": harness.op_layer,
+    ops = {"exec": harness.op_exec, "check": harness.op_check, "call": harness.op_call,
+           "layer": harness.op_layer,
            "timed": harness.op_timed, "ping": harness.op_ping,
            "secrets": harness.op_secrets}
     while True:

@@ -17,6 +17,7 @@ from autograder import pipeline
 from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax.checks import speed_input
 from autograder.notebook import StudentCode
+from autograder.results import StudentResult, TestResult
 from autograder.runner import ProcessTimer, grade_code
 from autograder.sandbox import bwrap_available
 from autograder.timing import TimerFailed
@@ -83,14 +84,21 @@ def test_a_timer_that_keeps_failing_is_an_internal_error():
         timer.close()
 
 
-def _grade_one(monkeypatch, failures):
+RESULT = StudentResult("s", "x", "g", tests=[TestResult("test_a", 1.0, 1.0, True)])
+INTERNAL = StudentResult("s", "x", "g", tests=[
+    TestResult("test_a", 0.0, 1.0, False, "not graded: internal grader error", internal=True)])
+
+
+def _grade_one(monkeypatch, failures, failure=None):
     calls = []
 
     def fake_grade_code(**kw):
         calls.append(kw["budget"])
         if len(calls) <= failures:
+            if failure is not None:
+                return failure
             raise TimerFailed("reference timer died twice")
-        return "result"
+        return RESULT
     monkeypatch.setattr(pipeline, "grade_code", fake_grade_code)
     monkeypatch.setattr(pipeline, "read_submission",
                         lambda sub, spec: StudentCode(sha256="x"))
@@ -110,7 +118,36 @@ def _grade_one(monkeypatch, failures):
 
 def test_a_grader_failure_is_retried_once(monkeypatch):
     out, calls = _grade_one(monkeypatch, failures=1)
-    assert out == "result" and calls == [120.0, 120.0]
+    assert out is RESULT and calls == [120.0, 120.0]
+
+
+def test_a_test_failed_inside_the_grader_is_retried_once_then_kept(monkeypatch):
+    out, calls = _grade_one(monkeypatch, failures=1, failure=INTERNAL)
+    assert out is RESULT and len(calls) == 2
+    out, calls = _grade_one(monkeypatch, failures=2, failure=INTERNAL)
+    assert out is INTERNAL and len(calls) == 2 and out.internal_error
+
+
+def test_a_check_that_fails_inside_the_grader_costs_only_its_test(spec, monkeypatch):
+    """A bug in one check is that test's internal error; the other tests are graded."""
+    from dataclasses import replace
+
+    from autograder.assignments.softmax.samples import reference_cells
+
+    def boom(student):
+        raise ZeroDivisionError("a bug in the check")
+    broken = replace(ASSIGNMENT.checks["test_softmax_backward"], run=boom)
+    monkeypatch.setitem(ASSIGNMENT.checks._checks, "test_softmax_backward", broken)
+    cells = [(sid, src) for sid, src in reference_cells().items() if sid in ("softmax",
+                                                                            "softmax_backward")]
+    one = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
+    result = grade_code(student_id="s", code=StudentCode(cells=cells, sha256="x"),
+                        assignment=ASSIGNMENT, spec=one, sha="x", grader="g",
+                        timer_factory=None, unsafe=UNSAFE)
+    first, second = result.tests
+    assert first.passed and not first.internal
+    assert not second.passed and second.internal and "internal grader error" in second.message
+    assert result.internal_error
 
 
 def test_a_grader_failure_twice_is_not_a_students_result(monkeypatch):
