@@ -70,6 +70,7 @@ class TestResult:
     mistake: str = None
     hint: str = None
     internal: bool = False      # the grader failed on this test: not the student's result
+    settled: bool = False       # decided before any student code ran (no notebook, edited cell)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class StudentResult:
     raised: dict = field(default_factory=dict)    # flag -> READING, STARTUP or a grade_id
     notebook_checks: list = field(default_factory=list)   # NotebookCheck, when run
     notebook_flags: list = field(default_factory=list)    # flags of their own jail
+    unavailable: dict = field(default_factory=dict)  # name -> why the grader does not run it
 
     @property
     def internal_error(self):

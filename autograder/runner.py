@@ -108,7 +108,8 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     internal error (`TestResult.internal`): it is not the student's result, and
     the rest of the student is still graded.
     """
-    result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem)
+    result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem,
+                           unavailable=dict(getattr(code, "unavailable", {})))
     flags = set(code.flags)
     raised = {f: READING for f in code.flags}
     timings = {}
@@ -133,6 +134,7 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
         for test in spec.tests:
             t0 = time.perf_counter()
             check = assignment.checks[test.grade_id]
+            settled = bool(code.problem) or test.grade_id in code.tampered
             if code.problem:
                 verdict = Verdict(False, f"not graded: {code.problem}")
             elif test.grade_id in code.tampered:
@@ -161,7 +163,7 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
             result.tests.append(TestResult(
                 test.grade_id, test.points if verdict.passed else 0.0, test.points,
                 verdict.passed, explain(verdict.message, getattr(code, "unavailable", {})),
-                verdict.mistake, verdict.hint))
+                verdict.mistake, verdict.hint, settled=settled))
     finally:
         if student is not None:
             student.close()

@@ -9,10 +9,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FILENAME = "gradescope.toml"
+from ..reports.visibility import Policy, Visibility
 
-# Gradescope's visibility values, from most to least shown.
-VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+FILENAME = "gradescope.toml"
+VISIBILITIES = tuple(v.value for v in Visibility)
 
 
 class ConfigError(Exception):
@@ -23,16 +23,26 @@ class ConfigError(Exception):
 class GradescopeConfig:
     # A test cell whose asserts are all in the student's notebook.
     visible_checks: str = "visible"
-    # A test cell with hidden tests: its result, message and hint are shown late,
-    # so that resubmitting does not map the hidden tests.
+    # A test cell's hidden tests: result, message and hint are shown late, so that
+    # resubmitting does not map the hidden tests.
     hidden_checks: str = "after_due_date"
+    # Each test cell run as released after the student's code, in a jail that never
+    # gets a hidden input: what the check cell and Validate show.
+    notebook_checks: str = "visible"
+    notebook_share: float = 0.0                  # of each test cell's points (0 to 1)
     tests: dict = field(default_factory=dict)    # grade_id -> visibility (overrides)
     max_graded: int = 0                          # graded submissions per student; 0: no cap
 
     def visibility(self, grade_id, has_hidden_tests):
-        if grade_id in self.tests:
-            return self.tests[grade_id]
-        return self.hidden_checks if has_hidden_tests else self.visible_checks
+        return self.policy().of_test(grade_id, has_hidden_tests).value
+
+    def policy(self):
+        """The visibility Policy these settings make (see reports/visibility.py)."""
+        return Policy(hidden_tests=Visibility(self.hidden_checks),
+                      visible_tests=Visibility(self.visible_checks),
+                      notebook_checks=Visibility(self.notebook_checks),
+                      notebook_share=self.notebook_share,
+                      tests={k: Visibility(v) for k, v in self.tests.items()})
 
 
 def _visibility(value, key):
@@ -42,20 +52,32 @@ def _visibility(value, key):
     return value
 
 
+def _share(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{FILENAME}: points.notebook_checks = {value!r}; expected a number "
+                          "from 0 (the notebook's checks earn nothing) to 1")
+    return float(value)
+
+
+SECTIONS = {"visibility": {"visible_checks", "hidden_checks", "notebook_checks", "tests"},
+            "points": {"notebook_checks"},
+            "submissions": {"max_graded"}}
+
+
 def parse(data, known_tests=None):
     """GradescopeConfig from the parsed TOML; `known_tests` (grade_ids) catches typos."""
-    unknown = set(data) - {"visibility", "submissions"}
+    unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(f"{FILENAME}: unknown section {sorted(unknown)[0]!r}; "
-                          "expected [visibility] and [submissions]")
-    vis = data.get("visibility", {})
-    sub = data.get("submissions", {})
-    if not isinstance(vis, dict) or not isinstance(sub, dict):
-        raise ConfigError(f"{FILENAME}: [visibility] and [submissions] must be tables")
-    bad = (set(vis) - {"visible_checks", "hidden_checks", "tests"}) | \
-        {f"submissions.{k}" for k in set(sub) - {"max_graded"}}
+                          "expected [visibility], [points] and [submissions]")
+    tables = {name: data.get(name, {}) for name in SECTIONS}
+    if not all(isinstance(t, dict) for t in tables.values()):
+        raise ConfigError(f"{FILENAME}: [visibility], [points] and [submissions] must be tables")
+    bad = {f"{name}.{k}" if name != "visibility" else k
+           for name, table in tables.items() for k in set(table) - SECTIONS[name]}
     if bad:
         raise ConfigError(f"{FILENAME}: unknown key {sorted(bad)[0]!r}")
+    vis, sub = tables["visibility"], tables["submissions"]
     tests = vis.get("tests", {})
     if not isinstance(tests, dict):
         raise ConfigError(f"{FILENAME}: [visibility.tests] must map test cell ids to visibilities")
@@ -68,12 +90,15 @@ def parse(data, known_tests=None):
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
         raise ConfigError(f"{FILENAME}: submissions.max_graded = {cap!r}; expected a whole "
                           "number >= 0 (0: no cap)")
-    defaults = GradescopeConfig()
+    d = GradescopeConfig()
     return GradescopeConfig(
-        visible_checks=_visibility(vis.get("visible_checks", defaults.visible_checks),
+        visible_checks=_visibility(vis.get("visible_checks", d.visible_checks),
                                    "visibility.visible_checks"),
-        hidden_checks=_visibility(vis.get("hidden_checks", defaults.hidden_checks),
+        hidden_checks=_visibility(vis.get("hidden_checks", d.hidden_checks),
                                   "visibility.hidden_checks"),
+        notebook_checks=_visibility(vis.get("notebook_checks", d.notebook_checks),
+                                    "visibility.notebook_checks"),
+        notebook_share=_share(tables["points"].get("notebook_checks", d.notebook_share)),
         tests=dict(tests), max_graded=cap)
 
 
@@ -101,8 +126,3 @@ def hidden_test_cells(source_notebook):
         nb = json.load(f)
     return {cells.grade_id(c) for c in nb["cells"]
             if cells.is_grade(c) and HIDDEN_MARK in cells.source(c)}
-
-
-def test_visibilities(config, spec, hidden):
-    """{grade_id: visibility} for every test of `spec`."""
-    return {t.grade_id: config.visibility(t.grade_id, t.grade_id in hidden) for t in spec.tests}

@@ -161,8 +161,9 @@ def sandbox_mode(requested="auto"):
 
 def _options(mode):
     from ..pipeline import Options
-    # One student: no parallel pool, no progress bar, no nbgrader gradebook.
-    return Options(jobs=1, progress=False, gradebook="no", sandbox=mode)
+    # One student: no parallel pool, no progress bar, no nbgrader gradebook; the
+    # notebook's own checks too, shown at once (see reports/visibility.py).
+    return Options(jobs=1, progress=False, gradebook="no", sandbox=mode, notebook_checks=True)
 
 
 def grade(root, *, mode, assignment=None, source=SOURCE):
@@ -180,8 +181,8 @@ def grade(root, *, mode, assignment=None, source=SOURCE):
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         subs = stage(Path(root) / "submission", Path(tmp) / "submissions", spec.name)
         _, results = grade_folder(subs, Path(tmp) / "out", _options(mode))
-    visibility = gsconfig.test_visibilities(cfg, spec, gsconfig.hidden_test_cells(a.source))
-    doc = results_json(results[0], spec, visibility=visibility)
+    doc = results_json(results[0], spec, policy=cfg.policy(),
+                       hidden_cells=gsconfig.hidden_test_cells(a.source))
     doc["extra_data"] = {"graded": True}
     if cfg.max_graded:
         used = 1 + sum(_was_graded(p) for p in metadata.get("previous_submissions") or []

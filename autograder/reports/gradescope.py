@@ -1,110 +1,57 @@
 """A StudentResult in Gradescope's results.json format.
 
 Follows Gradescope's autograder specification: top-level `score`,
-`execution_time`, `output`, `stdout_visibility`, and one `tests[]` entry per
-graded test cell (`name`, `score`, `max_score`, `status`, `output` with the
-hint, `visibility`). Guarantees, whatever the visibilities:
-- nothing the student can see before a test's own visibility allows says how
-  that test went: the top-level output counts only the tests shown now, and
-  problems met while the code ran (timeout, memory, crash) sit in a test entry
-  as late as the latest test;
-- every text is bounded (student code controls exception messages) and shown
-  as plain text, never as HTML or Markdown.
+`execution_time`, `output`, `stdout_visibility`, and `tests[]` entries (`name`,
+`score`, `max_score`, `status`, `output` with the hint, `visibility`). What is
+shown, and when, is `visibility.plan`'s (read its guarantees): per graded test
+cell, the checks of the student's notebook (when they were run) and the hidden
+tests, each its own entry; the top-level output is the plan's summary, shown at
+once. Every text is bounded (student code controls exception messages) and
+shown as plain text, never as HTML or Markdown.
 The CLI writes OUT/gradescope/<student_id>/results.json with every test visible.
 """
 import json
 
 from ..results import atomic_write, inside, safe_name
-from .feedback import FLAG_TEXT, test_title
+from .visibility import Policy, Visibility, plan
 
-VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
-WHEN = {"after_due_date": "after the due date", "after_published": "when grades are published",
-        "hidden": "to the course staff only"}
-# Flags that come from running the code, perhaps on hidden inputs.
+# Flags that come from running the code (the class report groups by them).
 RUN_FLAGS = ("timeout", "memory", "crash")
 MAX_TEST_OUTPUT = 4000
 MAX_OUTPUT = 8000
+# The CLI's copy, for the instructor: everything shown.
+ALL_VISIBLE = Policy(hidden_tests=Visibility.VISIBLE)
 
 
 def _bounded(text, limit):
     return text if len(text) <= limit else text[: limit - 40] + "\n[... cut: too long]"
 
 
-def _points(x):
-    return f"{x:g}"
-
-
-def _test_entry(number, t, visibility):
-    output = t.message or ("passed" if t.passed else "failed")
-    if t.hint:
-        output += f"\nHint: {t.hint}"
-    return {
-        "name": test_title(t.grade_id),
+def _entry(number, item):
+    entry = {
+        "name": item.title,
         "number": str(number),
-        "tags": [t.grade_id],
-        "score": t.points,
-        "max_score": t.max_points,
-        "status": "passed" if t.passed else "failed",
-        "output": _bounded(output, MAX_TEST_OUTPUT),
+        "score": item.score,
+        "max_score": item.max_score,
+        "status": "passed" if item.passed else "failed",
+        "output": _bounded(item.text, MAX_TEST_OUTPUT),
         "output_format": "text",
-        "visibility": visibility,
+        "visibility": item.visibility.value,
     }
+    if item.grade_id:
+        entry["tags"] = [item.grade_id, item.part.value]
+    return entry
 
 
-def _latest(visibilities):
-    return max(visibilities, key=VISIBILITIES.index, default="visible")
-
-
-def _summary(result, entries):
-    """The top-level output: what the student may see at once."""
-    if result.problem:
-        # Nothing ran, so nothing here can map a hidden test.
-        return [f"Not graded: {result.problem}.",
-                f"Score: {_points(result.score)} / {_points(result.max_score)}"]
-    lines = []
-    for flag in result.flags:
-        if flag not in RUN_FLAGS:
-            lines.append(FLAG_TEXT.get(flag, flag))
-    now = [e for e in entries if e["visibility"] == "visible"]
-    late = [e for e in entries if e["visibility"] != "visible"]
-    if not late:
-        lines.insert(0, f"Score: {_points(result.score)} / {_points(result.max_score)}")
-        return lines
-    if now:
-        lines.insert(0, f"Tests shown now: {_points(sum(e['score'] for e in now))} / "
-                        f"{_points(sum(e['max_score'] for e in now))} points.")
-    for vis in VISIBILITIES[1:]:
-        group = [e for e in late if e["visibility"] == vis]
-        if group:
-            lines.append(f"{len(group)} tests ({_points(sum(e['max_score'] for e in group))} "
-                         f"points) use hidden inputs: their results are shown {WHEN[vis]}.")
-    return lines
-
-
-def results_json(result, spec, *, visibility=None, execution_time=None):
-    """The results.json document; `visibility` maps grade_id -> Gradescope visibility
-    (default: every test "visible")."""
-    visibility = visibility or {}
-    entries = [_test_entry(i, t, visibility.get(t.grade_id, "visible"))
-               for i, t in enumerate(result.tests, 1)]
-    run_flags = [f for f in result.flags if f in RUN_FLAGS]
-    lines = _summary(result, entries)
-    if run_flags:
-        entries.append({
-            "name": "Problems while running your code",
-            "number": str(len(entries) + 1),
-            "score": 0.0,
-            "max_score": 0.0,
-            "status": "failed",
-            "output": "\n".join(FLAG_TEXT[f] for f in run_flags),
-            "output_format": "text",
-            "visibility": _latest(e["visibility"] for e in entries),
-        })
-    doc = {"score": result.score,
-           "output": _bounded("\n".join(lines), MAX_OUTPUT),
+def results_json(result, spec, *, policy=None, hidden_cells=None, execution_time=None):
+    """The results.json document of `result` under `policy` (default: all visible);
+    `hidden_cells`: grade_ids of the test cells with hidden tests (None: all)."""
+    p = plan(result, policy or ALL_VISIBLE, hidden_cells)
+    doc = {"score": p.score,
+           "output": _bounded("\n".join(p.now), MAX_OUTPUT),
            "output_format": "text",
            "stdout_visibility": "hidden",
-           "tests": entries}
+           "tests": [_entry(i, item) for i, item in enumerate(p.items, 1)]}
     if execution_time is not None:
         doc["execution_time"] = int(round(execution_time))
     return doc

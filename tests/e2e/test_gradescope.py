@@ -152,8 +152,10 @@ def test_results_are_valid_and_score_as_the_cli(graded, cli_grades, name):
 def test_one_entry_per_test_cell_with_the_hint(graded, cli_grades):
     doc, _, _ = graded["mistaken"]
     columns = [c for c in cli_grades["mistaken"] if c.startswith("test_")]
-    assert [t["tags"][0] for t in doc["tests"] if t.get("tags")] == columns
-    failed = [t for t in doc["tests"] if t["status"] == "failed"]
+    # Two entries per test cell: the checks of the notebook, then the hidden tests.
+    for part in ("notebook", "hidden"):
+        assert [t["tags"][0] for t in doc["tests"] if t["tags"][1:] == [part]] == columns
+    failed = [t for t in doc["tests"] if t["status"] == "failed" and t["tags"][1] == "hidden"]
     assert failed and all("Hint:" in t["output"] for t in failed)
     for t in doc["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(t)
@@ -161,9 +163,16 @@ def test_one_entry_per_test_cell_with_the_hint(graded, cli_grades):
 
 def test_hidden_checks_are_shown_after_the_due_date(graded):
     doc, _, _ = graded["mistaken"]
-    # Every softmax test cell has hidden tests: by default nothing about them now.
-    assert {t["visibility"] for t in doc["tests"]} == {"after_due_date"}
-    assert "use hidden inputs" in doc["output"]
+    # Every softmax test cell has hidden tests: by default nothing about them now;
+    # the checks of the notebook are shown at once, with their messages.
+    assert {t["visibility"] for t in doc["tests"] if t["tags"][1] == "hidden"} == \
+        {"after_due_date"}
+    notebook = [t for t in doc["tests"] if t["tags"][1] == "notebook"]
+    assert {t["visibility"] for t in notebook} == {"visible"}
+    assert {t["max_score"] for t in notebook} == {0.0}
+    # naive_reg_2x: the notebook's own check of the regularized loss fails.
+    assert any("0.5 * reg" in t["output"] for t in notebook if t["status"] == "failed")
+    assert "use hidden inputs" in doc["output"] and "Checks in your notebook:" in doc["output"]
     assert "Hint" not in doc["output"] and "Score" not in doc["output"]
 
 
@@ -184,7 +193,7 @@ def test_hostile_code_earns_nothing_for_its_cell(graded):
     for name, cell in (("hostile-read", "test_softmax_backward"),
                        ("hostile-kill", "test_cross_entropy_error")):
         doc, _, _ = graded[name]
-        test = next(t for t in doc["tests"] if t.get("tags") == [cell])
+        test = next(t for t in doc["tests"] if t.get("tags") == [cell, "hidden"])
         assert test["score"] == 0
         assert "test cell was changed" in doc["output"] or "not allowed" in test["output"]
 

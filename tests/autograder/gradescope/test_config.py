@@ -23,6 +23,20 @@ def test_the_repository_file_parses_and_keeps_the_defaults():
     assert load(REPO / "gradescope.toml") == GradescopeConfig()
 
 
+def test_by_default_the_notebook_checks_are_shown_at_once_for_no_points():
+    policy = GradescopeConfig().policy()
+    assert policy.notebook_checks.value == "visible" and policy.notebook_share == 0.0
+    assert policy.hidden_tests.value == "after_due_date"
+
+
+def test_the_notebook_checks_visibility_and_share(tmp_path):
+    p = tmp_path / "gradescope.toml"
+    p.write_text('[visibility]\nnotebook_checks = "after_due_date"\n'
+                 '[points]\nnotebook_checks = 0.2\n')
+    policy = load(p, TESTS).policy()
+    assert policy.notebook_checks.value == "after_due_date" and policy.notebook_share == 0.2
+
+
 def test_overrides_by_test_id(tmp_path):
     p = tmp_path / "gradescope.toml"
     p.write_text('[visibility]\nhidden_checks = "after_published"\n'
@@ -40,6 +54,10 @@ def test_overrides_by_test_id(tmp_path):
     ('[submissions]\nmax_graded = -1\n', "max_graded"),
     ('[submissions]\nmax_graded = true\n', "max_graded"),
     ('[grading]\nx = 1\n', "unknown section"),
+    ('[points]\nnotebook_checks = 1.5\n', "points.notebook_checks = 1.5"),
+    ('[points]\nnotebook_checks = "half"\n', "points.notebook_checks"),
+    ('[points]\nhidden = 1\n', "unknown key 'points.hidden'"),
+    ('[visibility]\nnotebook_checks = "soon"\n', "visibility.notebook_checks = 'soon'"),
     ('[visibility\n', "gradescope.toml"),
 ])
 def test_mistakes_are_one_line(tmp_path, text, words):
