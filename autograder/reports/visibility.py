@@ -99,8 +99,14 @@ class Plan:
         return [i for i in self.items if i.visibility == visibility]
 
 
-def _flag_lines(flags):
-    return [FLAG_TEXT.get(f, f) for f in flags]
+# A flag raised while code ran means something else than the same flag found in the
+# notebook (tampering: an act of the code, not an edited test cell).
+WHILE_RUNNING = {"tampering": "Your code tried something the grader does not allow; the "
+                              "tests of its cell earn no points."}
+
+
+def _flag_lines(flags, running=True):
+    return [(WHILE_RUNNING.get(f) if running else None) or FLAG_TEXT.get(f, f) for f in flags]
 
 
 def _hidden_text(t, flags):
@@ -155,7 +161,7 @@ def _summary(result, items, reading_flags):
     if result.problem:
         # Nothing ran, so nothing here can map a hidden test.
         return [f"Not graded: {result.problem}."]
-    lines = _flag_lines(reading_flags)
+    lines = _flag_lines(reading_flags, running=False)
     lines += [f"{test_title(t.grade_id)}: {t.message}" for t in result.tests if t.settled]
     lines += [f"`{name}` is not run by the grader: {why}"
               for name, why in sorted(result.unavailable.items())]

@@ -29,7 +29,7 @@ from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax import reference as ref
 from autograder.assignments.softmax.samples import build, reference_cells
 
-from .adversarial import files, harness, speed
+from .adversarial import files, harness, speed, verdicts
 from .adversarial.catalogue import ALL, CATALOGUE, HONEST, comm_name, write_batch
 from .conftest import REPO, python_for_user, repo_copy, user_tmpdir
 
@@ -280,6 +280,20 @@ def test_no_student_caused_internal_grader_error(graded):
             hits.update(harness.files_containing(graded["out"] / sub, [b"internal grader error",
                                                                        b"internal error"]))
     assert not hits, sorted(hits)[:10]
+
+
+@pytest.mark.parametrize("a, b, test", verdicts.PROBE_PAIRS)
+def test_a_wrong_answer_gets_the_same_words_however_far_it_is(graded, a, b, test):
+    """Issue 15, class 7: two probes that differ only in the value they return get the
+    same message, so no message carries a distance from the hidden expected value."""
+    import json as _json
+
+    def message(sid):
+        from autograder.results import safe_name
+        r = _json.loads((graded["out"] / "results" / f"{safe_name(sid)}.json").read_text())
+        return next(t["message"] for t in r["tests"] if t["grade_id"] == test)
+    assert message(a) == message(b)
+    assert "relative error" not in message(a)
 
 
 def test_no_byte_of_a_link_target_in_out(graded, batch):

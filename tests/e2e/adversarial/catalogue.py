@@ -12,7 +12,7 @@ from pathlib import Path
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
 from autograder.assignments.softmax.samples.styles import STYLES
 
-from . import code, files, speed
+from . import code, files, speed, verdicts
 
 ALL = ("*",)
 SPEED_TEST = "test_softmax_loss_vectorized_speed"
@@ -158,6 +158,19 @@ def build_catalogue():
     for name, cells in code.TAMPER.items():
         A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),
                         Expect(zero=("test_softmax",), flags_all=frozenset({"tampering"}))))
+
+    # Issue 15, classes 7-9 (class 6 needs Gradescope: test_adversarial_verdicts.py).
+    for name, cells in verdicts.PROBE.items():
+        test = next(t for a, b, t in verdicts.PROBE_PAIRS if name in (a, b))
+        A.append(Attack(name, 157, "a probe of the hidden expected value: " + name[6:],
+                        _code(cells), Expect(zero=(test,))))
+    for name, (cells, test) in verdicts.ODD.items():
+        # The student's failure of that test: no crash flag, no internal error.
+        A.append(Attack(name, 158, "a legal-looking odd return value: " + name[4:],
+                        _code(cells), Expect(zero=(test,))))
+    for name, (cells, tests) in verdicts.FREE.items():
+        A.append(Attack(name, 159, "points without the work: " + name[5:], _code(cells),
+                        Expect(zero=tests)))
     return A
 
 
