@@ -257,7 +257,13 @@ def test_formgrader_shows_a_graded_submission(browser, tmp_path):
     server = Lab(out)            # in OUT, as the README says: OUT/nbgrader_config.py
     try:
         wait = WebDriverWait(browser, 60)
-        server.login(browser, "/formgrader/gradebook/softmax/softmax")
+        # The assignment page counts the graded class: "# Submissions" is 2.
+        server.login(browser, "/formgrader")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "td.num-submissions a"))
+        counts = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "td.num-submissions")]
+        _shot(browser, "formgrader-assignments")
+        assert counts == ["2"], counts
+        browser.get(f"{server.base}/formgrader/gradebook/softmax/softmax")
         wait.until(EC.presence_of_element_located((By.XPATH, "//td[contains(., 'Submission #')]")))
         table = browser.find_element(By.TAG_NAME, "table").text
         _shot(browser, "formgrader-list")
