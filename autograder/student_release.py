@@ -5,6 +5,9 @@ Writes DIR/<name>/ and DIR/<name>.zip (the same files) with exactly:
   folder, assignments/<name>/, as `nbgrader generate_assignment` made it: no
   solution, no hidden test);
 - README.md, a short guide for the student;
+- nbgrader_config.py, the course's student settings (`student-config/nbgrader_config.py`:
+  Validate shows a check's whole message), read by the Validate button from the folder
+  JupyterLab runs in;
 - requirements.txt, the pins of the packages a student needs (`STUDENT_PACKAGES`,
   at the versions this grader is pinned to, so the checks behave as when graded).
 Nothing from solutions/, the autograder package or the tests. The zip is
@@ -87,11 +90,20 @@ def release_files(assignment):
     return files
 
 
+def student_settings(assignment):
+    """The course's student nbgrader settings (<course>/student-config/nbgrader_config.py), or None."""
+    path = Path(assignment.source).parents[2] / "student-config" / "nbgrader_config.py"
+    return path if path.is_file() and not path.is_symlink() else None
+
+
 def contents(assignment):
     """{relative path: bytes}: every file a student receives."""
     files = {rel: p.read_bytes() for rel, p in release_files(assignment)}
     helpers = ", ".join(f"`{r}`" for r in files if r.endswith(".py")) or "none"
     files["README.md"] = README.format(name=assignment.name, helpers=helpers).encode()
+    settings = student_settings(assignment)
+    if settings is not None:
+        files["nbgrader_config.py"] = settings.read_bytes()
     files["requirements.txt"] = requirements().encode()
     return dict(sorted(files.items()))
 

@@ -41,7 +41,9 @@ def test_the_release_holds_the_notebook_its_helpers_a_readme_and_pins(release):
     folder = release / "softmax"
     files = _files(folder)
     helpers = {p.name for p in ASSIGNMENT.release.parent.glob("*.py")}
-    assert set(files) == {"softmax.ipynb", "README.md", "requirements.txt", *helpers}
+    assert set(files) == {"softmax.ipynb", "README.md", "requirements.txt",
+                          "nbgrader_config.py", *helpers}
+    assert files["nbgrader_config.py"] == (REPO / "student-config/nbgrader_config.py").read_bytes()
     assert files["softmax.ipynb"] == ASSIGNMENT.release.read_bytes()
     for h in helpers:
         assert files[h] == (ASSIGNMENT.release.parent / h).read_bytes()
@@ -178,3 +180,22 @@ def test_student_lab_serves_only_the_release_with_lab_options(release, tmp_path)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.mark.slow
+def test_validate_in_the_unzipped_release_shows_the_whole_advice(release, tmp_path):
+    """A student unzips the release and runs Validate there: the check's advice is not cut."""
+    from autograder.assignments.softmax.samples import build, mistake_overrides, write
+    with zipfile.ZipFile(release / "softmax.zip") as z:
+        z.extractall(tmp_path / "student")
+    folder = tmp_path / "student" / "softmax"
+    write(tmp_path / "w", "me", build(mistake_overrides("softmax_no_max")))
+    (folder / "softmax.ipynb").write_bytes((tmp_path / "w" / "me" / "softmax.ipynb").read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+    env.update(HOME=str(tmp_path), PATH=str(Path(sys.executable).parent) + os.pathsep
+               + env.get("PATH", ""))
+    r = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "softmax.ipynb"],
+                       cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    line = next(l for l in (r.stdout + r.stderr).splitlines()
+                if "AssertionError: softmax([1000, 1000])" in l)
+    assert line.rstrip().endswith("subtract the maximum score before np.exp."), line
