@@ -200,13 +200,9 @@ def grade(submissions, out, opts=Options()):
         else:
             todo.append(sub)
 
-    if opts.gradebook == "yes" or (opts.gradebook == "auto"
-                                   and (len(subs) > 1 or roster is not None)):
-        # nbgrader's import (about a second of CPU) overlaps the grading, which mostly
-        # waits for the jails, instead of following it.
-        from . import gradebook as nbgrader_gradebook
-        threading.Thread(target=nbgrader_gradebook.preload, name="import-nbgrader",
-                         daemon=True).start()
+    _preload_reports(gradebook=opts.gradebook == "yes" or (
+        opts.gradebook == "auto" and (len(subs) > 1 or roster is not None)),
+        batch=len(subs) > 1 or roster is not None)
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference,
                      needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
@@ -256,6 +252,27 @@ def grade(submissions, out, opts=Options()):
         reports.lms.write_lms_files(matched, spec, out, column=opts.lms_column)
         _say_roster(matched, out)
     return spec, ordered
+
+
+def _preload_reports(*, gradebook, batch):
+    """Import what the reports written after grading will need, in a background thread:
+    nbgrader for the gradebook (about a second of CPU), matplotlib for a batch's
+    histogram. The import then overlaps the grading, which mostly waits for the jails,
+    instead of following it. A failure here shows again, with its traceback, where the
+    report is written."""
+    def work():
+        try:
+            if batch:
+                import matplotlib
+                matplotlib.use("Agg")
+                import matplotlib.pyplot  # noqa: F401
+            if gradebook:
+                from . import gradebook as nbgrader_gradebook
+                nbgrader_gradebook.preload()
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+    if gradebook or batch:
+        threading.Thread(target=work, name="preload-reports", daemon=True).start()
 
 
 def _roster(path):
