@@ -55,11 +55,21 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: writes bench/REPORT.md. `make bench BENCH_TORCH=1` also installs
-## PyTorch (CPU) for the kernel comparison; without it that row says "not measured".
-bench: $(STAMP)
+## Benchmarks: writes bench/REPORT.md, ours against the peers (Otter-Grader, plain
+## nbgrader) on the same submissions. The peers live in a benchmark-only environment,
+## bench/.venv-peers (bench/requirements-peers.txt, plus this project for their kernels).
+## `make bench BENCH_SECTIONS="latency batch"` measures only those sections (bench/run.py);
+## `make bench BENCH_TORCH=1` also installs PyTorch (CPU) for the kernel comparison.
+PEERS       := bench/.venv-peers
+PEERS_STAMP := $(PEERS)/.installed-stamp
+$(PEERS_STAMP): bench/requirements-peers.txt pyproject.toml
+	@test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	PYTHONWARNINGS=ignore::UserWarning $(PEERS)/bin/python -m pip install -q -r bench/requirements-peers.txt -e .
+	@touch $@
+
+bench: $(STAMP) $(PEERS_STAMP)
 	@if [ -n "$(BENCH_TORCH)" ]; then $(PY) -m pip install -q -e '.[bench]' || echo "torch not installed: the PyTorch row is skipped"; fi
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py $(BENCH_SECTIONS)
 
 ## Mutation testing of the hidden checks: prints the mutation score, the hint
 ## accuracy and every survivor (autograder/assignments/softmax/mutants.py).
@@ -72,4 +82,4 @@ gradescope: $(STAMP)
 	$(PY) -m autograder gradescope build --out autograder.zip
 
 clean:
-	rm -rf $(VENV) demo-out .nbgrader autograder.zip
+	rm -rf $(VENV) $(PEERS) demo-out .nbgrader autograder.zip
