@@ -42,6 +42,7 @@ class Options:
     notebook_checks: bool = False  # also run each test cell as released (notebook_checks.py)
     roster: str = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
     lms_column: str = None    # the grade column's title in the LMS files; None: the assignment
+    closed: tuple = ()        # more paths student code must not read (Gradescope's root)
 
 
 def default_budget(timeout):
@@ -133,13 +134,15 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
             return result
 
 
-def _secrets(assignment, submissions, out):
-    """Paths whose mere opening by student code is noted as tampering."""
+def _secrets(assignment, submissions, out, closed=()):
+    """Paths whose mere opening by student code is noted as tampering (of `closed`:
+    all but the way to the worker's Python, see sandbox.container.closing)."""
+    from .sandbox.container import closing
     grader = Path(__file__).resolve().parent
     paths = [grader, assignment.source.parent, Path(submissions), Path(out)]
     if assignment.package_dir:
         paths.append(assignment.package_dir)
-    return [str(p.resolve()) for p in paths]
+    return [str(p.resolve()) for p in paths] + [str(p) for p in closing(closed)[0]]
 
 
 def sandbox_mode(opts):
@@ -157,7 +160,7 @@ def _start_sandbox(mode, opts, secrets):
     """Activate `mode` (container mode first locks the grader's paths away) and say so."""
     if hasattr(mode, "prepare"):
         try:
-            mode.prepare(sys.executable, extra=secrets)
+            mode.prepare(sys.executable, extra=[*secrets, *opts.closed])
         except SandboxUnavailable as e:
             mode.close()
             raise UsageError(str(e)) from None
@@ -206,7 +209,7 @@ def grade(submissions, out, opts=Options()):
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference,
                      needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
-    secrets = _secrets(assignment, submissions, out)
+    secrets = _secrets(assignment, submissions, out, opts.closed)
     _start_sandbox(mode, opts, secrets)
     bar = tqdm(total=len(subs), initial=len(results), unit="nb", desc="grading",
                disable=not opts.progress, dynamic_ncols=True)

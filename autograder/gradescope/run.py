@@ -3,6 +3,8 @@
 Reads ROOT/submission (the student's upload) and ROOT/submission_metadata.json,
 grades with `pipeline.grade` on a one-student folder (so the scores are those
 of `python -m autograder grade`), and writes ROOT/results/results.json.
+Everything under ROOT is read before student code runs; in container mode it is
+then closed to the student's uid (checked as that uid), but for the venv.
 
 Guarantee: when `run` returns, results.json exists and is valid, whatever the
 submission (missing, malformed, hostile) or the grader did; on a failure it
@@ -159,11 +161,14 @@ def sandbox_mode(requested="auto"):
     return "container"
 
 
-def _options(mode):
+def _options(mode, root):
     from ..pipeline import Options
     # One student: no parallel pool, no progress bar, no nbgrader gradebook; the
-    # notebook's own checks too, shown at once (see reports/visibility.py).
-    return Options(jobs=1, progress=False, gradebook="no", sandbox=mode, notebook_checks=True)
+    # notebook's own checks too, shown at once (see reports/visibility.py). ROOT is
+    # closed to student code once read (metadata, submission, source, results: all but
+    # the venv the worker's Python runs from); container mode checks it as the student.
+    return Options(jobs=1, progress=False, gradebook="no", sandbox=mode, notebook_checks=True,
+                   closed=(str(Path(root).resolve()),))
 
 
 def grade(root, *, mode, assignment=None, source=SOURCE):
@@ -180,7 +185,7 @@ def grade(root, *, mode, assignment=None, source=SOURCE):
         return kept
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         subs = stage(Path(root) / "submission", Path(tmp) / "submissions", spec.name)
-        _, results = grade_folder(subs, Path(tmp) / "out", _options(mode))
+        _, results = grade_folder(subs, Path(tmp) / "out", _options(mode, root))
     doc = results_json(results[0], spec, policy=cfg.policy(),
                        hidden_cells=gsconfig.hidden_test_cells(a.source))
     doc["extra_data"] = {"graded": True}

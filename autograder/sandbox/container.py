@@ -278,23 +278,47 @@ def sweep_uid(uid, rounds=50):
         time.sleep(0.01)
 
 
+def _split(path, needed):
+    """(protect, unlist) that close `path` to others but the way to the folders in
+    `needed`: a folder on that way is only unlisted and its other entries closed."""
+    if path.is_symlink():
+        return [path], []
+    real = path.resolve()
+    if real in needed:
+        return [], []
+    if not real.is_dir() or not any(real in n.parents for n in needed):
+        return [real], []
+    protect, unlist = [], [real]
+    for entry in sorted(real.iterdir()):
+        p, u = _split(entry, needed)
+        protect += p
+        unlist += u
+    return protect, unlist
+
+
+def closing(paths):
+    """(protect, unlist) for `paths`: each closed but for the way to the worker's Python."""
+    needed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    protect, unlist = [], []
+    for item in paths:
+        p, u = _split(Path(item), needed)
+        protect += p
+        unlist += u
+    return sorted(set(protect)), sorted(set(unlist))
+
+
 def grader_paths(extra=()):
     """(protect, unlist): paths to make unreadable to students, folders to make unlistable.
 
-    In a checkout whose venv lives inside it, every entry of the checkout but
-    the venv's is protected and the checkout itself only unlisted (the
-    student's Python must still reach the venv). Installed copies of the
-    package and `extra` (submissions, OUT, assignment folders) are protected.
+    The checkout, installed copies of the package and `extra` (submissions,
+    OUT, assignment folders, Gradescope's /autograder) are closed, but for the
+    way to the Python the worker runs: a folder holding the venv (a checkout
+    with its .venv, /autograder with venv/) is only unlisted, and every other
+    entry of it closed.
     """
     from .jail import grader_copies
-    protect, unlist = [*grader_copies(), *map(Path, extra)], []
+    items = [*grader_copies(), *map(Path, extra)]
     repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").exists() and (repo / "autograder" / "sandbox").is_dir():
-        needed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-        keep = {repo / n.relative_to(repo).parts[0] for n in needed if repo in n.parents}
-        if keep:
-            protect += [e for e in repo.iterdir() if e not in keep]
-            unlist.append(repo)
-        else:
-            protect.append(repo)
-    return sorted({p.resolve() if not p.is_symlink() else p for p in protect}), unlist
+        items.append(repo)
+    return closing(items)

@@ -149,3 +149,20 @@ def test_grader_paths_cover_the_checkout_but_its_venv():
         assert repo / ".venv" not in protect and unlist == [repo]
     else:
         assert repo in protect or repo / "autograder" in protect
+
+
+def test_closing_a_folder_keeps_only_the_way_to_the_python(tmp_path, monkeypatch):
+    """Gradescope's /autograder: metadata, submission, source and results closed,
+    venv/ (the worker's Python) kept, the root itself only unlisted."""
+    root = tmp_path / "autograder"
+    for d in ("venv/bin", "source/autograder", "submission", "results"):
+        (root / d).mkdir(parents=True)
+    (root / "submission_metadata.json").write_text("{}")
+    (root / "run_autograder").write_text("")
+    monkeypatch.setattr(os.sys, "prefix", str(root / "venv"))
+    protect, unlist = container.closing([root])
+    assert unlist == [root.resolve()]
+    assert protect == sorted(root.resolve() / n for n in (
+        "results", "run_autograder", "source", "submission", "submission_metadata.json"))
+    # A folder the Python is not under is closed whole.
+    assert container.closing([root / "source"]) == ([(root / "source").resolve()], [])

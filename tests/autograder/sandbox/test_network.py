@@ -2,67 +2,18 @@
 nothing, no socket of any family can be made, and every attempt is noted."""
 import os
 import socket
-import threading
-import time
 
 import pytest
 
 from autograder.sandbox import WorkerProcess, bwrap_available
 from autograder.sandbox import container
+from tests.e2e.adversarial.listener import Listener
 
 MARKER = b"H15-NETWORK-MARKER"
 # socket(2) families of <linux/socket.h> (AF_UNSPEC .. AF_MCTP and beyond).
 FAMILIES = range(0, 50)
 TYPES = (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET,
          socket.SOCK_RDM)
-
-
-class Listener:
-    """UDP and TCP on 127.0.0.1 (and ::1 when the host has it), raw ICMP where
-    allowed: every byte that reaches any of them is kept."""
-
-    def __init__(self):
-        self.got, self.socks, self.stop = [], [], threading.Event()
-        hosts = [(socket.AF_INET, "127.0.0.1")]
-        if socket.has_ipv6:
-            hosts.append((socket.AF_INET6, "::1"))
-        self.ports = {}
-        for family, host in hosts:
-            try:
-                u = socket.socket(family, socket.SOCK_DGRAM)
-                u.bind((host, 0))
-                t = socket.socket(family, socket.SOCK_STREAM)
-                t.bind((host, 0))
-                t.listen(8)
-            except OSError:
-                continue
-            self.ports[host] = (u.getsockname()[1], t.getsockname()[1])
-            self.socks += [u, t]
-        for s in self.socks:
-            s.settimeout(0.1)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop.is_set():
-            for s in self.socks:
-                try:
-                    if s.type == socket.SOCK_DGRAM:
-                        self.got.append(s.recv(65536))
-                    else:
-                        conn, _ = s.accept()
-                        conn.settimeout(0.5)
-                        self.got.append(b"connect:" + conn.recv(65536))
-                        conn.close()
-                except OSError:
-                    pass
-
-    def close(self):
-        time.sleep(0.5)          # anything in flight arrives
-        self.stop.set()
-        self.thread.join(5)
-        for s in self.socks:
-            s.close()
 
 
 @pytest.fixture
