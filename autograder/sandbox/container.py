@@ -17,7 +17,9 @@ grader must run as root. What holds, per worker:
   every grader path it is given (chmod o-rwx) and then checks, as a student
   uid, that none of them can be read or listed; it refuses (one line) if so;
 - when the worker ends, every process of its uid is killed and the files it
-  left in its folder and in /tmp, /var/tmp, /dev/shm are removed.
+  left in its folder and in /tmp, /var/tmp, /dev/shm are removed; when the
+  batch ends (`close()`), every folder of the machine those uids could write
+  to and their IPC objects are swept too (sweep.py).
 What does not hold: the rest of the container's filesystem is readable as it
 is to any user; existing world-writable files can be written (each capped by
 RLIMIT_FSIZE).
@@ -33,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import seccomp
+from . import seccomp, sweep
 from .bwrap import SandboxUnavailable
 from .fontlist import FontLists
 from .jail import (HOME_DIRS, MPL_DIR, WORKER, JailCgroups, Limits, cgroup_kind, limit_argv,
@@ -75,6 +77,7 @@ class ContainerMode:
         self.base_uid = base_uid
         self.has_filter = seccomp.known()
         self.run_dir = None     # made on first use, so a usage error leaves nothing behind
+        self._writable, self._walk = [], None
         self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
         self.prepared = []
@@ -93,6 +96,13 @@ class ContainerMode:
             os.chmod(self.worker, 0o644)
             self.run_dir = run_dir
             self.tmpfs = self._can_mount_tmpfs()
+            # Where a student uid could write, found beside the batch for the final sweep
+            # (students cannot add a folder: the filter refuses mkdir).
+            skip = (*sweep.SKIP, str(run_dir))
+            self._walk = threading.Thread(
+                target=lambda: self._writable.extend(sweep.writable_folders(skip=skip)),
+                daemon=True)
+            self._walk.start()
 
     # ---------------------------------------------------------------- setup
     def _can_mount_tmpfs(self):
@@ -242,9 +252,13 @@ class ContainerMode:
         """Kill what is left of every slot's uid and remove the run folder."""
         if self.run_dir is None:
             return
-        for slot in range(self._next):
-            sweep_uid(self.base_uid + slot)
-            self._remove_home(self.run_dir / f"home-{slot}", self.base_uid + slot)
+        uids = [self.base_uid + slot for slot in range(self._next)]
+        for slot, uid in enumerate(uids):
+            sweep_uid(uid)
+            self._remove_home(self.run_dir / f"home-{slot}", uid)
+        # Every other place those uids could have written, and their IPC objects.
+        self._walk.join()
+        sweep.sweep(uids, [*SHARED_TMP, *self._writable])
         shutil.rmtree(self.run_dir, ignore_errors=True)
         self.run_dir = None
 

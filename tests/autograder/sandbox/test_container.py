@@ -166,3 +166,24 @@ def test_closing_a_folder_keeps_only_the_way_to_the_python(tmp_path, monkeypatch
         "results", "run_autograder", "source", "submission", "submission_metadata.json"))
     # A folder the Python is not under is closed whole.
     assert container.closing([root / "source"]) == ([(root / "source").resolve()], [])
+
+
+def test_close_sweeps_every_writable_folder_of_the_slot_uids(mode):
+    """A file a student uid left anywhere it could write (here a world-writable
+    folder of the host, not /tmp itself) does not outlive the batch."""
+    import shutil
+    import tempfile
+    world = Path(tempfile.mkdtemp(prefix="ww-"))
+    try:
+        os.chmod(world, 0o1777)
+        with WorkerProcess(sandbox=mode) as w:
+            assert w.request({"op": "ping"}, 20)["ok"]
+        left = world / "left-by-the-student"
+        left.write_text("x")
+        os.chown(left, container.BASE_UID, container.BASE_UID)
+        kept = world / "roots"
+        kept.write_text("x")
+        mode.close()
+        assert sorted(os.listdir(world)) == ["roots"]
+    finally:
+        shutil.rmtree(world, ignore_errors=True)
