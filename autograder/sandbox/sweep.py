@@ -6,8 +6,8 @@ of the machine that others may enter and write: /tmp, /var/tmp, /dev/shm,
 /run/lock and any other, found by a walk that skips /proc, /sys and what
 others cannot enter), every
 System V shared memory segment, message queue and semaphore set they own, and
-every POSIX message queue they own (when /dev/mqueue is mounted). Returns what
-it removed, by kind.
+every POSIX message queue they own (through /dev/mqueue, or an mqueue mount made
+for the sweep). Returns what it removed, by kind.
 
 A second wall: the seccomp allow-list already refuses every call that makes an
 inode or an IPC object. The walk takes about 2 s for 500 000 entries (only
@@ -17,11 +17,13 @@ import ctypes
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 SKIP = ("/proc", "/sys")
 SYSVIPC = ("shm", "msg", "sem")                 # /proc/sysvipc/<kind>
 _IPC_RMID = 0
+_MNT_DETACH = 2
 
 
 def writable_folders(top="/", skip=SKIP):
@@ -103,8 +105,36 @@ def remove_ipc(uids):
         for ident in _sysv_owned(kind, uids):
             if rmid[kind](ident) == 0:
                 removed.append((kind, ident))
-    removed += [("mqueue", p) for p in remove_owned(["/dev/mqueue"], uids)]
+    removed += [("mqueue", p) for p in _remove_mqueues(uids)]
     return removed
+
+
+def _mqueue_mounts():
+    try:
+        with open("/proc/self/mounts") as f:
+            return [ln.split()[1] for ln in f if ln.split()[2:3] == ["mqueue"]]
+    except OSError:
+        return []
+
+
+def _remove_mqueues(uids):
+    """POSIX message queues of `uids`, seen through an mqueue mount (made for the
+    sweep where none is mounted, when root may mount one)."""
+    mounts = _mqueue_mounts()
+    if mounts:
+        return remove_owned(mounts[:1], uids)
+    where = tempfile.mkdtemp(prefix="autograder-mqueue-")
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        if libc.mount(b"mqueue", where.encode(), b"mqueue", 0, None) != 0:
+            return []
+        try:
+            return [os.path.join("/dev/mqueue", os.path.basename(p))
+                    for p in remove_owned([where], uids)]
+        finally:
+            libc.umount2(where.encode(), _MNT_DETACH)
+    finally:
+        os.rmdir(where)
 
 
 def sweep(uids, folders):

@@ -31,6 +31,7 @@ from autograder.assignments.softmax.samples import build, reference_cells
 
 from .adversarial import files, harness, speed, verdicts
 from .adversarial.catalogue import ALL, CATALOGUE, HONEST, comm_name, write_batch
+from .adversarial.listener import Listener
 from .conftest import REPO, python_for_user, repo_copy, user_tmpdir
 
 pytestmark = pytest.mark.slow
@@ -86,13 +87,16 @@ def batch():
     ctx.secret = files.prepare_secret(base, marker)
     subs = base / "submissions"
     subs.mkdir()
+    listener = Listener()       # what the network attacks aim at, on this host
     try:
-        write_batch(subs, ctx, {"sleep": SLEEP, "token": TOKEN})
+        write_batch(subs, ctx, {"sleep": SLEEP, "token": TOKEN, "ports": listener.ports})
         files.world_readable(base)
     except BaseException:
+        listener.close()
         shutil.rmtree(base, ignore_errors=True)
         raise
-    yield dict(base=base, subs=subs, ctx=ctx, marker=marker)
+    yield dict(base=base, subs=subs, ctx=ctx, marker=marker, listener=listener)
+    listener.close()
     for p in [base, *base.rglob("*")]:
         try:
             if not p.is_symlink():
@@ -236,6 +240,8 @@ def test_attack_earns_nothing_undeserved(graded, alone, name):
     zero = TESTS if exp.zero == ALL else exp.zero
     earned = {t: row[t] for t in zero if float(row[t]) != 0}
     assert not earned, why + f" -- earned {earned}"
+    missed = {t: row[t] for t in exp.full if row[t] != perfect[t]}
+    assert not missed, why + f" -- the wall did not hold (its own report failed): {missed}"
     if exp.zero == ALL:
         assert float(row["score"]) == 0, why
     assert exp.flags_all <= flags, why + f" -- missing flags {set(exp.flags_all) - flags}"
@@ -309,6 +315,30 @@ def test_no_byte_of_a_link_target_in_out(graded, batch):
 def test_nothing_outside_out_changed(graded):
     assert graded["before"] == graded["after"], "the repo copy, SUBMISSIONS or the secret changed"
     assert not Path("/tmp/pwned").exists()
+
+
+def test_no_byte_reached_a_listener_on_the_host(graded, batch):
+    """Issue 15: the network attacks (UDP with the hidden inputs, TCP, raw, packet,
+    netlink, libc) sent nothing that arrived."""
+    time.sleep(0.5)
+    assert batch["listener"].ports and batch["listener"].got == [], batch["listener"].got[:3]
+
+
+def test_no_wall_attack_left_an_inode_or_ipc_object(graded):
+    """Issue 15: no socket file, FIFO, node, file or message queue of the inode and
+    IPC attacks anywhere the host shares, and no System V object of a jail uid."""
+    left = [p for d in ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue") if os.path.isdir(d)
+            for p in os.listdir(d) if p.startswith("h15-")]
+    assert not left, left[:5]
+    owners = {65534}
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path("/proc/sysvipc", kind).read_text().splitlines()
+        except OSError:
+            continue
+        head = lines[0].split()
+        rows = [dict(zip(head, ln.split())) for ln in lines[1:]]
+        assert not [r for r in rows if int(r["uid"]) in owners or int(r["uid"]) >= 61000], kind
 
 
 def test_no_jail_process_left_behind(graded):

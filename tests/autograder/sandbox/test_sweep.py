@@ -19,6 +19,8 @@ LEAVE = r"""
 import ctypes, os, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 ids = [libc.shmget(0, 4096, 0o1600), libc.msgget(0, 0o1600), libc.semget(0, 1, 0o1600)]
+rt = libc if hasattr(libc, "mq_open") else ctypes.CDLL("librt.so.1", use_errno=True)
+assert rt.mq_open(b"/sweep-test-queue", 0o102, 0o600, None) >= 0
 where = sys.argv[1]
 open(os.path.join(where, "file"), "w").write("x")
 os.mkdir(os.path.join(where, "dir"))
@@ -55,7 +57,8 @@ def test_sweep_removes_what_a_student_uid_left_and_nothing_else(tmp_path):
         assert {Path(p).name for p in done["files"]} == {"file", "dir", "sock", "fifo"}
         assert shm not in _ipc_ids("shm") and msg not in _ipc_ids("msg")
         assert sem not in _ipc_ids("sem")
-        assert {k for k, _ in done["ipc"]} == {"shm", "msg", "sem"}
+        assert {k for k, _ in done["ipc"]} == {"shm", "msg", "sem", "mqueue"}
+        assert ("mqueue", "/dev/mqueue/sweep-test-queue") in done["ipc"]
     finally:
         subprocess.run(["rm", "-rf", str(world)])
 

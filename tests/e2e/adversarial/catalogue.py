@@ -12,7 +12,7 @@ from pathlib import Path
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
 from autograder.assignments.softmax.samples.styles import STYLES
 
-from . import code, files, speed, verdicts
+from . import code, files, speed, verdicts, walls
 
 ALL = ("*",)
 SPEED_TEST = "test_softmax_loss_vectorized_speed"
@@ -33,6 +33,7 @@ class Expect:
     zero: tuple = ()                        # tests that must earn 0; ALL: every test
     flags_all: frozenset = frozenset()      # flags the row must carry
     flags_any: frozenset = frozenset()      # at least one of these
+    full: tuple = ()                        # tests that must earn their points
     perfect: bool = False                   # the honest perfect row, bar the id
     refused_or_perfect: bool = False        # invalid_notebook and 0, or the perfect row
 
@@ -63,6 +64,12 @@ def _code(overrides):
         cells = {k: v.replace("{T}", repr(opts["sleep"])).replace("{TAG}", tag)
                  for k, v in overrides.items()}
         write(subs, name, build(cells))
+    return make
+
+
+def _wall(name):
+    def make(subs, name_, ctx, opts):
+        write(subs, name_, build(walls.cells(name, ports=opts.get("ports"))))
     return make
 
 
@@ -154,6 +161,19 @@ def build_catalogue():
         A.append(Attack(name, 6, "caps: " + name[5:], _code(cells), cap_expect[name]))
 
     A += _names()
+
+    # Issue 15: the jail's walls. The attack's own report is test_cross_entropy_error:
+    # full points only when it was tried and got nothing through (walls.py).
+    held = ("test_cross_entropy_error",)
+    noted = frozenset({"tampering"})
+    for name in walls.NETWORK:
+        A.append(Attack(name, 9, "no network: " + name[4:], _wall(name),
+                        Expect(full=held, zero=("test_softmax",), flags_all=noted)))
+    for name in walls.INODES:
+        # Sockets and ctypes are noted; a FIFO or a file that cannot be made is not.
+        e = (Expect(full=held) if name == "ipc-fifo-node-link" else
+             Expect(full=held, zero=("test_softmax",), flags_all=noted))
+        A.append(Attack(name, 10, "no inode, no IPC: " + name[4:], _wall(name), e))
 
     for name, cells in code.TAMPER.items():
         A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),
