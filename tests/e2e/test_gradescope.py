@@ -23,6 +23,8 @@ from autograder.assignments.softmax.samples.hostile import code_attack
 from autograder.gradescope.build import build as build_zip
 from autograder.gradescope.schema import problems
 
+from .adversarial import walls
+from .adversarial.listener import Listener
 from .conftest import read_grades, run_grader
 
 pytestmark = pytest.mark.slow
@@ -239,3 +241,86 @@ def test_container_mode_gives_the_same_scores(installed, notebooks, cli_grades):
         assert problems(doc) == []
         assert doc["score"] == pytest.approx(float(cli_grades[name]["score"])), stdout[-2000:]
         assert seconds < PER_SUBMISSION_S
+
+
+# ------------------------------------------- issue 15: the walls, through run_autograder
+WALLS = [*walls.NETWORK, *walls.ROOT, "ipc-bind-unix-paths", "ipc-mqueue-and-sysv"]
+
+
+@pytest.fixture(scope="module")
+def walls_graded(installed, tmp_path_factory):
+    """Each wall attack graded by run_autograder in container mode (Gradescope's path),
+    a listener on the host the network attacks aim at."""
+    if os.geteuid() != 0:
+        pytest.skip("container mode runs as root")
+    folder = tmp_path_factory.mktemp("gs-walls")
+    listener = Listener()
+    env = dict(os.environ, AUTOGRADER_SANDBOX="container")
+    try:
+        runs = {}
+        for name in WALLS:
+            nb = write(folder, name, build(walls.cells(name, ports=listener.ports,
+                                                       root=installed["root"])))
+            runs[name] = run_autograder(installed["root"], nb, env=env)
+    finally:
+        listener.close()
+    return runs, listener
+
+
+def _test(doc, grade_id):
+    return next(t for t in doc["tests"] if t.get("tags") == [grade_id, "hidden"])
+
+
+@pytest.mark.parametrize("name", WALLS)
+def test_a_wall_attack_gets_nothing_through_and_is_noted(walls_graded, name):
+    doc, _, stdout = walls_graded[0][name]
+    assert "sandbox: container" in stdout
+    assert problems(doc) == []
+    held = _test(doc, "test_cross_entropy_error")
+    assert held["score"] == held["max_score"], (name, held["output"][:300])
+    # Each attempt (a socket, ctypes, opening a closed file) is noted while test_softmax runs.
+    noted = _test(doc, "test_softmax")
+    assert noted["score"] == 0 and "not allowed" in noted["output"], noted["output"][:300]
+
+
+def test_no_byte_from_gradescope_run_reached_a_listener_on_the_host(walls_graded):
+    _, listener = walls_graded
+    assert listener.ports and listener.got == [], listener.got[:3]
+
+
+# Run as the student's uid: every path given on stdin that opens (a folder: lists).
+OPENS = r"""
+import os, sys
+for p in sys.stdin.read().split("\0"):
+    if not p:
+        continue
+    try:
+        if os.path.isdir(p) and not os.path.islink(p):
+            os.listdir(p)
+        else:
+            os.close(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+        print(p)
+    except OSError:
+        pass
+"""
+
+
+def test_as_the_student_uid_nothing_under_the_root_but_the_venv_opens(installed, walls_graded):
+    from autograder.sandbox.container import BASE_UID
+    root = installed["root"]
+    paths = [str(root)]
+    for top, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(top, d) != root / "venv"]
+        paths += [os.path.join(top, n) for n in dirs + files]
+    assert str(root / "submission_metadata.json") in paths
+    uid = str(BASE_UID)
+    r = subprocess.run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--",
+                        str(root / "venv" / "bin" / "python"), "-I", "-c", OPENS],
+                       input="\0".join(paths), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == [], r.stdout.split()[:10]
+    # The venv itself still works for that uid: the worker's Python runs from it.
+    ok = subprocess.run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--",
+                         str(root / "venv" / "bin" / "python"), "-I", "-c", "import numpy"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr[-500:]

@@ -167,13 +167,13 @@ def build_catalogue():
     held = ("test_cross_entropy_error",)
     noted = frozenset({"tampering"})
     for name in walls.NETWORK:
-        A.append(Attack(name, 9, "no network: " + name[4:], _wall(name),
+        A.append(Attack(name, 154, "no network: " + name[4:], _wall(name),
                         Expect(full=held, zero=("test_softmax",), flags_all=noted)))
     for name in walls.INODES:
         # Sockets and ctypes are noted; a FIFO or a file that cannot be made is not.
         e = (Expect(full=held) if name == "ipc-fifo-node-link" else
              Expect(full=held, zero=("test_softmax",), flags_all=noted))
-        A.append(Attack(name, 10, "no inode, no IPC: " + name[4:], _wall(name), e))
+        A.append(Attack(name, 153, "no inode, no IPC: " + name[4:], _wall(name), e))
 
     for name, cells in code.TAMPER.items():
         A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),
