@@ -7,7 +7,10 @@ top-level statements of the other code cells (never a graded test cell)
 that are DEFINITIONS, and only those a solution cell needs, directly or
 through another definition:
 
-- `import m`, `import m as n`, `from m import a, b as c` (not `import *`);
+- `import m`, `import m as n`, `from m import a, b as c`;
+- `from m import *`, which binds names no one can list without importing `m`: every
+  such import is run, in notebook order, when a solution needs a name that no other
+  definition binds (importing runs no code of the student's);
 - `def` / `async def` / `class` (with their decorators);
 - a constant assigned to names: `EPS = 1e-7`, `A, B = 1, 2`, `TAU: float = 2 * np.pi`,
   `TINY = np.finfo(float).eps`, where a constant is built only from literals,
@@ -171,6 +174,10 @@ def kept_names(stmt, modules=DEFAULT_MODULES):
     return None
 
 
+def _is_star(stmt):
+    return isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names)
+
+
 def _first_line(stmt):
     return min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
 
@@ -236,8 +243,9 @@ def plan(candidates, solutions, *, test_cells=()):
         parsed[label] = (src, lines)
         trees.append((label, tree, lines))
     modules = imported_modules(t for _, t, _ in trees)
+    line_owner_of = {}
     for label, tree, lines in trees:
-        line_owner = {}
+        line_owner = line_owner_of[label] = {}
         for stmt in tree.body:
             for ln in _span(stmt):
                 line_owner[ln] = line_owner.get(ln, 0) + 1
@@ -250,6 +258,8 @@ def plan(candidates, solutions, *, test_cells=()):
             for n in st.names:
                 by_name.setdefault(n, []).append(st)
 
+    stars = [st for st in statements if _is_star(st.node)
+             and not any(line_owner_of[st.cell][ln] > 1 for ln in _span(st.node))]
     todo = sorted(needed - have)
     wanted, missing = set(), set()
     seen = set(todo)
@@ -267,6 +277,11 @@ def plan(candidates, solutions, *, test_cells=()):
                     seen.add(n)
                     todo.append(n)
 
+    # A name no listed definition binds may come from a star import: run them all
+    # (each its own piece, see below), and say which, should the name still be missing.
+    if missing and stars:
+        wanted |= {id(st) for st in stars}
+
     # A constant computed from a name the grader will not have cannot run either
     # (`X_train = data["X_train"]` when `data` comes from a call): drop it, and
     # remember which name it lacks, for the feedback.
@@ -276,7 +291,8 @@ def plan(candidates, solutions, *, test_cells=()):
         changed = False
         for st in statements:
             if id(st) in wanted and isinstance(st.node, (ast.Assign, ast.AnnAssign)):
-                lacking = sorted(st.uses() & missing)
+                # (A name no statement binds may come from a star import: not lacking yet.)
+                lacking = sorted(n for n in st.uses() & missing if not stars or n in by_name)
                 if lacking:
                     wanted.discard(id(st))
                     changed = True
@@ -320,6 +336,15 @@ def plan(candidates, solutions, *, test_cells=()):
             unavailable[name] = (f"`{name}` is set in cell {st.cell} by "
                                  f"`{_snippet(lines, st.node)}`, "
                                  f"a statement the grader does not run: {RULE}")
+        elif stars and not any(st.kept for st in by_name.get(name, [])):
+            st = stars[-1]
+            lines = parsed[st.cell][1]
+            unavailable[name] = (f"`{name}` is not set by any import, function, class or "
+                                 f"constant of your cells; the grader also ran "
+                                 f"`{_snippet(lines, st.node)}` (cell {st.cell}), which did "
+                                 "not set it: the grader has the packages installed with the "
+                                 "notebook, not its helper modules; import the name itself "
+                                 "(`from m import name`) in the exercise cell")
         elif name in tests:
             unavailable[name] = (f"`{name}` is defined in a graded test cell ({tests[name]}), "
                                  f"which the grader does not run: {RULE}")

@@ -110,11 +110,20 @@ def read_outline(sub):
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+# The mistake of a test that failed only because the code used a name the grader does
+# not run (StudentCode.unavailable): the cause is the notebook, not the formula.
+UNAVAILABLE_NAME = "name_the_grader_lacks"
+
+
+@dataclass(frozen=True)
+class Explained:
+    message: str
+    lacking: str = None     # the name the grader does not have, when that is the cause
 
 
 def explain(message, unavailable):
     """`message` plus why, when it is a NameError for a name the grader does not have."""
     m = _NAME_ERROR.search(message or "")
     if m and m.group(1) in unavailable:
-        return f"{message}. {unavailable[m.group(1)]}"
-    return message
+        return Explained(f"{message}. {unavailable[m.group(1)]}", m.group(1))
+    return Explained(message)

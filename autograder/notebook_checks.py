@@ -123,7 +123,7 @@ def _message(reply, unavailable):
         return False, "the check cell was stopped by the grader: crash (a malformed reply)"
     if reply["ok"]:
         return True, ""
-    return False, explain(reply.get("error") or "failed", unavailable)
+    return False, explain(reply.get("error") or "failed", unavailable).message
 
 
 def run(code, the_suite, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),

@@ -9,7 +9,7 @@ import time
 
 from . import notebook_checks
 from .checking import Verdict, run_check
-from .notebook import explain
+from .notebook import UNAVAILABLE_NAME, explain
 from .results import READING, STARTUP, StudentResult, TestResult
 from .sandbox import Limits, WorkerDied, WorkerProcess
 from .student import SandboxStudent  # noqa: F401  (re-exported for callers)
@@ -160,10 +160,13 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                         False, "no points: while graded, this code tried something not "
                                f"allowed ({'; '.join(acts[:3])})")
             _raised_since(student, raised, test.grade_id)
+            why = explain(verdict.message, getattr(code, "unavailable", {}))
+            # A name the grader lacks is the cause: no formula hint beside it.
+            mistake, hint = ((UNAVAILABLE_NAME, None) if why.lacking and not verdict.passed
+                             else (verdict.mistake, verdict.hint))
             result.tests.append(TestResult(
                 test.grade_id, test.points if verdict.passed else 0.0, test.points,
-                verdict.passed, explain(verdict.message, getattr(code, "unavailable", {})),
-                verdict.mistake, verdict.hint, settled=settled))
+                verdict.passed, why.message, mistake, hint, settled=settled))
     finally:
         if student is not None:
             student.close()

@@ -151,3 +151,25 @@ def test_a_constant_made_from_work_is_not_run_and_says_which_name_it_lacks():
     assert "which needs `data`" in unavailable["X_train"]
     assert "which needs `X_train`" in unavailable["D"]
     assert "`data` is set in cell #25 by `data = load_digits_split" in unavailable["data"]
+
+
+def test_star_imports_run_when_a_name_has_no_other_definition():
+    """`from numpy import *` in a cell of one's own works as in the notebook (issue 16)."""
+    import numpy as np
+    sol = "def f(x):\n    return exp(x) * TAU\n"
+    cands = [("#2", "from numpy import *\nfrom math import *\n"), ("#3", "TAU = 2 * pi\n")]
+    prelude, unavailable = plan(cands, [sol])
+    assert [s.strip() for _, s in prelude] == ["from numpy import *", "from math import *",
+                                               "TAU = 2 * pi"]
+    assert np.isclose(run(prelude, [sol])["f"](0.0), 2 * np.pi)
+    # Not needed, not run; a helper module's star import that sets nothing is named.
+    assert plan(cands, ["def g(x):\n    return np.exp(x)\n"]) == ([], {})
+    prelude, unavailable = plan([("#4", "from gradient_check import *\n")], [sol])
+    assert len(prelude) == 1 and "from gradient_check import *" in unavailable["exp"]
+    assert "(cell #4), which did not set it" in unavailable["TAU"]
+
+
+def test_a_star_import_does_not_hide_a_name_set_by_work():
+    cands = [("#2", "from numpy import *\n"), ("#3", "data = load()\nD = data.shape[0]\n")]
+    _, unavailable = plan(cands, ["def f():\n    return D\n"])
+    assert "which needs `data`" in unavailable["D"]

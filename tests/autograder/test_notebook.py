@@ -85,9 +85,10 @@ def test_a_name_only_work_defines_is_explained():
     from autograder.notebook import explain
     why = {"W": "`W` is set in cell #4 by `W = train()`, a statement the grader does not run"}
     msg = "raised NameError: name 'W' is not defined (in cell softmax, line 2: return W)"
-    assert explain(msg, why).endswith(why["W"])
-    assert explain("raised NameError: name 'V' is not defined", why).endswith("defined")
-    assert explain("", why) == ""
+    assert explain(msg, why).message.endswith(why["W"]) and explain(msg, why).lacking == "W"
+    other = explain("raised NameError: name 'V' is not defined", why)
+    assert other.message.endswith("defined") and other.lacking is None
+    assert explain("", why).message == "" and explain("", why).lacking is None
 
 
 def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):
