@@ -1,5 +1,7 @@
 """What Validate (Restart & Run All) accepts, the grader accepts: notebooks written the
 ways IPython allows, graded end to end."""
+import csv
+
 import nbformat
 import pytest
 
@@ -19,7 +21,24 @@ def with_helper_cell(overrides, helper, before="softmax"):
     return nb
 
 
+STAR_SOFTMAX = ("def softmax(x):\n    e = exp(x - x.max(axis=-1, keepdims=True))\n"
+                "    return e / e.sum(axis=-1, keepdims=True)\n")
+# A helper's constant that comes from running code (the data), which the grader cannot run.
+RUNTIME_CONSTANT = REF["softmax_loss_vectorized"].replace(
+    "def softmax_loss_vectorized(W, X, y, reg):\n",
+    "def softmax_loss_vectorized(W, X, y, reg):\n    W = W.astype(dtype)\n", 1)
+assert RUNTIME_CONSTANT != REF["softmax_loss_vectorized"]
+
+
+def runtime_constant():
+    nb = build({"softmax_loss_vectorized": RUNTIME_CONSTANT})
+    data = next(i for i, c in enumerate(nb.cells) if "load_digits_split(" in c.source)
+    nb.cells.insert(data + 1, nbformat.v4.new_code_cell("dtype = X_train.dtype\n"))
+    return nb
+
+
 CORRECT = {
+    "star-own-cell": lambda: with_helper_cell({"softmax": STAR_SOFTMAX}, "from numpy import *\n"),
     "magic-time": lambda: build({"softmax": "%%time\n" + REF["softmax"]}),
     "magic-nested": lambda: build({"softmax_loss_vectorized": "%%capture\n%%time\n"
                                    + REF["softmax_loss_vectorized"]}),
@@ -35,6 +54,7 @@ def graded(tmp_path_factory):
     subs = tmp_path_factory.mktemp("subs")
     for sid, make in CORRECT.items():
         write(subs, sid, make())
+    write(subs, "runtime-constant", runtime_constant())
     write(subs, "perfect", build())
     out = tmp_path_factory.mktemp("out")
     r = run_grader("grade", subs, "--out", out, "--no-progress", "--jobs", "2")
@@ -47,3 +67,13 @@ def test_correct_work_written_as_ipython_allows_gets_full_marks(graded, sid):
     _, grades = graded
     row, perfect = grades[sid], grades["perfect"]
     assert row["flags"] == "" and row["score"] == perfect["score"] == perfect["max_score"], row
+
+
+def test_a_name_the_grader_lacks_is_the_cause_named_with_no_formula_hint(graded):
+    out, grades = graded
+    with open(out / "mistakes.csv", newline="") as f:
+        lost = [r for r in csv.DictReader(f) if r["student_id"] == "runtime-constant"]
+    assert lost and {r["mistake"] for r in lost} == {"name_the_grader_lacks"}, lost
+    page = (out / "feedback" / "runtime-constant" / "softmax.html").read_text()
+    assert "`dtype` is set in cell" in page and "X_train" in page
+    assert "The loss is off" not in page and "dW is off" not in page
