@@ -112,14 +112,18 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab as a student runs it: the release in a folder of their own."""
+    """JupyterLab as a student runs it: the student release's zip (`make student-release`),
+    unzipped into a folder of their own and served from there, as `make student-lab` does."""
+    import zipfile
+
+    from autograder import student_release
     home = tmp_path_factory.mktemp("student") / "home"
-    shutil.copytree(ASSIGNMENT.release.parent, home / "softmax",
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    shutil.copy(REPO / "nbgrader_config.py", home / "nbgrader_config.py")
+    handout = student_release.write(home.parent / "handout", assignment=ASSIGNMENT)
+    with zipfile.ZipFile(handout.parent / f"{handout.name}.zip") as z:
+        z.extractall(home)
     # A copy: JupyterLab writes its workspace files into the config folder.
     config = shutil.copytree(REPO / "student-config", home.parent / "student-config")
-    server = Lab(home, config_dir=config)
+    server = Lab(home / "softmax", config_dir=config)
     yield {"base": server.base, "token": server.token, "home": home}
     server.close()
 
@@ -183,7 +187,7 @@ def _validate(driver, wait):
 
 def test_validate_in_jupyterlab_reports_the_exercise_verdict(browser, lab):
     wait = WebDriverWait(browser, 90)
-    browser.get(f"{lab['base']}/lab/tree/softmax/softmax.ipynb?token={lab['token']}")
+    browser.get(f"{lab['base']}/lab/tree/softmax.ipynb?token={lab['token']}")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")))
     wait.until(lambda d: any(e.text.lstrip().startswith("def softmax(")
                              for e in d.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .cm-content")))
