@@ -181,6 +181,8 @@ def grade(submissions, out, opts=Options()):
     """Grade every submission; returns (Spec, StudentResults in submission order)."""
     mode = sandbox_mode(opts)
     assignment, spec = load_assignment(opts.assignment)
+    if opts.lms_column and not opts.roster:
+        raise UsageError("--lms-column names the grade column of the LMS files: it needs --roster")
     roster = _roster(opts.roster)
     root, layout = detect_layout(submissions, spec.name)
     if Path(root) != Path(submissions):

@@ -168,3 +168,12 @@ def test_a_stored_result_with_invalid_text_loads_as_valid_text(tmp_path):
     got = store.load("ann", "sha", "g")
     assert got.tests[0].message == "f raised ValueError: \ufffd\ufffd"
     got.tests[0].message.encode("utf-8")
+
+
+def test_lms_column_without_a_roster_is_one_line(capsys, tmp_path):
+    from autograder import cli
+    (tmp_path / "subs" / "a").mkdir(parents=True)
+    rc = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o"),
+                   "--lms-column", "Softmax (1)", "--unsafe-no-sandbox", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "needs --roster" in err[0]
