@@ -14,7 +14,9 @@ layouts read (NAME: the assignment's notebook name, NAME.ipynb):
   SUBMISSIONS/<student>/NAME/NAME.ipynb     nbgrader's submitted/ layout
   SUBMISSIONS/<student>/<other>.ipynb       a single notebook under another name
   COURSE_ROOT/submitted/<student>/NAME/NAME.ipynb
-                                            an nbgrader course root (detected)
+                                            an nbgrader course root: a folder with an
+                                            nbgrader_config.py (e.g. `grade .` in the
+                                            course after `nbgrader collect NAME`)
 Every folder is one row, whatever its name. Submissions are read as hostile
 input: a symbolic link is not followed (0 points, flag `symlink`); a FIFO,
 device, unreadable file or a notebook over 20 MB gets `invalid_notebook`."""
