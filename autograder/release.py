@@ -17,6 +17,13 @@ from . import cells
 from .assignment import get
 from .results import atomic_write
 
+# The grader's rule of what runs from a notebook (definitions.py: pure standard library,
+# no secret), shipped beside every release notebook so that its check cells can tell the
+# student, before submitting, about a name the grader will not have. `regenerate` keeps
+# the copy identical to the grader's own.
+RULES = Path(__file__).with_name("definitions.py")
+RULES_COPY = "grader_definitions.py"
+
 
 def _course(assignment=None):
     """(name, course root): the source notebook is <root>/solutions/<name>/<name>.ipynb."""
@@ -89,6 +96,10 @@ def regenerate(assignment=None):
     name, root = _course(a)
     target = root / "assignments" / name
     before = test_checksums(target / f"{name}.ipynb")
+    copy = a.source.parent / RULES_COPY
+    if not copy.exists() or copy.read_bytes() != RULES.read_bytes():
+        shutil.copyfile(RULES, copy)
+        print(f"updated {copy.relative_to(root)} from the grader's {RULES.name}")
     with tempfile.TemporaryDirectory() as tmp:
         built = generate(tmp, a)
         after = test_checksums(built / f"{name}.ipynb")

@@ -1,9 +1,16 @@
 """What Validate (Restart & Run All) accepts, the grader accepts: notebooks written the
 ways IPython allows, graded end to end."""
 import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
+
+from autograder.assignments.softmax import ASSIGNMENT
 
 from autograder.assignments.softmax.samples import build, reference_cells, write
 
@@ -77,3 +84,21 @@ def test_a_name_the_grader_lacks_is_the_cause_named_with_no_formula_hint(graded)
     page = (out / "feedback" / "runtime-constant" / "softmax.html").read_text()
     assert "`dtype` is set in cell" in page and "X_train" in page
     assert "The loss is off" not in page and "dW is off" not in page
+
+
+def test_validate_tells_the_student_before_submitting(tmp_path):
+    """The helper whose constant comes from running code: Validate (as JupyterLab's button
+    runs it, with the student configuration only) fails, naming the name and its cell."""
+    folder = tmp_path / "softmax"
+    shutil.copytree(ASSIGNMENT.release.parent, folder)
+    write(tmp_path / "w", "me", runtime_constant())
+    shutil.copy(tmp_path / "w" / "me" / "softmax.ipynb", folder / "softmax.ipynb")
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+    env.update(HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(repo / "student-config"),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "softmax.ipynb"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout
+    assert "softmax_loss_vectorized works here but not when graded" in out, out[-3000:]
+    assert "`dtype = X_train.dtype`" in out and "Success!" not in out, out[-3000:]
