@@ -145,10 +145,10 @@ def run(code, the_suite, *, limits=Limits(), timeout=30.0, unsafe=False, secrets
                 reply = worker.request({"op": "check", "name": gid, "source": source},
                                        blame=gid)
                 passed, message = _message(reply, code.unavailable)
-                if blame.acts(gid):
+                acts = list(dict.fromkeys(blame.acts(gid)))[:3]
+                if acts:
                     passed, message = False, ("no points: while checked, this code tried "
-                                              f"something not allowed "
-                                              f"({'; '.join(blame.acts(gid)[:3])})")
+                                              f"something not allowed ({'; '.join(acts)})")
             except WorkerDied as e:
                 passed, message = False, (f"the check cell was stopped by the grader: "
                                           f"{e.reason} ({e.detail})")
