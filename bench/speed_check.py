@@ -1,12 +1,15 @@
 """The speed check's reliability: false fails and false passes over many runs.
 
 Runs the real check (`SandboxStudent` in its bubblewrap jail + `ProcessTimer`
-+ `checks.run_check`, i.e. `autograder.timing.compare`) on a correct
-vectorized solution and on one whose loop over examples is hidden from the
-code check, idle and with the other core kept busy by a spinning process.
-Each run gets a fresh jail, as each student does when graded, so the first
-(cold) calls weigh as they do in grading; the reference timer is shared, as
-a grading thread shares it.
++ `checks.run_check`, i.e. `autograder.timing.compare`) on correct vectorized
+solutions (the notebook's, and the slowest honest style we know, scipy's
+logsumexp) and on right answers computed with a Python loop over the examples in
+every style of `samples/loops.py` (the leanest, the one a bar must stop, first),
+idle and with the other core kept busy by a spinning process. Each run gets a
+fresh jail, as each student does when graded, so the first (cold) calls weigh
+as they do in grading; the reference timer is shared, as a grading thread
+shares it. A loop that only adds floats (`loops.FLOAT_SUM`) is reported apart:
+no timing can fail it without failing honest code (see its comment).
 """
 import contextlib
 import re
@@ -18,6 +21,8 @@ import time
 from autograder.assignments.softmax import ASSIGNMENT, checks
 from autograder.checking import run_check as _run
 from autograder.runner import ProcessTimer, SandboxStudent
+from autograder.assignments.softmax.samples import reference_cells
+from autograder.assignments.softmax.samples.loops import FLOAT_SUM, LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES
 from autograder.assignments.softmax.samples.styles import STYLES
 
@@ -29,17 +34,27 @@ def run_check(test_id, student, timer=None):
 
 TEST_ID = "test_softmax_loss_vectorized_speed"
 PRELUDE = ("imports", "import numpy as np")
+V = "softmax_loss_vectorized"
+# The two that decide: the slowest honest vectorization and the leanest loop.
+SLOWEST_HONEST, LEANEST_LOOP = "scipy_logsumexp", "cheap scalar work"
 
 
 def solutions():
-    """name -> (cells, should pass)."""
-    hidden = MISTAKES["vectorized_hidden_loop"]
-    return {
-        "correct (einsum, log-sum-exp)": (
-            [PRELUDE, ("softmax_loss_vectorized",
-                       STYLES["einsum_logsumexp"]["softmax_loss_vectorized"])], True),
-        "hidden loop over examples": ([PRELUDE, (hidden[0], hidden[1])], False),
+    """name -> (cells, should pass (None: a known limit, not counted), share of the runs)."""
+    rows = {
+        f"correct ({SLOWEST_HONEST}, the slowest honest style)": (
+            [PRELUDE, (V, STYLES[SLOWEST_HONEST][V])], True, 1.0),
+        "correct (the notebook's)": ([PRELUDE, (V, reference_cells()[V])], True, 0.25),
+        f"loop: {LEANEST_LOOP} (the leanest)": ([PRELUDE, (V, LOOP_STYLES[LEANEST_LOOP])],
+                                                False, 1.0),
     }
+    for name, src in LOOP_STYLES.items():
+        if name != LEANEST_LOOP:
+            rows[f"loop: {name}"] = ([PRELUDE, (V, src)], False, 0.25)
+    hidden = MISTAKES["vectorized_hidden_loop"]
+    rows["loop: hidden from the code check"] = ([PRELUDE, (hidden[0], hidden[1])], False, 0.25)
+    rows["limit: a loop that only adds floats"] = ([PRELUDE, (V, FLOAT_SUM)], None, 0.1)
+    return rows
 
 
 @contextlib.contextmanager
@@ -87,10 +102,10 @@ def ratio_of(message):
 def measure(runs=100, unsafe=False, log=print):
     """Rows for the report: one per (solution, load)."""
     rows = []
-    for name, (cells, should_pass) in solutions().items():
+    for name, (cells, should_pass, share) in solutions().items():
         for busy in (False, True):
-            passed, messages, secs = run_config(cells, runs, busy, unsafe)
-            wrong = sum(1 for p in passed if p != should_pass)
+            passed, messages, secs = run_config(cells, max(1, round(runs * share)), busy, unsafe)
+            wrong = 0 if should_pass is None else sum(1 for p in passed if p != should_pass)
             ratios = [r for r in map(ratio_of, messages) if r is not None]
             row = {"solution": name, "load": "other core busy" if busy else "idle",
                    "runs": len(passed), "should_pass": should_pass,
@@ -99,10 +114,11 @@ def measure(runs=100, unsafe=False, log=print):
                    "ratio_median": statistics.median(ratios) if ratios else None,
                    "ratio_max": max(ratios, default=None),
                    "sample_message": next((m for p, m in zip(passed, messages)
-                                           if p != should_pass), messages[0] if messages else "")}
+                                           if should_pass is not None and p != should_pass),
+                                          messages[0] if messages else "")}
             span = (f"ratio {row['ratio_min']:g}..{row['ratio_max']:g}x, median "
                     f"{row['ratio_median']:g}x" if ratios else "no ratio")
-            log(f"  speed check: {name:32s} {row['load']:16s} {row['passed']:3d}/{row['runs']} "
+            log(f"  speed check: {name:48s} {row['load']:16s} {row['passed']:3d}/{row['runs']} "
                 f"passed, {wrong} wrong, {span} ({secs:.0f} s)")
             rows.append(row)
     return rows

@@ -159,7 +159,7 @@ ATTACKS = {
         '''),
     "recursion_linear": _cell('''
         import sys
-        sys.setrecursionlimit(20000)
+        sys.setrecursionlimit(100_000)     # one frame per example, and N = 20000
         def _rec(W, X, y, i):
             if i == X.shape[1]:
                 return 0.0, 0.0

@@ -14,6 +14,7 @@ import pytest
 from autograder.assignments.softmax import ASSIGNMENT, checks
 from autograder.checking import run_check as _run
 from autograder.runner import ProcessTimer, SandboxStudent
+from autograder.assignments.softmax.samples.loops import LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES
 from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.sandbox import bwrap_available
@@ -60,7 +61,7 @@ def _verdicts(cells):
     return verdicts
 
 
-@pytest.mark.parametrize("style", ["einsum_logsumexp", "onehot_transposed"])
+@pytest.mark.parametrize("style", ["einsum_logsumexp", "onehot_transposed", "scipy_logsumexp"])
 def test_correct_vectorized_never_fails_on_a_busy_machine(style):
     cells = [PRELUDE, ("softmax_loss_vectorized", STYLES[style]["softmax_loss_vectorized"])]
     verdicts = _verdicts(cells)
@@ -72,3 +73,10 @@ def test_hidden_loop_never_passes_on_a_busy_machine():
     verdicts = _verdicts([PRELUDE, (cell_id, source)])
     assert not any(v.passed for v in verdicts)
     assert all(v.mistake == "too_slow" for v in verdicts), [v.message for v in verdicts]
+
+
+@pytest.mark.parametrize("style", sorted(LOOP_STYLES))
+def test_no_loop_over_the_examples_passes_on_a_busy_machine(style):
+    """Every loop style, the leanest included (bench/speed_check.py counts 200 runs)."""
+    verdicts = _verdicts([PRELUDE, ("softmax_loss_vectorized", LOOP_STYLES[style])])
+    assert not any(v.passed for v in verdicts), [v.message for v in verdicts]

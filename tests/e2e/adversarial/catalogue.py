@@ -188,6 +188,11 @@ def build_catalogue():
         # The student's failure of that test: no crash flag, no internal error.
         A.append(Attack(name, 158, "a legal-looking odd return value: " + name[4:],
                         _code(cells), Expect(zero=(test,))))
+    from autograder.assignments.softmax.samples.loops import LOOP_STYLES
+    for style, src in LOOP_STYLES.items():
+        A.append(Attack("speed-style-" + style.replace(" ", "-"), 159,
+                        "a plain loop over the examples, " + style,
+                        _code({"softmax_loss_vectorized": src}), Expect(zero=(SPEED_TEST,))))
     for name, (cells, tests) in verdicts.FREE.items():
         A.append(Attack(name, 159, "points without the work: " + name[5:], _code(cells),
                         Expect(zero=tests)))
