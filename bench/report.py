@@ -113,14 +113,15 @@ def _summary_rows(saved):
                      f"{r['out_kb_per_submission']:.0f} KB" for r in rows) + " | - | - |")
     if "speed" in saved:
         rows = saved["speed"]["data"]["rows"]
-        ff = sum(r["wrong"] for r in rows if r["should_pass"])
-        fp = sum(r["wrong"] for r in rows if not r["should_pass"])
-        ng = sum(r["runs"] for r in rows if r["should_pass"])
-        nb = sum(r["runs"] for r in rows if not r["should_pass"])
-        R.append(f"| 4a | speed check, false fails of a correct vectorized solution | "
-                 f"{ff} / {ng} | 0 | {ok(ff == 0)} |")
-        R.append(f"| 4b | speed check, false passes of a hidden loop over examples | "
-                 f"{fp} / {nb} | 0 | {ok(fp == 0)} |")
+        # should_pass None: a known limit, shown but not counted (see _speed).
+        ff = sum(r["wrong"] for r in rows if r["should_pass"] is True)
+        fp = sum(r["wrong"] for r in rows if r["should_pass"] is False)
+        ng = sum(r["runs"] for r in rows if r["should_pass"] is True)
+        nb = sum(r["runs"] for r in rows if r["should_pass"] is False)
+        R.append(f"| 4a | speed check, false fails of correct vectorized solutions (the slowest "
+                 f"honest style included), idle and loaded | {ff} / {ng} | 0 | {ok(ff == 0)} |")
+        R.append(f"| 4b | speed check, false passes of loops over the examples (the leanest "
+                 f"included), idle and loaded | {fp} / {nb} | 0 | {ok(fp == 0)} |")
     if "kernel" in saved:
         k = saved["kernel"]["data"]["rows"]
         t_sum = k["X.sum() (one streaming read of X)"]["best"]
@@ -266,16 +267,26 @@ def _speed(s):
     L = ["## 4. Speed check reliability\n", f"Measured {_stamp(s)}.\n",
          "The real check: `SandboxStudent` (bubblewrap) + `ProcessTimer` + "
          "`checks.run_check('test_softmax_loss_vectorized_speed', ...)`, a fresh jail per run "
-         f"(as each student gets), {d['runs']} runs each. \"Other core busy\": a `python -c "
+         "(as each student gets), against the reference loop `reference.softmax_loss_loop` "
+         "(each example's softmax in Python floats), on inputs of 3 classes, 8 features and "
+         f"20 000 examples; {d['runs']} runs for the two that decide (the slowest honest "
+         "vectorization and the leanest loop, `samples/loops.py`), a quarter of that for the "
+         "other loops and the notebook's own solution. \"Other core busy\": a `python -c "
          "'while True: pass'` process running throughout, killed afterwards (on top of the "
-         "machine's own load).\n",
+         "machine's own load). Ratio: reference time / student time, the median of a run's "
+         "calls; the bar is 5x.\n",
          "| solution | load | runs | passed | wrong verdicts | ratio min / median / max | seconds |",
          "|---|---|---|---|---|---|---|"]
     for r in d["rows"]:
         ratios = (f"{r['ratio_min']:g} / {r['ratio_median']:g} / {r['ratio_max']:g}"
                   if r.get("ratio_median") is not None else "-")
-        L.append(f"| {r['solution']} | {r['load']} | {r['runs']} | {r['passed']} | {r['wrong']} | "
+        wrong = r["wrong"] if r["should_pass"] is not None else "not counted"
+        L.append(f"| {r['solution']} | {r['load']} | {r['runs']} | {r['passed']} | {wrong} | "
                  f"{ratios} | {r['seconds']:.0f} |")
+    L.append("\nNot counted, a limit of any timing (`samples/loops.py`, `FLOAT_SUM`): a loop "
+             "whose body only adds Python floats that vectorized code computed (~0.1 us per "
+             "example) costs less than honest vectorized code varies by (scipy's logsumexp "
+             "is ~4x numpy's own), so it passes as vectorized code does.")
     L.append("")
     return L
 
