@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from . import config as gsconfig
@@ -29,6 +30,10 @@ SCRIPTS = ("setup.sh", "run_autograder")
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 EPOCH = (1980, 1, 1, 0, 0, 0)
+# The oldest Python the images install into: Ubuntu 22.04's python3.11 package
+# (Gradescope) is 3.11.0, Debian 12's python3 (the PrairieLearn image) 3.11.2.
+# A pin that needs more would only fail there, at image build time.
+OLDEST_PYTHON = "3.11.0"
 
 
 class BuildError(Exception):
@@ -70,12 +75,30 @@ def constraints(reqs):
         if key in found:
             continue
         found[key] = _installed(req.name)
+        _installs_on_oldest_python(req.name, found[key])
         extras = req.extras or {""}
         for raw in metadata.requires(req.name) or []:
             sub = Requirement(raw)
             if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in extras):
                 todo.append(sub)
     return dict(sorted(found.items()))
+
+
+def _installs_on_oldest_python(name, version):
+    needs = metadata.metadata(name).get("Requires-Python")
+    if needs and OLDEST_PYTHON not in SpecifierSet(needs):
+        raise BuildError(f"{name}=={version} (installed here) needs Python {needs}, but the "
+                         f"grader images may have Python {OLDEST_PYTHON}: pin an older "
+                         f"{name} in pyproject.toml's dependencies and run make again")
+
+
+def pin_files(repo=REPO):
+    """{name: bytes} of requirements.txt, constraints.txt and pip.txt (see the module doc)."""
+    reqs = pinned_dependencies(repo / "pyproject.toml")
+    return {"requirements.txt": "".join(f"{r}\n" for r in reqs).encode(),
+            "constraints.txt": "".join(
+                f"{n}=={v}\n" for n, v in constraints(reqs).items()).encode(),
+            "pip.txt": f"pip=={_installed('pip')}\n".encode()}
 
 
 def _files_under(folder):
@@ -107,11 +130,7 @@ def contents(assignment, *, repo=REPO):
     for name in ("pyproject.toml", gsconfig.FILENAME):
         if (repo / name).exists():
             files[name] = (repo / name).read_bytes()
-    reqs = pinned_dependencies(repo / "pyproject.toml")
-    files["requirements.txt"] = "".join(f"{r}\n" for r in reqs).encode()
-    files["constraints.txt"] = "".join(
-        f"{n}=={v}\n" for n, v in constraints(reqs).items()).encode()
-    files["pip.txt"] = f"pip=={_installed('pip')}\n".encode()
+    files.update(pin_files(repo))
     files[BUILD_INFO] = json.dumps({"assignment": assignment.name}, indent=1).encode()
     return files
 
