@@ -1,10 +1,10 @@
-# make demo | make test | make release | make bench | make exchange | make student-release | make student-lab | make gradescope
+# make demo | make test | make release | make bench | make exchange | make student-release | make student-lab | make gradescope | make prairielearn
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test release bench gradescope clean exchange student-lab student-release mutants
+.PHONY: demo test release bench gradescope prairielearn clean exchange student-lab student-release mutants
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -81,5 +81,11 @@ mutants: $(STAMP)
 gradescope: $(STAMP)
 	$(PY) -m autograder gradescope build --out autograder.zip
 
+## PrairieLearn: prairielearn/questions/ (the course fragment) and prairielearn/grader-image/
+## (Containerfile). PL_IMAGE: the image's Docker Hub name; WHEELS=1: bundle every wheel.
+## Visibility: gradescope.toml, shared with Gradescope (README: Grading on PrairieLearn).
+prairielearn: $(STAMP)
+	$(PY) -m autograder prairielearn build --out prairielearn $(if $(PL_IMAGE),--image $(PL_IMAGE)) $(if $(WHEELS),--wheels)
+
 clean:
-	rm -rf $(VENV) $(PEERS) demo-out .nbgrader autograder.zip
+	rm -rf $(VENV) $(PEERS) demo-out .nbgrader autograder.zip prairielearn

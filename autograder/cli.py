@@ -130,6 +130,22 @@ def build_parser():
                       "ROOT/results/results.json")
     r.add_argument("--root", default="/autograder", help="the Gradescope root (default /autograder)")
     r.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"))
+    pl = sub.add_parser("prairielearn", help="PrairieLearn external grader: write the course "
+                        "fragment and the grader image's build folder, or run one job"
+                        ).add_subparsers(dest="pl_command", required=True,
+                                         metavar="{build,run}", parser_class=_Parser)
+    b = pl.add_parser("build", help="write questions/ and grader-image/ (README: Grading on "
+                      "PrairieLearn)")
+    b.add_argument("--out", default="prairielearn", help="folder to write (default prairielearn)")
+    b.add_argument("--assignment", metavar="NAME", help="which assignment (default: the only one)")
+    b.add_argument("--image", metavar="ACCOUNT/NAME", help="the grader image's Docker Hub name, "
+                   "for info.json (default: a placeholder to replace)")
+    b.add_argument("--wheels", action="store_true", help="also download every pinned wheel "
+                   "into grader-image/wheels/, so the image builds with no package index")
+    r = pl.add_parser("run", help="what the image's entrypoint does: grade ROOT/student into "
+                      "ROOT/results/results.json")
+    r.add_argument("--root", default="/grade", help="the job folder (default /grade)")
+    r.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"))
     return parser
 
 
@@ -208,13 +224,32 @@ def cmd_gradescope(args):
     return 0
 
 
+def cmd_prairielearn(args):
+    if args.pl_command == "run":
+        from .prairielearn.run import run
+        run(args.root, sandbox=args.sandbox)
+        return 0
+    from .prairielearn.build import DEFAULT_IMAGE, BuildError, build
+    try:
+        out = build(args.out, assignment=args.assignment, image=args.image or DEFAULT_IMAGE,
+                    wheels=args.wheels)
+    except BuildError as e:
+        raise UsageError(str(e)) from None
+    print(f"wrote {out}/questions/ (copy into your course repository) and "
+          f"{out}/grader-image/ (build and push the image: README, Grading on PrairieLearn)")
+    if not args.image:
+        print(f"note: info.json names the image {DEFAULT_IMAGE}; pass --image ACCOUNT/NAME")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     _ensure_path()
     try:
         return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release,
                 "student-release": cmd_student_release,
-                "gradescope": cmd_gradescope}[args.command](args)
+                "gradescope": cmd_gradescope,
+                "prairielearn": cmd_prairielearn}[args.command](args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, while it builds the autograder image
-# (Ubuntu 22.04). It makes ROOT/venv: a plain pip virtual environment with the
-# pins of requirements.txt (the project's own) and constraints.txt (everything
-# they pull in, as installed where the zip was built). No conda, nothing else.
+# The one install script of both grader images. Gradescope runs it once, as root,
+# while it builds the autograder image (Ubuntu 22.04); the PrairieLearn image's
+# Containerfile runs it the same way (`make prairielearn`). It makes ROOT/venv: a
+# plain pip virtual environment with the pins of requirements.txt (the project's
+# own) and constraints.txt (everything they pull in, as installed where the zip was
+# built). No conda, nothing else.
 #
 # ROOT is the folder above this script's (Gradescope unpacks the zip into
-# /autograder/source); AUTOGRADER_ROOT overrides it, for tests.
+# /autograder/source; the PrairieLearn image has /grader/source); AUTOGRADER_ROOT
+# overrides it, for tests. AUTOGRADER_WHEELS: a folder of wheels; when it holds any,
+# pip installs from it alone (no package index), for builds without network.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_ROOT:-$(dirname "$SOURCE")}"
 VENV="$ROOT/venv"
 PIP_FLAGS=(--quiet --no-input --disable-pip-version-check)
+WHEELS="${AUTOGRADER_WHEELS:-}"
+if [ -n "$WHEELS" ] && compgen -G "$WHEELS/*.whl" >/dev/null; then
+  PIP_FLAGS+=(--no-index --find-links "$WHEELS")
+  echo "setup.sh: installing from the wheels in $WHEELS (no package index)"
+fi
 
 # A Python >= 3.11 (the pins need it). Ubuntu 22.04's python3 is 3.10; its python3.11
 # package is not. Debian-family Pythons need their -venv package for `python -m venv`.
@@ -49,5 +58,6 @@ fi
 chmod -R go-rwx "$SOURCE"
 chmod 755 "$ROOT"
 # Fail the image build now, not at the first submission, if the grader cannot start.
-cd "$SOURCE" && "$VENV/bin/python" -c "import autograder.gradescope.run, numpy, nbformat"
+cd "$SOURCE" && "$VENV/bin/python" -c \
+    "import autograder.gradescope.run, autograder.prairielearn.run, numpy, nbformat"
 echo "setup.sh: done"

@@ -1,0 +1,188 @@
+"""Real OCI containers for the end-to-end tests: podman with runc, from Debian's own archive.
+
+The recipe of ../shared/containers.md: no Docker Hub, a Debian 12 base made by
+mmdebstrap (Python 3.11), run with the caps of PrairieLearn's grader host and
+Docker's default seccomp profile (vendor/docker-seccomp-default.json).
+
+Caches, keyed by their inputs, so a second run builds nothing:
+- the base image `localhost/softmax-autograder-base:<key>` (podman's store) and
+  its root file system tar under CACHE (when podman's store was wiped);
+- the wheelhouse `CACHE/wheels-<key>` (every pinned wheel for linux/amd64 and
+  Python 3.11.2, by `pip download` on the host: the image build has no index);
+- the grader images, tagged by the hash of their build folder.
+CACHE is $AUTOGRADER_CONTAINER_CACHE, else /var/cache/softmax-autograder as
+root, else ~/.cache/softmax-autograder. A lock file serialises the builds of
+the two test files that use it, which run in parallel under pytest-xdist.
+
+`unavailable()` says why containers cannot run here (podman, runc or
+mmdebstrap missing, not root): the tests skip with that line, unless
+AUTOGRADER_REQUIRE_CONTAINERS=1 (set by .ci/run once it installed them), where
+they fail instead.
+"""
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+SECCOMP = HERE / "vendor" / "docker-seccomp-default.json"
+PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager=cgroupfs"]
+BASE_SUITE = "bookworm"
+BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
+BASE_REPO = "localhost/softmax-autograder-base"
+# PrairieLearn's grader host (apps/grader-host/src/index.ts, lib/config.ts): no network
+# (NetworkDisabled), 2 GiB memory and the same memory+swap (no swap), CpuQuota 90000 of
+# CpuPeriod 100000 (0.9 CPU), PidsLimit 1024, IpcMode private, core dumps off.
+# nofile/nproc: podman's defaults exceed this host's limits without CAP_SYS_RESOURCE.
+PRAIRIELEARN_CAPS = ["--network", "none", "--memory", "2g", "--memory-swap", "2g",
+                     "--cpus", "0.9", "--pids-limit", "1024", "--ipc", "private",
+                     "--ulimit", "core=0:0", "--ulimit", "nofile=1024:1024",
+                     "--ulimit", "nproc=4096:4096"]
+DOCKER_SECCOMP = ["--security-opt", f"seccomp={SECCOMP}"]
+# Not a PrairieLearn setting: the container's uids are mapped to unused host uids, so
+# that a grader in container mode running on this host (another test file, another
+# checkout) cannot see the container's student uids (61000+) as its own and kill them:
+# its sweep of a uid reaches every PID namespace below it. Mounts take `:U` (owned by
+# the container's root). On a grader host nothing runs beside the containers.
+ISOLATED = ["--uidmap", "0:400000:70000", "--gidmap", "0:400000:70000"]
+
+
+def cache_dir():
+    env = os.environ.get("AUTOGRADER_CONTAINER_CACHE")
+    if env:
+        path = Path(env)
+    elif os.geteuid() == 0:
+        path = Path("/var/cache/softmax-autograder")
+    else:
+        path = Path.home() / ".cache" / "softmax-autograder"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def unavailable():
+    """Why real containers cannot run here, or None."""
+    missing = [t for t in ("podman", "runc", "mmdebstrap") if shutil.which(t) is None]
+    if missing:
+        return (f"{', '.join(missing)} not installed (.ci/run installs podman runc mmdebstrap "
+                "with apt-get)")
+    if os.geteuid() != 0:
+        return "real-container tests run as root (rootful podman, as .ci/run does)"
+    return None
+
+
+def require():
+    """Skip (or, where CI installed the tools, fail) when containers cannot run here."""
+    why = unavailable()
+    if why:
+        if os.environ.get("AUTOGRADER_REQUIRE_CONTAINERS") == "1":
+            pytest.fail(f"real containers required but unavailable: {why}")
+        pytest.skip(why)
+
+
+@contextlib.contextmanager
+def locked(name):
+    with open(cache_dir() / f"{name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def podman(*args, timeout=900, check=True, **kw):
+    r = subprocess.run([*PODMAN, *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise AssertionError(f"podman {' '.join(map(str, args[:3]))} ... failed "
+                             f"({r.returncode}): {(r.stdout + r.stderr)[-3000:]}")
+    return r
+
+
+def image_exists(tag):
+    return podman("image", "exists", tag, check=False).returncode == 0
+
+
+def _key(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def base_image():
+    """The Debian 12 base image (Python 3.11 and venv), built once and cached; its tag."""
+    key = _key(BASE_SUITE, *BASE_PACKAGES, "minbase")
+    tag = f"{BASE_REPO}:{key}"
+    with locked("base"):
+        if image_exists(tag):
+            return tag
+        tar = cache_dir() / f"base-{key}.tar"
+        if not tar.exists():
+            part = tar.with_suffix(".part")
+            r = subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
+                                f"--include={','.join(BASE_PACKAGES)}", BASE_SUITE, str(part)],
+                               capture_output=True, text=True, timeout=1200)
+            assert r.returncode == 0, f"mmdebstrap failed: {(r.stdout + r.stderr)[-3000:]}"
+            part.replace(tar)
+        podman("import", tar, tag)
+    return tag
+
+
+def wheelhouse(source):
+    """CACHE/wheels-<key>: every wheel the pins in `source` need, downloaded once."""
+    from autograder.prairielearn.build import WHEEL_PLATFORMS, WHEEL_PYTHON, download_wheels
+    pins = [(source / n).read_bytes() for n in ("requirements.txt", "constraints.txt", "pip.txt")]
+    folder = cache_dir() / f"wheels-{_key(*pins, WHEEL_PYTHON, *WHEEL_PLATFORMS)}"
+    with locked("wheels"):
+        if not folder.exists():
+            part = folder.with_name(folder.name + ".part")
+            shutil.rmtree(part, ignore_errors=True)
+            download_wheels(source, part)
+            part.replace(folder)
+    return folder
+
+
+def link_tree(src, dest):
+    """Copy a folder of files, as hard links where the file system allows."""
+    def link(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+    shutil.copytree(src, dest, copy_function=link, dirs_exist_ok=True)
+
+
+def context_key(folder, *extra):
+    """A hash of every file in a build folder (paths and bytes) and `extra`."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
+    return _key(*extra, *[x for p in files for x in (str(p.relative_to(folder)),
+                                                      p.read_bytes())])
+
+
+def build_image(context, repo, *, base):
+    """`podman build` of `context` on `base`, unless an image of the same inputs exists.
+
+    Returns (tag, seconds spent building: 0 when cached).
+    """
+    tag = f"{repo}:{context_key(context, base)}"
+    with locked("build"):
+        if image_exists(tag):
+            return tag, 0.0
+        t0 = time.monotonic()
+        podman("build", "--pull=never", "--build-arg", f"BASE={base}", "-t", tag, context,
+               timeout=1800)
+        return tag, time.monotonic() - t0
+
+
+def run(*args, timeout=300):
+    """`podman run --rm ARGS` (options, image, command); returns (CompletedProcess, seconds)."""
+    t0 = time.monotonic()
+    r = podman("run", "--rm", *args, timeout=timeout, check=False)
+    return r, time.monotonic() - t0
