@@ -11,8 +11,9 @@ Caches, keyed by their inputs, so a second run builds nothing:
   Python 3.11.2, by `pip download` on the host: the image build has no index);
 - the grader images, tagged by the hash of their build folder.
 CACHE is $AUTOGRADER_CONTAINER_CACHE, else /var/cache/softmax-autograder as
-root, else ~/.cache/softmax-autograder. A lock file serialises the builds of
-the two test files that use it, which run in parallel under pytest-xdist.
+root, else ~/.cache/softmax-autograder. Lock files there serialise what the two
+test files share (the base image, the wheelhouse, one image's build) when
+pytest-xdist runs them at once.
 
 `unavailable()` says why containers cannot run here (podman, runc or
 mmdebstrap missing, not root): the tests skip with that line, unless
@@ -39,11 +40,11 @@ BASE_REPO = "localhost/softmax-autograder-base"
 # PrairieLearn's grader host (apps/grader-host/src/index.ts, lib/config.ts): no network
 # (NetworkDisabled), 2 GiB memory and the same memory+swap (no swap), CpuQuota 90000 of
 # CpuPeriod 100000 (0.9 CPU), PidsLimit 1024, IpcMode private, core dumps off.
-# nofile/nproc: podman's defaults exceed this host's limits without CAP_SYS_RESOURCE.
 PRAIRIELEARN_CAPS = ["--network", "none", "--memory", "2g", "--memory-swap", "2g",
                      "--cpus", "0.9", "--pids-limit", "1024", "--ipc", "private",
-                     "--ulimit", "core=0:0", "--ulimit", "nofile=1024:1024",
-                     "--ulimit", "nproc=4096:4096"]
+                     "--ulimit", "core=0:0"]
+# On every run: podman's defaults exceed these hosts' limits without CAP_SYS_RESOURCE.
+HOST_ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 DOCKER_SECCOMP = ["--security-opt", f"seccomp={SECCOMP}"]
 # Not a PrairieLearn setting: the container's uids are mapped to unused host uids, so
 # that a grader in container mode running on this host (another test file, another
@@ -172,7 +173,7 @@ def build_image(context, repo, *, base):
     Returns (tag, seconds spent building: 0 when cached).
     """
     tag = f"{repo}:{context_key(context, base)}"
-    with locked("build"):
+    with locked(f"build-{repo.rsplit('/', 1)[-1]}"):     # two images may build at once
         if image_exists(tag):
             return tag, 0.0
         t0 = time.monotonic()
@@ -184,5 +185,5 @@ def build_image(context, repo, *, base):
 def run(*args, timeout=300):
     """`podman run --rm ARGS` (options, image, command); returns (CompletedProcess, seconds)."""
     t0 = time.monotonic()
-    r = podman("run", "--rm", *args, timeout=timeout, check=False)
+    r = podman("run", "--rm", *HOST_ULIMITS, *args, timeout=timeout, check=False)
     return r, time.monotonic() - t0
