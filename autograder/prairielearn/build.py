@@ -91,10 +91,9 @@ def question_html(name, *, downloads=(), workspace):
                  f'  <pl-file-upload file-names="{nb}"></pl-file-upload>\n')
         extra = ""
     return ("<pl-question-panel>\n" + intro +
-            "  <p>Each submission is graded at once: the tests that match the checks in your "
-            "notebook are shown one by one, with a hint when a common mistake is recognised; "
-            "the tests on hidden inputs are shown as a total. A notebook that cannot be read "
-            "is not graded and does not use up an attempt.</p>\n"
+            "  <p>Each submission is graded at once. Tests on inputs you do not see are "
+            "shown only as a total. A notebook that cannot be read is not graded and does "
+            "not use up an attempt.</p>\n"
             "</pl-question-panel>\n\n"
             "<pl-submission-panel>\n"
             "  <pl-external-grader-results></pl-external-grader-results>\n" + extra +

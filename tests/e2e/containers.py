@@ -37,6 +37,8 @@ PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager=cgroupfs"]
 BASE_SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 BASE_REPO = "localhost/softmax-autograder-base"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 # PrairieLearn's grader host (apps/grader-host/src/index.ts, lib/config.ts): no network
 # (NetworkDisabled), 2 GiB memory and the same memory+swap (no swap), CpuQuota 90000 of
 # CpuPeriod 100000 (0.9 CPU), PidsLimit 1024, IpcMode private, core dumps off.
@@ -127,9 +129,11 @@ def base_image():
         tar = cache_dir() / f"base-{key}.tar"
         if not tar.exists():
             part = tar.with_suffix(".part")
-            r = subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
-                                f"--include={','.join(BASE_PACKAGES)}", BASE_SUITE, str(part)],
-                               capture_output=True, text=True, timeout=1200)
+            # Debian's mirror and keyring named, so an Ubuntu host builds the same base.
+            keyring = [f"--keyring={DEBIAN_KEYRING}"] if Path(DEBIAN_KEYRING).exists() else []
+            r = subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet", *keyring,
+                                f"--include={','.join(BASE_PACKAGES)}", BASE_SUITE, str(part),
+                                DEBIAN_MIRROR], capture_output=True, text=True, timeout=1200)
             assert r.returncode == 0, f"mmdebstrap failed: {(r.stdout + r.stderr)[-3000:]}"
             part.replace(tar)
         podman("import", tar, tag)
