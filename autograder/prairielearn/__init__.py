@@ -9,5 +9,5 @@
   grader image's build folder (Containerfile, entrypoint, the grader, its pins).
 
 What a student sees, and when, comes from gradescope.toml (the one place for
-it): see `results.shown_at_once`.
+it): see `results` and `reports/visibility.py`.
 """

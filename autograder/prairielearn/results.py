@@ -16,30 +16,34 @@ The contract, as PrairieLearn uses it (PrairieLearn/PrairieLearn, read 2026-12-0
   ansi2html (HTML-escaped, ANSI colour codes turned into markup) and are shown
   as markup; `name` and `description` are escaped.
 
+What is shown, and when, is `reports.visibility.plan`'s (the policy gradescope.toml
+sets for Gradescope too). PrairieLearn shows a result as soon as it is graded and has
+no "after the due date", so an item whose visibility is VISIBLE (the checks of the
+student's notebook, a test cell marked "visible") is its own test entry, and every
+later item (hidden tests at "after_due_date", "after_published" or "hidden", and the
+problems met while code ran on them) only counts in one total entry, "Tests on hidden
+inputs". PrairieLearn shows the score of every submission, so that total is no secret;
+nothing else of a later item (its verdict, message, hint or flags) is shown.
+
 Guarantees of `results_json`, whatever the result:
 - the document passes `problems` (valid, under MAX_BYTES, every text bounded,
   no control character but newline and tab, so no ANSI code restyles the page);
 - an unreadable or missing notebook is `gradable: false` with one line saying
   what is wrong and what to do, so the attempt is not used up;
 - a failure of the grader itself is `gradable: false` and says so: never a
-  student's zero;
-- a test not in `shown` contributes only to one total entry ("Tests on hidden
-  inputs": their count and points), never its own message, hint or verdict.
+  student's zero.
 """
 import json
 import math
 
 from ..nbgrader_course import UNREADABLE
-from ..reports.feedback import FLAG_TEXT, test_title
+from ..reports.visibility import Part, Visibility
 from ..results import INTERNAL
 
 MAX_BYTES = 1024 * 1024          # apps/grader-host/src/index.ts refuses larger files
 MAX_TEST_TEXT = 4000
 MAX_MESSAGE = 8000
-# Flags that come from running the code, perhaps on hidden inputs.
-RUN_FLAGS = ("timeout", "memory", "crash")
 HIDDEN_TOTAL = "Tests on hidden inputs"
-RUN_PROBLEMS = "Problems while running your code"
 STAFF = "please tell the course staff"
 
 TOP = {"gradable": bool, "score": (int, float), "message": str, "output": str,
@@ -52,40 +56,26 @@ def clean(text, limit):
     """`text` as plain text PrairieLearn can show: no control character but newline
     and tab (an ESC would start an ANSI code), valid UTF-8, at most `limit` characters."""
     text = str(text).encode("utf-8", "replace").decode("utf-8")
-    text = "".join(c if c in "\n\t" or (c.isprintable() or c == " ") else "\ufffd"
-                   for c in text)
+    text = "".join(c if c in "\n\t" or c.isprintable() else "\ufffd" for c in text)
     return text if len(text) <= limit else text[: limit - 40] + "\n[... cut: too long]"
-
-
-def shown_at_once(visibility):
-    """The grade_ids PrairieLearn shows one by one, from gradescope.toml's choices.
-
-    `visibility` maps grade_id -> Gradescope visibility (gradescope.config.
-    test_visibilities). PrairieLearn shows a result as soon as it is graded and
-    has no "after the due date", so only "visible" tests are shown one by one;
-    every later visibility folds the test into the hidden total.
-    """
-    return frozenset(gid for gid, vis in visibility.items() if vis == "visible")
 
 
 def _points(x):
     return f"{x:g}"
 
 
-def _entry(t):
-    out = {"name": clean(test_title(t.grade_id), 200),
-           "description": clean(t.grade_id, 200),
-           "points": t.points, "max_points": t.max_points,
-           "message": clean(t.message or ("passed" if t.passed else "failed"), MAX_TEST_TEXT)}
-    if t.hint:
-        out["output"] = clean(f"Hint: {t.hint}", MAX_TEST_TEXT)
-    return out
+def _entry(item):
+    return {"name": clean(item.title, 200),
+            "description": clean(f"{item.grade_id} ({item.part.value})" if item.grade_id
+                                 else item.part.value, 200),
+            "points": item.score, "max_points": item.max_score,
+            "message": clean(item.text, MAX_TEST_TEXT)}
 
 
 def not_gradable(reason):
     """results.json for a submission that cannot be graded: no attempt used."""
     line = clean(f"Not graded: {reason}. Upload the notebook again (File > Save, then "
-                 "submit softmax.ipynb); this submission did not use up an attempt.", 1000)
+                 "submit the .ipynb file); this submission did not use up an attempt.", 1000)
     return {"gradable": False, "format_errors": [line], "message": line, "tests": []}
 
 
@@ -96,41 +86,40 @@ def grader_failure(reason):
     return {"gradable": False, "format_errors": [line], "message": line, "tests": []}
 
 
-def results_json(result, spec, *, shown):
-    """The results.json document for `result`; `shown`: grade_ids shown one by one."""
-    if result.problem and INTERNAL.search(result.problem):
+def results_json(result, plan):
+    """The results.json document for `result`, shown as `plan` (visibility.plan) says."""
+    # A check that failed inside the grader is not the student's result: no attempt
+    # used, whichever test it was (none is named).
+    if (result.problem and INTERNAL.search(result.problem)) or \
+            any(t.internal for t in result.tests):
         return grader_failure("an internal error while grading")
     if set(result.flags) & UNREADABLE:
         return not_gradable(result.problem or "no notebook was found in the submission")
-    now = [t for t in result.tests if t.grade_id in shown]
-    later = [t for t in result.tests if t.grade_id not in shown]
-    tests = [_entry(t) for t in now]
-    score_line = (f"Score: {_points(result.score)} / {_points(result.max_score)} points.")
-    lines = [score_line]
+    now = [i for i in plan.items if i.visibility is Visibility.VISIBLE]
+    later = [i for i in plan.items if i.visibility is not Visibility.VISIBLE]
+    out_of = round(sum(i.max_score for i in plan.items), 6)
+    tests = [_entry(i) for i in now]
+    lines = [f"Score: {_points(plan.score)} / {_points(out_of)} points."]
+    checks = [i for i in now if i.part is Part.NOTEBOOK]
+    if checks:
+        lines.append(f"Checks in your notebook: {sum(i.passed for i in checks)} of "
+                     f"{len(checks)} test cells pass.")
     if later:
-        got = round(sum(t.points for t in later), 6)
-        out_of = round(sum(t.max_points for t in later), 6)
+        got = round(sum(i.score for i in later), 6)
+        top = round(sum(i.max_score for i in later), 6)
+        cells = sum(i.part is Part.HIDDEN for i in later)
         tests.append({
             "name": HIDDEN_TOTAL,
-            "description": f"{len(later)} tests on inputs you do not see; only their total "
-                           "is shown",
-            "points": got, "max_points": out_of,
-            "message": f"{len(later)} tests on hidden inputs: {_points(got)} / "
-                       f"{_points(out_of)} points. Their results are not shown one by one; "
-                       "the checks in your notebook" + (" and the tests above" if now else "")
-                       + " say what to fix."})
-        if now:
-            lines.append(f"Tests shown one by one: {_points(sum(t.points for t in now))} / "
-                         f"{_points(sum(t.max_points for t in now))} points.")
-        lines.append(f"Tests on hidden inputs: {_points(got)} / {_points(out_of)} points "
+            "description": f"{cells} test cells' tests on inputs you do not see; only "
+                           "their total is shown",
+            "points": got, "max_points": top,
+            "message": f"{cells} test cells' hidden tests: {_points(got)} / {_points(top)} "
+                       "points. They are not shown one by one; the checks in your notebook "
+                       "say what to fix."})
+        lines.append(f"Tests on hidden inputs: {_points(got)} / {_points(top)} points "
                      "(a total only).")
-    lines += [FLAG_TEXT.get(f, f) for f in result.flags if f not in RUN_FLAGS]
-    run_flags = [f for f in result.flags if f in RUN_FLAGS]
-    if run_flags:
-        tests.append({"name": RUN_PROBLEMS, "description": "no points of their own",
-                      "points": 0, "max_points": 0,
-                      "message": "\n".join(FLAG_TEXT[f] for f in run_flags)})
-    score = result.score / result.max_score if result.max_score > 0 else 0.0
+    lines += plan.facts
+    score = plan.score / out_of if out_of > 0 else 0.0
     return {"gradable": True, "score": round(min(1.0, max(0.0, score)), 6),
             "message": clean("\n".join(lines), MAX_MESSAGE), "tests": tests}
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..gradescope import config as gsconfig
 from ..gradescope.run import _bubblewrap_fails, stage
+from ..reports.visibility import plan
 from ..results import atomic_write
 from . import results as plresults
 
@@ -91,8 +92,10 @@ def sandbox_mode(requested="auto"):
 def _options(mode):
     from ..pipeline import Options
     # One student: no pool, no progress bar, no nbgrader gradebook (it costs ~2 s).
+    # The notebook's own checks too, shown at once (see reports/visibility.py).
     return Options(jobs=1, progress=False, gradebook="no", sandbox=mode,
-                   timeout=LIMITS.call_timeout_s, budget=LIMITS.budget_s)
+                   timeout=LIMITS.call_timeout_s, budget=LIMITS.budget_s,
+                   notebook_checks=True)
 
 
 def use_question_files(tests_dir):
@@ -125,9 +128,8 @@ def grade(root, *, mode):
     with tempfile.TemporaryDirectory(prefix="prairielearn-") as tmp:
         subs = stage(Path(root) / "student", Path(tmp) / "submissions", spec.name)
         _, graded = grade_folder(subs, Path(tmp) / "out", _options(mode))
-    visibility = gsconfig.test_visibilities(cfg, spec, gsconfig.hidden_test_cells(a.source))
-    return plresults.results_json(graded[0], spec,
-                                  shown=plresults.shown_at_once(visibility))
+    shown = plan(graded[0], cfg.policy(), hidden_cells=gsconfig.hidden_test_cells(a.source))
+    return plresults.results_json(graded[0], shown)
 
 
 def _checked(doc):

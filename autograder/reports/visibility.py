@@ -94,6 +94,9 @@ class Plan:
     now: tuple              # lines of the summary, shown at once
     items: tuple            # Item, in notebook order
     score: float            # the sum of every item's score
+    # The lines of `now` settled before the student's code ran, or by the notebook
+    # checks' own jail (for a report that words the rest its own way: PrairieLearn's).
+    facts: tuple = ()
 
     def shown_at(self, visibility):
         return [i for i in self.items if i.visibility == visibility]
@@ -152,12 +155,13 @@ def plan(result, policy=Policy(), hidden_cells=None):
     if raised_in.get(STARTUP):
         items.append(Item("", Part.PROBLEMS, "Problems while running your code", 0.0, 0.0,
                           False, "\n".join(_flag_lines(raised_in[STARTUP])), latest(late)))
-    return Plan(tuple(_summary(result, items, raised_in.get(READING, []))), tuple(items),
-                round(sum(i.score for i in items), 6))
+    facts = _facts(result, raised_in.get(READING, []))
+    return Plan(tuple(_summary(result, items, facts)), tuple(items),
+                round(sum(i.score for i in items), 6), tuple(facts))
 
 
-def _summary(result, items, reading_flags):
-    """The lines shown at once: settled facts, and counts of what is shown now only."""
+def _facts(result, reading_flags):
+    """What is settled before any of the student's code ran, or by the notebook checks."""
     if result.problem:
         # Nothing ran, so nothing here can map a hidden test.
         return [f"Not graded: {result.problem}."]
@@ -168,6 +172,13 @@ def _summary(result, items, reading_flags):
     if result.notebook_flags:
         lines.append("While the checks in your notebook ran: "
                      + " ".join(_flag_lines(result.notebook_flags)))
+    return lines
+
+
+def _summary(result, items, lines):
+    """The lines shown at once: settled facts, and counts of what is shown now only."""
+    if result.problem:
+        return lines
     now = [i for i in items if i.visibility is Visibility.VISIBLE]
     late = [i for i in items if i.visibility is not Visibility.VISIBLE]
     if not late:

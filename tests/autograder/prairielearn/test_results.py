@@ -1,62 +1,95 @@
-"""PrairieLearn's results.json from a StudentResult, and the contract check itself."""
+"""PrairieLearn's results.json from a StudentResult and its visibility Plan, and the
+contract check itself."""
 import json
 
 import pytest
 
-from autograder.prairielearn.results import (HIDDEN_TOTAL, MAX_BYTES, RUN_PROBLEMS, clean,
-                                             grader_failure, not_gradable, problems,
-                                             results_json, shown_at_once)
-from autograder.results import StudentResult, TestResult
+from autograder.prairielearn.results import (HIDDEN_TOTAL, MAX_BYTES, clean, grader_failure,
+                                             not_gradable, problems, results_json)
+from autograder.reports.visibility import Policy, Visibility, plan
+from autograder.results import STARTUP, NotebookCheck, StudentResult, TestResult
 
 SECRET_HINT = "the hidden loss multiplies reg by 2"
+CELLS = ("test_softmax", "test_softmax_loss_naive_loss", "test_cross_entropy_error")
+ALL_VISIBLE = Policy(hidden_tests=Visibility.VISIBLE)
+DEFAULT = Policy()      # gradescope.toml's defaults: hidden tests after the due date
 
 
-def result(flags=(), problem=""):
-    return StudentResult("s", "sha", "g", flags=list(flags), problem=problem, tests=[
+def result(flags=(), problem="", raised=None, checks=False):
+    r = StudentResult("s", "sha", "g", flags=list(flags), problem=problem,
+                      raised=dict(raised or {}), tests=[
         TestResult("test_softmax", 2.0, 2.0, True, "passed"),
         TestResult("test_softmax_loss_naive_loss", 0.0, 4.0, False,
                    "the loss is wrong on hidden inputs", "naive_reg_2x", SECRET_HINT),
-        TestResult("test_cross_entropy_error", 1.0, 3.0, False, "partly", None, None),
+        TestResult("test_cross_entropy_error", 0.0, 3.0, False, "wrong", None, None),
     ])
+    if checks:
+        r.notebook_checks = [NotebookCheck("test_softmax", True, "passed"),
+                             NotebookCheck("test_softmax_loss_naive_loss", False,
+                                           "the notebook's check: loss != expected"),
+                             NotebookCheck("test_cross_entropy_error", True, "passed")]
+    return r
+
+
+def doc_of(r, policy):
+    return results_json(r, plan(r, policy))
 
 
 def test_every_test_shown_gives_each_entry_with_its_hint_and_a_matching_score():
-    r = result()
-    doc = results_json(r, None, shown={t.grade_id for t in r.tests})
+    doc = doc_of(result(), ALL_VISIBLE)
     assert problems(doc) == []
-    assert doc["gradable"] is True and doc["score"] == pytest.approx(3 / 9)
-    assert [t["description"] for t in doc["tests"]] == [t.grade_id for t in r.tests]
+    assert doc["gradable"] is True and doc["score"] == pytest.approx(2 / 9)
+    assert [t["description"].split()[0] for t in doc["tests"]] == list(CELLS)
     naive = doc["tests"][1]
     assert (naive["points"], naive["max_points"]) == (0.0, 4.0)
-    assert naive["output"] == f"Hint: {SECRET_HINT}"
+    assert f"Hint: {SECRET_HINT}" in naive["message"]
 
 
-def test_a_test_not_shown_is_only_part_of_one_total():
-    r = result()
-    doc = results_json(r, None, shown={"test_softmax"})
+def test_with_the_default_policy_hidden_tests_are_only_a_total():
+    doc = doc_of(result(checks=True), DEFAULT)
     assert problems(doc) == []
     text = json.dumps(doc)
-    assert SECRET_HINT not in text and "test_softmax_loss_naive_loss" not in text
-    assert "hidden inputs" not in doc["tests"][0]["message"]
-    total = next(t for t in doc["tests"] if t["name"] == HIDDEN_TOTAL)
-    assert (total["points"], total["max_points"]) == (1.0, 7.0)
-    assert [t["description"] for t in doc["tests"] if t["name"] != HIDDEN_TOTAL] == \
-        ["test_softmax"]
-    assert doc["score"] == pytest.approx(3 / 9)
+    assert SECRET_HINT not in text and "wrong on hidden inputs" not in text
+    total = [t for t in doc["tests"] if t["name"] == HIDDEN_TOTAL]
+    assert len(total) == 1 and (total[0]["points"], total[0]["max_points"]) == (2.0, 9.0)
+    # The notebook's own checks are shown at once, with their messages, for no points.
+    checks = [t for t in doc["tests"] if t["name"] != HIDDEN_TOTAL]
+    assert [t["description"] for t in checks] == [f"{c} (notebook)" for c in CELLS]
+    assert {t["max_points"] for t in checks} == {0.0}
+    assert "loss != expected" in checks[1]["message"]
+    assert "Checks in your notebook: 2 of 3" in doc["message"]
+    assert doc["score"] == pytest.approx(2 / 9)
 
 
-def test_run_problems_get_a_neutral_entry_of_no_points():
-    doc = results_json(result(flags=["timeout", "tampering"]), None, shown=set())
+def test_a_test_marked_visible_is_shown_and_the_others_stay_in_the_total():
+    policy = Policy(tests={"test_softmax": Visibility.VISIBLE})
+    doc = doc_of(result(), policy)
     assert problems(doc) == []
-    run = next(t for t in doc["tests"] if t["name"] == RUN_PROBLEMS)
-    assert (run["points"], run["max_points"]) == (0, 0) and "time limit" in run["message"]
-    assert "test cell was changed" in doc["message"]
+    assert [t["description"] for t in doc["tests"]] == [
+        "test_softmax (hidden)", "2 test cells' tests on inputs you do not see; only their "
+        "total is shown"]
+    assert SECRET_HINT not in json.dumps(doc)
+
+
+def test_flags_raised_while_a_hidden_check_ran_are_not_shown():
+    r = result(flags=["timeout"], raised={"timeout": "test_softmax_loss_naive_loss"})
+    doc = doc_of(r, DEFAULT)
+    assert problems(doc) == [] and "time limit" not in json.dumps(doc)
+    doc = doc_of(r, ALL_VISIBLE)
+    assert "time limit" in doc["tests"][1]["message"]
+
+
+def test_problems_at_start_up_follow_the_latest_test():
+    r = result(flags=["crash"], raised={"crash": STARTUP})
+    assert "crashed" not in json.dumps(doc_of(r, DEFAULT))
+    shown = doc_of(r, ALL_VISIBLE)
+    assert problems(shown) == []
+    assert any(t["max_points"] == 0 and "crashed" in t["message"] for t in shown["tests"])
 
 
 @pytest.mark.parametrize("flag", ["invalid_notebook", "missing_notebook", "symlink"])
 def test_an_unreadable_notebook_is_not_gradable_and_says_why(flag):
-    doc = results_json(result(flags=[flag], problem="the notebook could not be read (x)"),
-                       None, shown=set())
+    doc = doc_of(result(flags=[flag], problem="the notebook could not be read (x)"), DEFAULT)
     assert problems(doc) == []
     assert doc["gradable"] is False and "score" not in doc
     assert "could not be read" in doc["format_errors"][0]
@@ -64,27 +97,25 @@ def test_an_unreadable_notebook_is_not_gradable_and_says_why(flag):
 
 
 def test_an_internal_error_is_not_the_students_zero():
-    doc = results_json(result(flags=["crash"], problem="internal grader error: KeyError: x"),
-                       None, shown=set())
+    doc = doc_of(result(flags=["crash"], problem="internal grader error: KeyError: x"),
+                 DEFAULT)
     assert problems(doc) == [] and doc["gradable"] is False
     assert "autograder failed" in doc["message"] and "course staff" in doc["message"]
+    r = result()
+    r.tests[1].internal = True
+    doc = doc_of(r, DEFAULT)
+    assert doc["gradable"] is False and "test_softmax_loss_naive_loss" not in json.dumps(doc)
     assert problems(grader_failure("x")) == [] and problems(not_gradable("y")) == []
 
 
 def test_student_text_loses_control_characters_and_is_bounded():
     r = StudentResult("s", "sha", "g", tests=[TestResult(
         "test_softmax", 0.0, 1.0, False, "\x1b[8mhidden\x1b[0m <b>\x00\ud800" + "x" * 9000)])
-    doc = results_json(r, None, shown={"test_softmax"})
+    doc = doc_of(r, ALL_VISIBLE)
     assert problems(doc) == []
     msg = doc["tests"][0]["message"]
     assert "\x1b" not in msg and "\x00" not in msg and len(msg) <= 4000
     assert clean("a\nb\tc", 10) == "a\nb\tc"
-
-
-def test_shown_at_once_is_what_gradescope_toml_calls_visible():
-    vis = {"test_a": "visible", "test_b": "after_due_date", "test_c": "hidden",
-           "test_d": "after_published"}
-    assert shown_at_once(vis) == {"test_a"}
 
 
 @pytest.mark.parametrize("doc, why", [
