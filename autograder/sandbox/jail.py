@@ -120,9 +120,13 @@ def bwrap_command(bw, python, limits, fonts=None):
     from .seccomp import boot_argv
     roots = _read_only_roots()
     _, tmp_mb = memory_budget(limits)
+    # --as-pid-1: the worker is the jail's only process. bwrap's own pid-1 reaper would
+    # run as the student's uid, dumpable and outside the seccomp filter (it is started
+    # before the filter is loaded), so the student's code could open /proc/1/mem for
+    # writing and run its own code there, free of every rule of the allow-list.
     cmd = [bw.path, "--die-with-parent", "--new-session", "--unshare-all",
-           "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL",
-           "--hostname", "sandbox"]
+           "--unshare-user", "--as-pid-1", "--uid", "65534", "--gid", "65534",
+           "--cap-drop", "ALL", "--hostname", "sandbox"]
     # /tmp first: a Python or venv under /tmp is then bound on top of it.
     cmd += (["--size", str(tmp_mb << 20)] if bw.sized_tmpfs else []) + ["--tmpfs", "/tmp"]
     for d in HOME_DIRS:
@@ -228,7 +232,7 @@ class JailCgroups:
             return
         # Slack for bwrap itself; the worker's own cap is RLIMIT_AS.
         memory = (limits.memory_mb + 256) * 1024 * 1024
-        pids = 8      # bwrap, its pid-1, the worker: the filter keeps it there
+        pids = 8      # bwrap and the worker (its pid 1): the filter keeps it there
         if kind == "v1":
             knobs = [(CGROUP_ROOT / "pids", [("pids.max", pids)]),
                      (CGROUP_ROOT / "memory", [("memory.limit_in_bytes", memory)])]

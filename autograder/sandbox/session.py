@@ -264,9 +264,9 @@ class WorkerProcess:
     def kill(self):
         """Kill the jail and everything in it, and return once it is gone.
 
-        Every process of the jail is signalled at once (bwrap, its pid-1, the
-        worker), not only the launcher: left to bwrap's parent-death chain, the
-        worker would die a moment later, possibly after the grader has exited.
+        Every process of the jail is signalled at once (bwrap and the worker), not
+        only the launcher: left to bwrap's parent-death chain, the worker would die a
+        moment later, possibly after the grader has exited.
         """
         pids = self._jail_pids() if self.proc.poll() is None else []
         for pid in pids:

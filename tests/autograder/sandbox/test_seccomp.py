@@ -279,3 +279,39 @@ def test_every_call_outside_the_list_fails_with_eperm_in_the_jail(sandbox):
         assert ok == 1
         # The worker is still there and answers.
         assert w.request({"op": "ping"}, 20)
+
+
+# ------------------------------------------------- no unfiltered process beside it
+# The filter binds the worker only. A process of the student's uid that runs outside it
+# (bubblewrap's pid-1 reaper was one) could have its memory written through
+# /proc/<pid>/mem, an open(2) the filter cannot tell from any other: the student's code
+# would then run there, free of the allow-list. Returns 0, or raises naming every other
+# process whose memory, descriptors or root this one could open, and how.
+OTHER_PROCESSES = r"""
+import os
+def reachable():
+    me, found = str(os.getpid()), []
+    for pid in [p for p in os.listdir("/proc") if p.isdigit() and p != me]:
+        for what, how in (("mem", os.O_RDWR), ("mem", os.O_RDONLY), ("environ", os.O_RDONLY)):
+            try:
+                os.close(os.open(f"/proc/{pid}/{what}", how))
+                found.append(f"{pid}:{what}:{how}")
+            except OSError:
+                pass
+        for what in ("fd", "root", "cwd"):
+            try:
+                os.listdir(f"/proc/{pid}/{what}")
+                found.append(f"{pid}:{what}")
+            except OSError:
+                pass
+    if found:
+        raise ValueError(" ".join(found))
+    return 0
+"""
+
+
+def test_no_other_process_of_the_jail_can_be_reached(sandbox):
+    with WorkerProcess(sandbox=sandbox) as w:
+        assert w.request({"op": "exec", "name": "others", "source": OTHER_PROCESSES}, 30)["ok"]
+        r = w.request({"op": "call", "fn": "reachable", "calls": [[]]}, 60)["results"][0]
+        assert r.get("ok") and r["value"] == 0, r

@@ -175,6 +175,11 @@ def build_catalogue():
              Expect(full=held, zero=("test_softmax",), flags_all=noted))
         A.append(Attack(name, 153, "no inode, no IPC: " + name[4:], _wall(name), e))
 
+    for name in walls.PROCS:
+        # Opening /proc is no act the tamper watch notes: only the wall is required.
+        A.append(Attack(name, 153, "no unfiltered process to write: " + name[5:],
+                        _wall(name), Expect(full=held)))
+
     for name, cells in code.TAMPER.items():
         A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),
                         Expect(zero=("test_softmax",), flags_all=frozenset({"tampering"}))))
