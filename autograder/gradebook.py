@@ -258,6 +258,9 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None):
     `on_error`: see `record` (it also covers each student's autograded notebook).
     """
     from . import nbgrader_course
+    # First: the autograded notebooks render Markdown with nbconvert, which imports
+    # jsonschema too; imported here first, it comes without the IRI grammar.
+    _nbgrader_api()
     out = Path(out)
     nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
     nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,

@@ -189,16 +189,23 @@ def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("rfc3987_syntax") is None,
                     reason="rfc3987_syntax is not installed: nothing to leave out")
 def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
-    """The gradebook imports nbgrader without rfc3987_syntax (whose grammar costs ~1.6 s
-    at import), still writes a gradebook, and leaves that module importable afterwards."""
+    """The course output (autograded notebooks with rendered Markdown, then the gradebook)
+    imports nbgrader and nbconvert without rfc3987_syntax (whose grammar costs ~1.6 s at
+    import), is still written, and leaves that module importable afterwards."""
     code = (
         "import sys\n"
         "from autograder import gradebook\n"
         "import tests.autograder.test_gradebook as t\n"
-        f"gradebook.record([t.result('ann')], t.SPEC, {str(tmp_path / 'g.db')!r})\n"
+        "import json, pathlib\n"
+        f"nb = pathlib.Path({str(tmp_path / 'ann.ipynb')!r})\n"
+        "nb.write_text(json.dumps({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, "
+        "'cells': [{'cell_type': 'markdown', 'metadata': {}, 'source': '# *Hi* [a](b)'}]}))\n"
+        f"gradebook.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
+        "results=[t.result('ann')], spec=t.SPEC, notebooks={'ann': nb}, course_root=None)\n"
+        "assert 'nbconvert.filters.markdown_mistune' in sys.modules, 'no Markdown rendered'\n"
         "assert 'jsonschema._format' in sys.modules and 'nbgrader.api' in sys.modules\n"
         "assert 'rfc3987_syntax' not in sys.modules, 'the IRI grammar was imported'\n"
         "import rfc3987_syntax\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
-    assert scores(tmp_path / "g.db") == {"ann": 5.0}
+    assert scores(tmp_path / "out" / "gradebook.db") == {"ann": 5.0}
