@@ -2,6 +2,7 @@
 our grader at scale, the speed check's reliability, the loss kernel, the notebook.
 
     python bench/run.py [SECTION ...]     sections: latency batch scale speed kernel notebook
+    python bench/run.py report            REPORT.md from the sections saved so far
 
 Each section saves what it measured, with its date, commit and load average, in
 bench/out/<section>.json; REPORT.md is then written from every saved section, so a
@@ -171,6 +172,8 @@ def measure(section, log=print):
 
 
 def main(argv):
+    if argv == ["report"]:          # only write REPORT.md from the saved sections
+        return write_report()
     wanted = argv or list(SECTIONS)
     bad = [s for s in wanted if s not in SECTIONS]
     if bad:
@@ -188,6 +191,10 @@ def main(argv):
         print(f"== {s} (load {os.getloadavg()[0]:.1f})")
         saved = measure(s)
         print(f"   {s}: {saved['seconds']:.0f} s")
+    return write_report()
+
+
+def write_report():
     from report import render
     saved = {s: json.loads((OUT / f"{s}.json").read_text())
              for s in SECTIONS if (OUT / f"{s}.json").exists()}
