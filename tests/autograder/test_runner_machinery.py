@@ -161,3 +161,21 @@ def test_internal_errors_are_never_reused_from_the_store(tmp_path):
     store.save(StudentResult("s", "sha", "g", flags=["crash"],
                              problem="internal grader error: TimerFailed: x"))
     assert store.load("s", "sha", "g") is None
+
+
+def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
+    """More than 1 MB of output while softmax_backward's check runs: that test's flag,
+    not a flag of the notebook (reports show it with that test, see reports/visibility)."""
+    from autograder.assignments.softmax.samples import reference_cells
+    from autograder.results import READING
+    cells = reference_cells()
+    loud = cells["softmax_backward"].replace(
+        "def softmax_backward(dout, y):",
+        "def softmax_backward(dout, y):\n    print('x' * 300_000)", 1)
+    code = StudentCode(cells=[("softmax", cells["softmax"]), ("softmax_backward", loud)],
+                       sha256="x", flags={"tampering"}, tampered={"test_softmax": "edited"})
+    two = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
+    result = grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=two, sha="x",
+                        grader="g", timer_factory=None, unsafe=UNSAFE)
+    assert result.raised == {"tampering": READING, "output_truncated": "test_softmax_backward"}
+    assert result.tests[0].settled and not result.tests[1].settled
