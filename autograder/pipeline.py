@@ -117,7 +117,9 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     timers.prestart()
     code = read_submission(sub, spec)
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
-    suite = notebook_checks.suite(assignment.release) if opts.notebook_checks else None
+    release = getattr(assignment, "release", None)      # None: a test's stand-in assignment
+    release_suite = notebook_checks.suite(release) if release is not None else None
+    suite = release_suite if opts.notebook_checks else None
     for attempt in (1, 2):
         try:
             result = grade_code(student_id=sub.student_id, code=code, assignment=assignment,
@@ -125,7 +127,8 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
                                 timer_factory=timers.get,
                                 limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
                                 unsafe=opts.unsafe, secrets=secrets, budget=budget,
-                                notebook_suite=suite)
+                                notebook_suite=suite,
+                                helpers=release_suite.helpers if release_suite else None)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise

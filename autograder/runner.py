@@ -91,7 +91,7 @@ def _internal(test, error):
 
 def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
                limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None,
-               notebook_suite=None):
+               notebook_suite=None, helpers=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
@@ -100,7 +100,9 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     code; once spent, the remaining tests fail with flag `timeout`.
     `notebook_suite` (a notebook_checks.Suite): also run the notebook's own
     checks, in a jail of their own that is closed before the hidden checks'
-    jail starts.
+    jail starts. `helpers` (a Suite's `helpers` source): the release's helper
+    modules, importable by the student's cells as in the notebook (Validate ran
+    them there), installed before those cells in the hidden checks' jail.
 
     Each flag is recorded with where it was first raised (`raised`): reading,
     start-up, or the test whose check was running. A failure of the grader's
@@ -119,7 +121,8 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
             code, notebook_suite, limits=limits, timeout=timeout, unsafe=unsafe,
             secrets=secrets, budget=budget)
         timings["notebook_checks"] = time.perf_counter() - t0
-    student = (SandboxStudent(code.cells, limits=limits, timeout=timeout, unsafe=unsafe,
+    cells = ([(notebook_checks.HELPERS, helpers)] if helpers else []) + list(code.cells)
+    student = (SandboxStudent(cells, limits=limits, timeout=timeout, unsafe=unsafe,
                               secrets=secrets, budget=budget)
                if not code.problem else None)
     try:

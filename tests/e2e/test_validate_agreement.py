@@ -45,6 +45,12 @@ def runtime_constant():
 
 
 CORRECT = {
+    "helper-module-in-exercise": lambda: build(
+        {"softmax": "from gradient_check import *\nfrom timing import time_function\n"
+                    + REF["softmax"]}),
+    "helper-module-import-used": lambda: build(
+        {"softmax": "def softmax(x):\n    e = np.exp(x - x.max(axis=-1, keepdims=True))\n"
+                    "    assert rel_error(e, e) == 0\n    return e / e.sum(axis=-1, keepdims=True)\n"}),
     "star-own-cell": lambda: with_helper_cell({"softmax": STAR_SOFTMAX}, "from numpy import *\n"),
     "magic-time": lambda: build({"softmax": "%%time\n" + REF["softmax"]}),
     "magic-nested": lambda: build({"softmax_loss_vectorized": "%%capture\n%%time\n"
