@@ -13,9 +13,10 @@ Guarantees, for every graded student:
   make formgrader fail), every stored output replaced by what the grader found
   (a student's saved "all tests passed" is not shown as if it were ours).
   Student text is shown in safe forms only (see untrusted.py): a Markdown cell
-  becomes an HTML raw cell holding its sanitised rendering, a raw cell an HTML
-  raw cell holding its text escaped, outputs are the grader's plain-text
-  verdicts, attachments and metadata are dropped, the kernel is the course's.
+  holds its sanitised rendering as one line of HTML (which formgrader's
+  unsanitised Markdown rendering shows as it is), a raw cell its text escaped
+  the same way, outputs are the grader's plain-text verdicts, attachments and
+  metadata are dropped, the kernel is the course's.
   nbgrader's `timestamp.txt` and `submission_secret.txt`, when the submission
   came through the exchange, are copied beside it for `release_feedback`.
 - `OUT/submitted/<student>/<name>/` exists for each of them (holding only a
@@ -131,9 +132,9 @@ def _stream(text):
 
 
 def _html_cell(html):
-    """A raw cell that nbconvert (formgrader, `generate_feedback`) copies into its page as
-    the HTML it is, and JupyterLab shows as text: `html` is never parsed as Markdown."""
-    return {"cell_type": "raw", "metadata": {"raw_mimetype": "text/html"}, "source": html}
+    """A Markdown cell holding one line of safe HTML (untrusted.markdown_html/text_html),
+    which every renderer (formgrader, `generate_feedback`, JupyterLab) shows as it is."""
+    return {"cell_type": "markdown", "metadata": {}, "source": html}
 
 
 def _shown(ctype, source):

@@ -16,7 +16,9 @@ sink's own escaping:
 
     feedback HTML                     jinja's autoescape (reports/feedback.py)
     autograded notebook (formgrader)  `markdown_html` for Markdown cells, `text_html` for
-                                      raw cells and our notes, `output_text` for outputs
+                                      raw cells and our notes (each kept as a Markdown cell
+                                      whose HTML every renderer shows as it is),
+                                      `output_text` for outputs
     gradebook comments                `markdown_inert` (formgrader shows them as text,
                                       `nbgrader generate_feedback` renders them as Markdown)
     CSV                               `csv_cell`
@@ -120,10 +122,20 @@ def markdown_inert(text):
 # ---------------------------------------------------------------- HTML for formgrader
 
 
+def _one_line(block):
+    """An HTML block as one line, its newlines as character references (the same text in
+    the page). A Markdown renderer passes such a line through as it is (CommonMark's HTML
+    block runs to the first blank line), so the Markdown cell that holds it is shown as
+    exactly this HTML by formgrader, `nbgrader generate_feedback` and JupyterLab alike:
+    nothing inside is read as Markdown a second time."""
+    return block.replace("\r", "&#13;").replace("\n", "&#10;")
+
+
 def text_html(text):
-    """`text` as an HTML block shown verbatim: escaped, in a <pre>, out of MathJax's reach."""
-    return ('<pre class="tex2jax_ignore" style="white-space: pre-wrap">'
-            + html.escape(output_text(text)) + "</pre>")
+    """`text` as an HTML block shown verbatim: escaped, in a <pre>, out of MathJax's reach,
+    on one line (`_one_line`)."""
+    return _one_line('<pre class="tex2jax_ignore" style="white-space: pre-wrap">'
+                     + html.escape(output_text(text)) + "</pre>")
 
 
 def _allowed_url(value, *, image):
@@ -167,9 +179,10 @@ def _renderer():
 
 
 def markdown_html(source):
-    """A student's Markdown cell as safe HTML: rendered as formgrader renders it, then
-    cleaned by bleach against the module's allow-list (`ALLOWED_TAGS`, `_attribute`).
-    A source the renderer cannot take, or too long, is shown as text."""
+    """A student's Markdown cell as safe HTML on one line (`_one_line`): rendered as
+    formgrader renders it, then cleaned by bleach against the module's allow-list
+    (`ALLOWED_TAGS`, `_attribute`). A source the renderer cannot take, or too long, is
+    shown as text."""
     import bleach
 
     source = valid(str(source))
@@ -181,4 +194,4 @@ def markdown_html(source):
         return text_html(source)
     clean = bleach.clean(rendered, tags=ALLOWED_TAGS, attributes=_attribute,
                          protocols=LINK_SCHEMES | {"data"}, strip=True, strip_comments=True)
-    return f'<div class="tex2jax_ignore">{clean}</div>'
+    return _one_line(f'<div class="tex2jax_ignore">{clean}</div>')

@@ -211,3 +211,16 @@ def test_text_html_is_escaped_text():
     assert elements(out).tags == [("pre", {"class": "tex2jax_ignore",
                                            "style": "white-space: pre-wrap"})]
     assert "&lt;script&gt;" in out and "\x1b" not in out and "\ufffd" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PAYLOADS + ["\n\n", "\n", "    indented\n", "```\n", "* x\n",
+                                            "# h\n", "[a]: javascript:x\n", "\r\n", "x"]),
+                max_size=12))
+def test_formgraders_markdown_rendering_shows_our_html_as_it_is(parts):
+    """formgrader renders a Markdown cell with nbconvert's renderer, unsanitised: the HTML
+    we store must come out exactly as stored, never read as Markdown a second time."""
+    source = "".join(parts)
+    for stored in (markdown_html(source), text_html(source)):
+        assert "\n" not in stored
+        assert _rendered(stored).strip() == stored
