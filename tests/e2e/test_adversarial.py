@@ -12,12 +12,14 @@ every file outside OUT. Nothing here is marked xfail: a failing test is a
 hole that is still open.
 """
 import csv
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax import reference as ref
 from autograder.assignments.softmax.samples import build, reference_cells
 
-from .adversarial import files, harness, speed, verdicts
+from .adversarial import files, harness, sinks, speed, verdicts
 from .adversarial.catalogue import ALL, CATALOGUE, HONEST, comm_name, write_batch
 from .adversarial.listener import Listener
 from .conftest import REPO, python_for_user, repo_copy, user_tmpdir
@@ -353,6 +355,57 @@ def test_names_are_escaped_where_written(graded):
     # OWASP: a cell starting with = + - @ TAB or CR is run by a spreadsheet.
     bad = [r["student_id"] for r in graded["rows"] if r["student_id"][:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert not bad, f"grades.csv cells a spreadsheet would run: {bad}"
+
+
+def _markdown_page(source):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    return markdown2html_mistune(source)
+
+
+def test_no_student_script_lives_in_any_page_we_write(graded):
+    """Class 151: every HTML page in OUT, and every autograded notebook as formgrader renders
+    it (Markdown cells through nbconvert's renderer, unsanitised, as formgrade does; the
+    class 151 and 152 attackers' whole pages through formgrader's own template), holds no
+    live payload. The browser test (test_browser_xss.py) runs them in Chromium."""
+    out, bad = graded["out"], {}
+    for p in out.rglob("*.html"):
+        found = sinks.live_payloads(p.read_text(encoding="utf-8"))
+        if found:
+            bad[str(p.relative_to(out))] = found
+    sink_attacks = {a.name for a in CATALOGUE if a.klass in (151, 152)}
+    notebooks = sorted((out / "autograded").rglob("*.ipynb"))
+    assert {p.parent.parent.name for p in notebooks} >= sink_attacks - {"text-json-surrogates"}
+    for p in notebooks:
+        nb = json.loads(p.read_text(encoding="utf-8"))
+        where = str(p.relative_to(out))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                bad.setdefault(where, []).extend(sinks.live_payloads(_markdown_page(cell["source"])))
+            assert cell["cell_type"] != "raw", where
+            assert all(o["output_type"] == "stream" for o in cell.get("outputs", [])), where
+        if p.parent.parent.name in sink_attacks:
+            bad.setdefault(where, []).extend(sinks.live_payloads(sinks.formgrader_html(p)))
+    bad = {k: v for k, v in bad.items() if v}
+    assert not bad, bad
+
+
+def test_every_file_we_write_is_valid_text(graded):
+    """Class 152: whatever bytes came out of the jail, OUT holds valid UTF-8, and no JSON
+    string in it escapes a lone surrogate."""
+    for p in graded["out"].rglob("*"):
+        if p.is_file() and p.suffix in (".html", ".json", ".ipynb", ".csv", ".py", ".txt"):
+            text = p.read_bytes().decode("utf-8")
+            if p.suffix in (".json", ".ipynb"):
+                json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8")
+
+
+def test_the_terminal_gets_no_control_characters(graded):
+    """Student ids and messages reach the terminal with control and format characters
+    (escape sequences, carriage returns, bidirectional overrides) shown as escapes."""
+    w = graded["w"]
+    odd = {repr(c) for c in w.stdout + w.stderr
+           if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")}
+    assert not odd, odd
 
 
 def test_rerun_on_the_same_out_gives_the_same_grades(graded, batch):

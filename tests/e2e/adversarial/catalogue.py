@@ -1,4 +1,5 @@
-"""Every attack of the batch, with the row it must get (issue 8's classes 1-8).
+"""Every attack of the batch, with the row it must get (issue 8's classes 1-8; issue 15's
+items as classes 151-159: 151 stored XSS and 152 invalid text are in `sinks`).
 
 An `Attack` writes one folder of SUBMISSIONS and says what its row must show:
 tests that earn 0, flags that must be there, or that it must equal the honest
@@ -12,7 +13,7 @@ from pathlib import Path
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
 from autograder.assignments.softmax.samples.styles import STYLES
 
-from . import code, files, speed, verdicts, walls
+from . import code, files, sinks, speed, verdicts, walls
 
 ALL = ("*",)
 SPEED_TEST = "test_softmax_loss_vectorized_speed"
@@ -77,6 +78,37 @@ def _file(maker):
     def make(subs, name, ctx, opts):
         maker(subs, name, ctx)
     return make
+
+
+def _notebook(make_nb):
+    def make(subs, name, ctx, opts):
+        write(subs, name, make_nb())
+    return make
+
+
+def _sinks():
+    """Classes 151 (stored XSS) and 152 (invalid text), issue 15 items 1 and 2: student
+    text aimed at the pages, files and terminal we write."""
+    perfect = Expect(perfect=True)
+    nothing = Expect(zero=ALL)
+    return [
+        Attack("xss-markdown", 151, "script in Markdown cells, 14 ways (tags, handlers, "
+               "javascript: links, entities, a broken fence, SVG, iframe, remote pixel)",
+               _notebook(sinks.xss_markdown), perfect),
+        Attack("xss-raw-attachments", 151, "script in raw cells of each raw type and in "
+               "attachments (SVG, HTML) a Markdown cell shows", _notebook(
+                   sinks.xss_raw_and_attachments), perfect),
+        Attack("xss-outputs", 151, "script in saved outputs: HTML, JavaScript, SVG, Markdown, "
+               "ANSI stream, error", _notebook(sinks.xss_outputs), perfect),
+        Attack("xss-messages", 151, "script in every exception message the checks quote",
+               _notebook(sinks.xss_messages), nothing),
+        Attack("text-json-surrogates", 152, "lone surrogates escaped in the notebook's JSON: "
+               "every cell, grade id, kernel name, message, warning and print",
+               _file(lambda subs, name, ctx: sinks.write_json_surrogates(subs, name)), nothing),
+        Attack("text-runtime-surrogates", 152, "surrogate-escaped bytes made at run time: "
+               "exceptions, warnings, stdout and stderr", _notebook(sinks.runtime_surrogates),
+               nothing),
+    ]
 
 
 def _names():
@@ -179,6 +211,8 @@ def build_catalogue():
         # Opening /proc is no act the tamper watch notes: only the wall is required.
         A.append(Attack(name, 153, "no unfiltered process to write: " + name[5:],
                         _wall(name), Expect(full=held)))
+
+    A += _sinks()
 
     for name, cells in code.TAMPER.items():
         A.append(Attack(name, 8, "tamper watch switched off: " + name[7:], _code(cells),

@@ -1,16 +1,18 @@
-"""Classes 9 and 10 (issue 15): student text aimed at the grader's outputs.
+"""Classes 151 and 152 (issue 15, items 1 and 2): student text aimed at the grader's outputs.
 
-Class 9, stored XSS: a submission whose Markdown cells, raw cells, attachments, saved
+Class 151, stored XSS: a submission whose Markdown cells, raw cells, attachments, saved
 outputs and exception messages carry script, each payload written differently (a tag, an
 event handler, a URL scheme, an entity, a broken fence, an SVG, an iframe). Every payload,
 if it ever ran, records its name in `top.__xss` and renames the page: a browser test (and
 the batch's offline scan) finds it there or in a live element.
 
-Class 10, invalid text: every string a student controls made invalid Unicode, by two
+Class 152, invalid text: every string a student controls made invalid Unicode, by two
 routes (lone surrogates escaped in the notebook's JSON; surrogate-escaped bytes made at run
-time in the jail), and a folder name that is not UTF-8.
+time in the jail); a folder name that is not UTF-8 is class 7's (`files.BYTE_NAMES`).
 """
 import base64
+import functools
+import html.parser
 import json
 import os
 
@@ -148,7 +150,7 @@ def xss_messages():
     return build(_raising(repr(" ".join(payloads) + " $\\href{javascript:alert(1)}{x}$")))
 
 
-# ---------------------------------------------------------------- class 10
+# ---------------------------------------------------------------- class 152
 
 SURROGATES = "\udc80\ud800<b>\udfff"
 
@@ -183,3 +185,66 @@ def runtime_surrogates():
                "sys.stdout.write(_BAD.encode('utf-8', 'surrogateescape').decode('latin-1'))\n"
                "os.write(2, bytes(range(0x80, 0x100)))\n")
     return build(_raising("_BAD + os.fsdecode(b'\\xff\\xfe')", prelude=prelude))
+
+
+# ---------------------------------------------------------------- the offline scan
+
+
+class _Scan(html.parser.HTMLParser):
+    """Elements of a page that would run a payload (see `live_payloads`)."""
+
+    URL_ATTRS = ("href", "src", "action", "data", "formaction", "xlink:href")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found, self.in_script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            v = "".join((value or "").lower().split())
+            if name.startswith("on") and MARK in v:
+                self.found.append(f"<{tag} {name}>")
+            if name in self.URL_ATTRS and v.startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={v[:30]}>")
+            if name == "srcdoc":
+                self.found.append(f"<{tag} srcdoc>")
+        if tag in ("object", "embed", "base"):
+            self.found.append(f"<{tag}>")
+        self.in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and MARK in data:
+            self.found.append("<script> with a payload")
+
+
+def live_payloads(page):
+    """What in HTML text `page` would run a payload of this module: an event handler or
+    script element carrying MARK, a javascript: URL, an iframe's srcdoc, an object, embed
+    or base element. [] for a page where every payload is text or gone."""
+    scan = _Scan()
+    scan.feed(page)
+    scan.close()
+    return scan.found
+
+
+@functools.lru_cache(maxsize=1)
+def _formgrade_exporter():
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+    c = Config()
+    c.HTMLExporter.template_name = "formgrade"
+    c.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    return HTMLExporter(config=c)
+
+
+def formgrader_html(notebook_path):
+    """The page formgrader serves for an autograded notebook (nbgrader's formgrade
+    template through nbconvert, as its SubmissionHandler renders it)."""
+    page, _ = _formgrade_exporter().from_filename(
+        str(notebook_path), resources={"base_url": "", "index": 0, "total": 1,
+                                       "notebook_id": "softmax", "submission_id": "x"})
+    return page
