@@ -147,3 +147,27 @@ def test_a_rerun_with_the_invalid_student_exits_0_with_the_same_grades(both):
                    "--gradebook", "yes")
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out / "grades.csv").read_bytes() == before
+
+
+def test_gradescope_grades_the_invalid_student_like_any_other(tmp_path):
+    """On Gradescope the same notebook is graded and counted (it was "Not graded ...
+    (UnicodeEncodeError)", uncounted by max_graded): a valid results.json of valid text."""
+    import shutil
+
+    from autograder.gradescope import run as gsrun
+    from autograder.gradescope.schema import problems
+    write_invalid_student(tmp_path / "subs")
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(os.path.join(os.fsencode(tmp_path / "subs"), BAD_FOLDER, b"softmax.ipynb"),
+                root / "submission" / "softmax.ipynb")
+    (root / "submission_metadata.json").write_text(json.dumps(
+        {"id": 1, "created_at": "2026-11-23T09:00:00Z", "previous_submissions": [],
+         "assignment": {"due_date": "2026-12-01T00:00:00Z"}}))
+    doc = gsrun.run(root, sandbox="bubblewrap")
+    assert not problems(doc), problems(doc)
+    stored = json.loads((root / "results" / "results.json").read_bytes().decode("utf-8"))
+    json.dumps(stored, ensure_ascii=False).encode("utf-8")
+    assert stored["extra_data"]["graded"] is True, stored["output"]
+    assert "Not graded" not in stored["output"] and stored["score"] == 0
+    assert any("\ufffd" in t["output"] for t in stored["tests"])
