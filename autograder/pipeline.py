@@ -314,9 +314,10 @@ def unwritten(student_id, what, error):
           "written; run the same command again to write it", file=sys.stderr, flush=True)
 
 
-def for_each_student(results, what, write):
+def for_each_student(results, what, write, *, paths=None):
     """write(result) for each result; a failure costs that student's `what` only
-    (said by `unwritten`). Returns the ids whose `what` was not written."""
+    (said by `unwritten`), and removes the files `paths(result)` names, so no copy of
+    an earlier run is taken for this one. Returns the ids whose `what` was not written."""
     failed = []
     for r in results:
         try:
@@ -324,6 +325,11 @@ def for_each_student(results, what, write):
         except Exception as e:  # noqa: BLE001 - one student's files never stop the others'
             unwritten(r.student_id, what, e)
             failed.append(r.student_id)
+            for path in paths(r) if paths else ():
+                try:
+                    Path(path).unlink(missing_ok=True)
+                except OSError:
+                    pass
     return failed
 
 
@@ -337,8 +343,10 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
     """
     out = Path(out)
     reports.write_grades_csv(results, spec, out / "grades.csv")
-    failed = for_each_student(results, "feedback and Gradescope results", lambda r: (
-        reports.write_feedback(r, spec, out), reports.write_gradescope(r, spec, out)))
+    failed = for_each_student(
+        results, "feedback and Gradescope results",
+        lambda r: (reports.write_feedback(r, spec, out), reports.write_gradescope(r, spec, out)),
+        paths=lambda r: (reports.feedback_path(r, spec, out), reports.gradescope_path(r, out)))
     if len(results) > 1:
         reports.write_histogram(results, spec, out / "score_histogram.png")
         reports.write_class_report(results, spec, out / "class_report.html")

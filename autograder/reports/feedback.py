@@ -60,9 +60,13 @@ def test_title(grade_id):
     return name
 
 
+def feedback_path(result, spec, out_dir):
+    """OUT/feedback/<safe name>/<assignment>.html: the id is never used as a path as it is."""
+    return inside(out_dir, "feedback", safe_name(result.student_id), f"{spec.name}.html")
+
+
 def write_feedback(result, spec, out_dir):
     html = _template.render(r=result, max_score=spec.max_score, assignment=spec.name,
                             flag_text=FLAG_TEXT, title=test_title)
-    # The id is escaped in the page (autoescape) and never used as a path as it is.
-    atomic_write(inside(out_dir, "feedback", safe_name(result.student_id), f"{spec.name}.html"),
-                 html)
+    # The id is escaped in the page (autoescape).
+    atomic_write(feedback_path(result, spec, out_dir), html)

@@ -57,6 +57,10 @@ def results_json(result, spec, *, policy=None, hidden_cells=None, execution_time
     return doc
 
 
+def gradescope_path(result, out_dir):
+    """OUT/gradescope/<safe name>/results.json."""
+    return inside(out_dir, "gradescope", safe_name(result.student_id), "results.json")
+
+
 def write_gradescope(result, spec, out_dir):
-    path = inside(out_dir, "gradescope", safe_name(result.student_id), "results.json")
-    atomic_write(path, json.dumps(results_json(result, spec), indent=2))
+    atomic_write(gradescope_path(result, out_dir), json.dumps(results_json(result, spec), indent=2))

@@ -107,13 +107,17 @@ def test_a_student_whose_files_fail_costs_only_their_files_and_a_rerun_heals(
             raise OSError(28, "No space left on device")
         return real(r, spec, out)
 
+    stale = tmp_path / "gradescope" / "bob" / "results.json"   # from an earlier run
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
     monkeypatch.setattr(reports, "write_gradescope", broken_for_bob)
     failed = pipeline.write_outputs(results, spec, tmp_path, gradebook=False)
     assert failed == ["bob"]
     for sid in ("ann", "cy"):
         assert (tmp_path / "feedback" / sid / "hw.html").exists()
         assert (tmp_path / "gradescope" / sid / "results.json").exists()
-    assert not (tmp_path / "gradescope" / "bob" / "results.json").exists()
+    # No half of bob's reports: neither this run's feedback nor the earlier run's result.
+    assert not stale.exists() and not (tmp_path / "feedback" / "bob" / "hw.html").exists()
     assert len((tmp_path / "grades.csv").read_text().splitlines()) == 4   # every row
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bob" in err[0] and "run the same command again" in err[0]
