@@ -59,14 +59,31 @@ def build(python):
 
 
 class FontLists:
-    """One mode's font lists, built on first use, one per worker Python."""
+    """One mode's font lists, one per worker Python: built in the background from
+    `prefetch` (a grading run starts it when it activates the mode, so the build
+    overlaps reading the submissions), or on first use."""
 
     def __init__(self):
         self._built = {}
+        self._threads = {}
         self._lock = threading.Lock()
 
-    def get(self, python):
+    def prefetch(self, python):
+        """Start building the list for `python` unless it is built or being built."""
         with self._lock:
-            if python not in self._built:
-                self._built[python] = build(python)
-            return self._built[python]
+            if python in self._threads:
+                return
+            thread = self._threads[python] = threading.Thread(
+                target=self._build, args=(python,), daemon=True)
+        thread.start()
+
+    def _build(self, python):
+        fonts = build(python)
+        with self._lock:
+            self._built[python] = fonts
+
+    def get(self, python):
+        """Fonts for `python`, or None; waits for a build under way."""
+        self.prefetch(python)
+        self._threads[python].join()
+        return self._built.get(python)

@@ -12,6 +12,7 @@ SandboxUnavailable with one line saying why none can run here.
 """
 import itertools
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -132,10 +133,13 @@ def select(name="auto", **container_options):
 
 
 def activate(mode):
-    """Make `mode` the one WorkerProcess uses unless told otherwise."""
+    """Make `mode` the one WorkerProcess uses unless told otherwise, and start building
+    its font list for this Python (fontlist.py) while the run gets ready."""
     global _active
     with _lock:
         _active = mode
+    if getattr(mode, "fonts", None) is not None:
+        mode.fonts.prefetch(sys.executable)
     return mode
 
 

@@ -26,3 +26,21 @@ def test_no_matplotlib_no_list(tmp_path):
 def test_built_once_per_python():
     lists = FontLists()
     assert lists.get(sys.executable) is lists.get(sys.executable)
+
+
+def test_prefetch_builds_in_the_background_once(monkeypatch):
+    import threading
+    from autograder.sandbox import fontlist
+    calls, release = [], threading.Event()
+
+    def slow(python):
+        calls.append(python)
+        release.wait(10)
+        return fontlist.Fonts("fontlist-v0.json", b"{}")
+
+    monkeypatch.setattr(fontlist, "build", slow)
+    lists = FontLists()
+    lists.prefetch("py")
+    lists.prefetch("py")
+    release.set()
+    assert lists.get("py").name == "fontlist-v0.json" and calls == ["py"]
