@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import cells
 from .results import atomic_write, inside
-from .untrusted import markdown_html, output_text, text_html, valid_tree
+from .untrusted import MarkdownBudget, output_text, text_html, valid_tree
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
@@ -137,9 +137,10 @@ def _html_cell(html):
     return {"cell_type": "markdown", "metadata": {}, "source": html}
 
 
-def _shown(ctype, source):
-    """A student's Markdown or raw cell in its safe form (see untrusted.py)."""
-    return _html_cell(markdown_html(source) if ctype == "markdown" else text_html(source))
+def _shown(ctype, source, markdown):
+    """A student's Markdown or raw cell in its safe form (see untrusted.py); `markdown`:
+    the notebook's MarkdownBudget."""
+    return _html_cell(markdown.html(source) if ctype == "markdown" else text_html(source))
 
 
 def _verdict(tests):
@@ -178,6 +179,7 @@ def autograded_notebook(nb, result, spec):
     kept_at = {i: gid for gid, i in keep.items()}
 
     out_cells = []
+    markdown = MarkdownBudget()
     for i, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict):
             continue
@@ -186,7 +188,8 @@ def autograded_notebook(nb, result, spec):
         new = {"cell_type": ctype, "metadata": {}, "source": _text(cell.get("source", ""))}
         gid = kept_at.get(i)
         if ctype != "code":
-            out_cells.append(_shown(ctype, new["source"]))   # a re-typed graded one: not graded
+            # (a re-typed graded cell too: it is not graded)
+            out_cells.append(_shown(ctype, new["source"], markdown))
             continue
         if gid in solution_ids:
             new["metadata"]["nbgrader"] = {"grade": False, "solution": True, "locked": False,

@@ -37,9 +37,13 @@ import unicodedata
 import urllib.parse
 
 REPLACEMENT = "\ufffd"
-# Markdown sources past this many characters are shown as text, unrendered: the renderer's
-# time is then bounded by what a student can make it parse.
-MAX_MARKDOWN_CHARS = 64 * 1024
+# What the renderer and the sanitiser are given is bounded, per cell and per notebook, so
+# that their time is bounded by what a student can make them parse: their cost grows
+# faster than the text (nested tags cost about 0.5 s at 8 KB, 2 s at 16 KB, 17 s at
+# 64 KB), and they run in the grader's own process, once per notebook, after the batch.
+# Past either bound a source is shown as text, unrendered (escaping is linear).
+MAX_MARKDOWN_CHARS = 8 * 1024                  # one cell (the release's largest: 3 KB)
+MAX_NOTEBOOK_MARKDOWN_CHARS = 128 * 1024       # all of one notebook's (the release: 20 KB)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -195,3 +199,21 @@ def markdown_html(source):
     clean = bleach.clean(rendered, tags=ALLOWED_TAGS, attributes=_attribute,
                          protocols=LINK_SCHEMES | {"data"}, strip=True, strip_comments=True)
     return _one_line(f'<div class="tex2jax_ignore">{clean}</div>')
+
+
+class MarkdownBudget:
+    """`markdown_html` for the Markdown cells of ONE notebook, in order: rendered while
+    the notebook's rendered sources total at most `chars` (MAX_NOTEBOOK_MARKDOWN_CHARS),
+    each cell as `markdown_html` takes it; a source that would pass the total is shown
+    as text (`text_html`) and does not count, so later, smaller cells still render.
+    The renderer's time per notebook is then bounded however many cells it has."""
+
+    def __init__(self, chars=MAX_NOTEBOOK_MARKDOWN_CHARS):
+        self.left = chars
+
+    def html(self, source):
+        source = valid(str(source))
+        if len(source) > min(self.left, MAX_MARKDOWN_CHARS):
+            return text_html(source)
+        self.left -= len(source)
+        return markdown_html(source)

@@ -224,3 +224,50 @@ def test_formgraders_markdown_rendering_shows_our_html_as_it_is(parts):
     for stored in (markdown_html(source), text_html(source)):
         assert "\n" not in stored
         assert _rendered(stored).strip() == stored
+
+
+# ------------------------------------------------------ the renderer's cost is bounded
+def _counting_renderer(monkeypatch):
+    """Make the renderer record the length of every source it is given."""
+    given_chars = []
+    real = untrusted._renderer
+
+    def renderer():
+        r = real()
+
+        class Counting:
+            def render(self, source):
+                given_chars.append(len(source))
+                return r.render(source)
+        return Counting()
+    monkeypatch.setattr(untrusted, "_renderer", renderer)
+    return given_chars
+
+
+def test_one_notebooks_markdown_reaches_the_renderer_only_up_to_its_budget(monkeypatch):
+    given_chars = _counting_renderer(monkeypatch)
+    budget = untrusted.MarkdownBudget()
+    cell = "<div>" * (untrusted.MAX_MARKDOWN_CHARS // 5)     # nested tags: the costly case
+    shown = [budget.html(cell) for _ in range(3 * untrusted.MAX_NOTEBOOK_MARKDOWN_CHARS
+                                                // len(cell))]
+    assert sum(given_chars) <= untrusted.MAX_NOTEBOOK_MARKDOWN_CHARS
+    assert len(given_chars) == untrusted.MAX_NOTEBOOK_MARKDOWN_CHARS // len(cell)
+    # Past the budget each cell is still shown, as escaped text.
+    assert all(s == text_html(cell) for s in shown[len(given_chars):])
+    assert "&lt;div&gt;" in shown[-1]
+
+
+def test_a_cell_over_the_cell_bound_is_text_and_later_cells_still_render(monkeypatch):
+    given_chars = _counting_renderer(monkeypatch)
+    budget = untrusted.MarkdownBudget()
+    big = "*a" * untrusted.MAX_MARKDOWN_CHARS
+    assert budget.html(big) == text_html(big)
+    assert given_chars == []
+    assert "<strong>" in budget.html("**fine**") and given_chars == [len("**fine**")]
+
+
+def test_the_release_notebooks_markdown_all_renders():
+    from autograder.assignments.softmax.samples import build
+    budget = untrusted.MarkdownBudget()
+    cells = [c.source for c in build().cells if c.cell_type == "markdown"]
+    assert cells and not any(budget.html(c).startswith("<pre") for c in cells)

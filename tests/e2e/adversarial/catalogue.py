@@ -193,6 +193,10 @@ def build_catalogue():
         A.append(Attack(name, 6, "caps: " + name[5:], _code(cells), cap_expect[name]))
 
     A += _names()
+    # Only a perfect row is required; that the batch is not held back is the batch's
+    # own bound (test_the_batch_finishes_with_exit_0_in_bounded_time).
+    for name, (maker, how) in files.STALL.items():
+        A.append(Attack(name, 6, how, _file(maker), Expect(perfect=True)))
 
     # Issue 15: the jail's walls. The attack's own report is test_cross_entropy_error:
     # full points only when it was tried and got nothing through (walls.py).

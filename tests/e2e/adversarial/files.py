@@ -163,6 +163,27 @@ FILES = {
     "folder-many-files": (many_files, "a perfect notebook beside 20 000 other files"),
 }
 
+def markdown_flood(cells, source):
+    """The perfect notebook with `cells` more Markdown cells of `source`: text whose
+    rendering for formgrader (autograded/) costs the grader far more than its length."""
+    def make(subs, name, ctx):
+        nb = build()
+        nb.cells += [nbformat.v4.new_markdown_cell(source) for _ in range(cells)]
+        write(subs, name, nb)
+    return make
+
+
+# Markdown that makes the renderer and the sanitiser slow, in the grader's own process
+# after the batch: each would hold every other student's reports back for an hour.
+STALL = {
+    # A few hundred cells of tags nested 12 000 deep (about 17 s each, unbounded).
+    "md-nested-divs": (markdown_flood(200, "<div>" * 12000),
+                       "200 Markdown cells of 12 000 nested <div>"),
+    # Thousands of small cells of emphasis runs, each cheap, together not.
+    "md-many-emphasis-cells": (markdown_flood(3000, "*_" * 3000),
+                               "3000 Markdown cells of 6 KB of *_ runs"),
+}
+
 LINKS = {
     "link-other-student": (link("../honest-perfect/softmax.ipynb"),
                            "softmax.ipynb -> another student's notebook"),
