@@ -183,7 +183,17 @@ def build_image(context, repo, *, base):
         t0 = time.monotonic()
         podman("build", "--pull=never", "--build-arg", f"BASE={base}", "-t", tag, context,
                timeout=1800)
-        return tag, time.monotonic() - t0
+        seconds = time.monotonic() - t0
+        _remove_older(repo, keep=tag)
+        return tag, seconds
+
+
+def _remove_older(repo, *, keep):
+    """Remove this repository's other images (each is about 1 GB): only the newest stays."""
+    r = podman("images", "--filter", f"reference={repo}", "--format",
+               "{{.Repository}}:{{.Tag}}", check=False)
+    for other in set(r.stdout.split()) - {keep}:
+        podman("rmi", other, check=False)
 
 
 def run(*args, timeout=300):

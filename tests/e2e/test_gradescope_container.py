@@ -244,3 +244,32 @@ def test_the_cap_keeps_the_last_graded_result(image, graded, tmp_path):
     assert problems(doc) == []
     assert doc["score"] == perfect["score"] and doc["extra_data"] == {"graded": False}
     assert doc["output"].startswith("Not graded: you have used the 1 graded submissions")
+
+
+# Gradescope's containers have a network: the jail must keep student code off it. The
+# container shares this host's network here, so a listener on the host's loopback hears
+# whatever a wall attack (tests/e2e/adversarial/walls.py) gets out.
+@pytest.fixture(scope="module")
+def network_walls(image, tmp_path_factory):
+    from .adversarial import walls
+    from .adversarial.listener import Listener
+    folder = tmp_path_factory.mktemp("gs-walls")
+    listener = Listener()
+    try:
+        runs = {name: run_autograder(image, write(folder, name, build(walls.cells(
+                    name, ports=listener.ports, root=AG))), METADATA, "--network", "host")
+                for name in walls.NETWORK}
+    finally:
+        listener.close()
+    return runs, listener
+
+
+def test_a_network_attack_from_a_container_with_network_gets_nothing_out(network_walls):
+    runs, listener = network_walls
+    assert listener.ports and listener.got == [], listener.got[:3]
+    for name, (doc, _, stdout) in runs.items():
+        assert problems(doc) == [] and "sandbox: container" in stdout, name
+        # test_cross_entropy_error earns its points only if the attack ran and sent nothing.
+        held = next(t for t in doc["tests"]
+                    if t.get("tags") == ["test_cross_entropy_error", "hidden"])
+        assert held["score"] == held["max_score"], (name, held["output"][:300])
