@@ -1,5 +1,6 @@
 """The checks of the student's notebook: each test cell as released, in a jail of its own."""
 import json
+import re
 
 import pytest
 
@@ -25,10 +26,12 @@ def test_the_suite_is_the_release_and_its_helpers_only():
     # What the test cells use from the release's import cell, nothing else.
     assert SUITE.imports.splitlines() == [
         "import numpy as np", "from gradient_check import eval_numerical_gradient, rel_error",
-        "from timing import time_function"]
+        "from timing import time_function", "from submission_check import check_submission"]
     everything = SUITE.helpers + SUITE.imports + "".join(src for _, src in SUITE.tests)
-    for secret in ("autograder", "HIDDEN TESTS", "check(", "reference"):
+    for secret in ("autograder", "HIDDEN TESTS", "check("):
         assert secret not in everything
+    # As a word: symtable's `is_referenced` (grader_definitions.py) is no secret.
+    assert not re.search(r"\breference\b", everything)
 
 
 def test_a_perfect_notebook_passes_every_check_cell(tmp_path):
