@@ -251,11 +251,12 @@ def _record_student(s, api, r, sid, *, spec, assignment, notebook, cells, known,
 
 
 
-def write_course(out, *, results, spec, notebooks, course_root, on_error=None):
+def write_course(out, *, results, spec, notebooks, course_root, on_error=None, release=None):
     """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
 
     `notebooks` maps student id -> its discover.Submission (or notebook Path, or None);
-    `on_error`: see `record` (it also covers each student's autograded notebook).
+    `on_error`: see `record` (it also covers each student's autograded notebook);
+    `release`: the released notebook, whose Markdown keeps its formulas typeset.
     """
     from . import nbgrader_course
     # First: the autograded notebooks render Markdown with nbconvert, which imports
@@ -263,8 +264,9 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None):
     _nbgrader_api()
     out = Path(out)
     nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
+    trusted = nbgrader_course.release_markdown(release) if release else frozenset()
     nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
-                                     on_error=on_error)
+                                     on_error=on_error, trusted=trusted)
     record(results, spec, out / "gradebook.db",
            timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()},
            on_error=on_error)

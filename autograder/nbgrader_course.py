@@ -137,10 +137,24 @@ def _html_cell(html):
     return {"cell_type": "markdown", "metadata": {}, "source": html}
 
 
-def _shown(ctype, source, markdown):
+def _shown(ctype, source, markdown, trusted):
     """A student's Markdown or raw cell in its safe form (see untrusted.py); `markdown`:
-    the notebook's MarkdownBudget."""
-    return _html_cell(markdown.html(source) if ctype == "markdown" else text_html(source))
+    the notebook's MarkdownBudget; a Markdown cell whose source is in `trusted` (the
+    release's own) keeps its formulas typeset."""
+    if ctype != "markdown":
+        return _html_cell(text_html(source))
+    return _html_cell(markdown.html(source, math=source in trusted))
+
+
+def release_markdown(release):
+    """The sources of the Markdown cells of the release notebook (the instructor's own
+    text, so its formulas may be typeset); empty when there is none to read."""
+    try:
+        nb = json.loads(Path(release).read_text(encoding="utf-8"))
+        return frozenset(_text(c.get("source", "")) for c in nb["cells"]
+                         if isinstance(c, dict) and c.get("cell_type") == "markdown")
+    except (OSError, TypeError, ValueError, KeyError):
+        return frozenset()
 
 
 def _verdict(tests):
@@ -162,8 +176,9 @@ def _text(value):
     return value if isinstance(value, str) else ""
 
 
-def autograded_notebook(nb, result, spec):
-    """The notebook formgrader shows: sanitized metadata, our verdicts as outputs."""
+def autograded_notebook(nb, result, spec, *, trusted=frozenset()):
+    """The notebook formgrader shows: sanitized metadata, our verdicts as outputs.
+    `trusted`: see `release_markdown`."""
     points = {t.grade_id: t.points for t in spec.tests}
     by_test = {t.grade_id: t for t in result.tests}
     solution_ids = set(spec.solution_ids)
@@ -189,7 +204,7 @@ def autograded_notebook(nb, result, spec):
         gid = kept_at.get(i)
         if ctype != "code":
             # (a re-typed graded cell too: it is not graded)
-            out_cells.append(_shown(ctype, new["source"], markdown))
+            out_cells.append(_shown(ctype, new["source"], markdown, trusted))
             continue
         if gid in solution_ids:
             new["metadata"]["nbgrader"] = {"grade": False, "solution": True, "locked": False,
@@ -231,14 +246,14 @@ def _copy_side_files(src_dir, dest_dir):
             continue
 
 
-def write_autograded(out, *, results, spec, notebooks, on_error=None):
+def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=frozenset()):
     """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
 
     `notebooks` maps student id -> its discover.Submission (or a notebook Path,
     or None). A notebook the grader could not read (missing, invalid, a link) is
     not read again. With `on_error(student_id, what, exception)`, a student whose
     folder fails is told there and has no folder (no stale copy is left); the
-    others are written. Returns the student ids written.
+    others are written. `trusted`: see `release_markdown`. Returns the student ids written.
     """
     from .gradebook import nbgrader_id
     root = Path(out) / "autograded"
@@ -246,7 +261,7 @@ def write_autograded(out, *, results, spec, notebooks, on_error=None):
     for r in results:
         dest = inside(root, nbgrader_id(r.student_id), spec.name)
         try:
-            if _write_one(dest, r, spec, notebooks.get(r.student_id)):
+            if _write_one(dest, r, spec, notebooks.get(r.student_id), trusted):
                 written.append(r.student_id)
         except Exception as e:  # noqa: BLE001 - one student's folder never stops the others'
             if on_error is None:
@@ -257,7 +272,7 @@ def write_autograded(out, *, results, spec, notebooks, on_error=None):
     return written
 
 
-def _write_one(dest, result, spec, source):
+def _write_one(dest, result, spec, source, trusted):
     """One student's autograded folder; False (and no folder) when there is no notebook."""
     readable = not (UNREADABLE & set(result.flags))
     nb = _read_notebook(source) if readable else None
@@ -267,7 +282,7 @@ def _write_one(dest, result, spec, source):
         return False
     dest.mkdir(parents=True, exist_ok=True)
     atomic_write(dest / f"{spec.name}.ipynb",
-                 json.dumps(autograded_notebook(nb, result, spec), indent=1))
+                 json.dumps(autograded_notebook(nb, result, spec, trusted=trusted), indent=1))
     folder = _folder(source)
     if folder is not None:
         _copy_side_files(folder, dest)

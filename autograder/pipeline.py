@@ -255,7 +255,7 @@ def grade(submissions, out, opts=Options()):
     write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
                   (opts.gradebook == "auto" and len(ordered) > 1),
                   notebooks={s.student_id: s for s in subs},
-                  course_root=assignment.source.parents[2])
+                  course_root=assignment.source.parents[2], release=assignment.release)
     if matched is not None:
         reports.lms.write_lms_files(matched, spec, out, column=opts.lms_column)
         _say_roster(matched, out)
@@ -333,7 +333,8 @@ def for_each_student(results, what, write, *, paths=None):
     return failed
 
 
-def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None):
+def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None,
+                  release=None):
     """Every report, from the results alone; the gradebook and histogram when asked.
 
     A batch (more than one student) also gets the class report and mistakes.csv.
@@ -359,5 +360,5 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         submitted = [r for r in results if "no_submission" not in r.flags]
         nbgrader_gradebook.write_course(out, results=submitted, spec=spec,
                                         notebooks=notebooks or {}, course_root=course_root,
-                                        on_error=unwritten)
+                                        on_error=unwritten, release=release)
     return failed

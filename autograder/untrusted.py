@@ -29,7 +29,8 @@ Markdown is rendered by nbconvert's own renderer (the one formgrader uses) and t
 by bleach (a dependency of nbconvert, its sanitiser) against an allow-list: plain text
 markup, tables, links to http(s)/mailto/#fragments, images only as inline raster data.
 Everything else is dropped, the text inside kept as text. Math is shown as its TeX source
-(the `tex2jax_ignore` class keeps MathJax away from student text).
+(the `NO_MATH` classes keep MathJax away from student text), but in the release's own
+Markdown cells, which are the instructor's.
 """
 import html
 import re
@@ -54,6 +55,8 @@ ALLOWED_TAGS = frozenset({
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
 _CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+-]{1,40}\Z")
+# The classes MathJax 2 (formgrader's, nbconvert's pages) and MathJax 3 (JupyterLab) skip.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
 
 
 # ---------------------------------------------------------------- the doors
@@ -138,7 +141,7 @@ def _one_line(block):
 def text_html(text):
     """`text` as an HTML block shown verbatim: escaped, in a <pre>, out of MathJax's reach,
     on one line (`_one_line`)."""
-    return _one_line('<pre class="tex2jax_ignore" style="white-space: pre-wrap">'
+    return _one_line(f'<pre class="{NO_MATH}" style="white-space: pre-wrap">'
                      + html.escape(output_text(text)) + "</pre>")
 
 
@@ -182,11 +185,12 @@ def _renderer():
     return MarkdownWithMath(renderer=Renderer(escape=False, allow_harmful_protocols=False))
 
 
-def markdown_html(source):
+def markdown_html(source, *, math=False):
     """A student's Markdown cell as safe HTML on one line (`_one_line`): rendered as
     formgrader renders it, then cleaned by bleach against the module's allow-list
     (`ALLOWED_TAGS`, `_attribute`). A source the renderer cannot take, or too long, is
-    shown as text."""
+    shown as text. Its formulas are shown as TeX, out of MathJax's reach, unless `math`
+    (for the instructor's own text: a cell of the release, unchanged)."""
     import bleach
 
     source = valid(str(source))
@@ -198,7 +202,7 @@ def markdown_html(source):
         return text_html(source)
     clean = bleach.clean(rendered, tags=ALLOWED_TAGS, attributes=_attribute,
                          protocols=LINK_SCHEMES | {"data"}, strip=True, strip_comments=True)
-    return _one_line(f'<div class="tex2jax_ignore">{clean}</div>')
+    return _one_line(f"<div>{clean}</div>" if math else f'<div class="{NO_MATH}">{clean}</div>')
 
 
 class MarkdownBudget:
@@ -211,9 +215,9 @@ class MarkdownBudget:
     def __init__(self, chars=MAX_NOTEBOOK_MARKDOWN_CHARS):
         self.left = chars
 
-    def html(self, source):
+    def html(self, source, *, math=False):
         source = valid(str(source))
         if len(source) > min(self.left, MAX_MARKDOWN_CHARS):
             return text_html(source)
         self.left -= len(source)
-        return markdown_html(source)
+        return markdown_html(source, math=math)

@@ -209,3 +209,23 @@ def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     assert scores(tmp_path / "out" / "gradebook.db") == {"ann": 5.0}
+
+
+def test_only_the_releases_own_markdown_keeps_its_formulas_typeset(tmp_path):
+    """Student Markdown is shown with its math as TeX (out of MathJax's reach); a cell
+    left exactly as released is the instructor's text and keeps its formulas."""
+    from autograder.untrusted import NO_MATH
+    release = tmp_path / "release.ipynb"
+    release.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["The loss is ", "$L = -\\log p$."]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 4}))
+    trusted = nbgrader_course.release_markdown(release)
+    nb = {"cells": [{"cell_type": "markdown", "source": "The loss is $L = -\\log p$."},
+                    {"cell_type": "markdown", "source": "The loss is $L = -\\log p$. Mine."},
+                    {"cell_type": "raw", "source": "$x$"}], "metadata": {}}
+    out = nbgrader_course.autograded_notebook(nb, result("ann"), SPEC, trusted=trusted)
+    kept, changed, raw = (c["source"] for c in out["cells"][:3])
+    assert kept.startswith("<div><p>") and NO_MATH not in kept and "$L = -\\log p$" in kept
+    assert changed.startswith(f'<div class="{NO_MATH}">')
+    assert NO_MATH in raw and all(c["cell_type"] == "markdown" for c in out["cells"][:3])
+    assert nbgrader_course.release_markdown(tmp_path / "missing.ipynb") == frozenset()

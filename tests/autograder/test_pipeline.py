@@ -138,10 +138,10 @@ def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
             raise ValueError("a broken row")
         return real_comments(r, ids)
 
-    def notebook(nb, r, spec):
+    def notebook(nb, r, spec, **kw):
         if r.student_id == "cy":
             raise ValueError("a broken notebook")
-        return real_nb(nb, r, spec)
+        return real_nb(nb, r, spec, **kw)
 
     monkeypatch.setattr(gradebook, "_comments", comments)
     monkeypatch.setattr(nbgrader_course, "autograded_notebook", notebook)

@@ -72,7 +72,7 @@ def assert_allow_listed(fragment):
         for name, value in attrs.items():
             value = value or ""
             if tag == "div" and name == "class":
-                assert value == "tex2jax_ignore"
+                assert value == untrusted.NO_MATH
                 continue
             assert not name.startswith("on"), (tag, name, fragment)
             assert name not in ("id", "style", "name", "srcdoc", "action"), (tag, name)
@@ -185,7 +185,8 @@ def test_markdown_html_keeps_what_a_student_answer_needs():
     tags = {t for t, _ in elements(out).tags}
     assert {"h1", "strong", "code", "a", "table", "td", "li", "img"} <= tags
     assert 'href="https://numpy.org"' in out and 'src="data:image/png;base64,iVBORw0KGgo="' in out
-    assert "$x^2$" in out and out.startswith('<div class="tex2jax_ignore">')
+    assert "$x^2$" in out and out.startswith(f'<div class="{untrusted.NO_MATH}">')
+    assert markdown_html("$x^2$", math=True) == "<div><p>$x^2$</p>&#10;</div>"
 
 
 def test_markdown_html_shows_an_unrenderable_or_huge_source_as_text(monkeypatch):
@@ -208,7 +209,7 @@ def test_markdown_html_keeps_only_the_allow_list_whatever_is_mixed(parts):
 
 def test_text_html_is_escaped_text():
     out = text_html("<script>alert(1)</script>\x1b[31m\udc80")
-    assert elements(out).tags == [("pre", {"class": "tex2jax_ignore",
+    assert elements(out).tags == [("pre", {"class": untrusted.NO_MATH,
                                            "style": "white-space: pre-wrap"})]
     assert "&lt;script&gt;" in out and "\x1b" not in out and "\ufffd" in out
 
