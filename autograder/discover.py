@@ -271,6 +271,17 @@ def detect_layout(root, name):
     return sub, f"nbgrader course root: {sub}/<student>/{name}/{nb}"
 
 
+def enclosing_course(folder, levels=2):
+    """The nbgrader course root that holds `folder` (its submitted/ folder given instead of
+    the root, or a student's folder in it), or None: the nearest parent, `levels` up at
+    most, with a regular file nbgrader_config.py. Its source/ (the solutions), release/,
+    gradebook.db and every other student's feedback live there, beside the submissions."""
+    for parent in list(Path(folder).resolve().parents)[:levels]:
+        if _nbgrader_config(parent) is not None:
+            return parent
+    return None
+
+
 def _only_checkpoints(root, entry):
     """Jupyter's own checkpoint folder: nothing in it but *-checkpoint.ipynb files."""
     names = _listdir(root / entry)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from . import notebook_checks, reports
 from .assignment import AssignmentError, get, load_spec
-from .discover import UsageError, detect_layout, find_submissions
+from .discover import UsageError, detect_layout, enclosing_course, find_submissions
 from .notebook import close_readers, read_submission
 from .results import ResultStore, StudentResult, grader_fingerprint
 from .runner import ProcessTimer, grade_code
@@ -143,6 +143,10 @@ def _secrets(assignment, submissions, out, closed=()):
     from .sandbox.container import closing
     grader = Path(__file__).resolve().parent
     paths = [grader, assignment.source.parent, Path(submissions), Path(out)]
+    # SUBMISSIONS given as a course's submitted/ folder: the course beside it is closed too.
+    course = enclosing_course(submissions)
+    if course is not None:
+        paths.append(course)
     if assignment.package_dir:
         paths.append(assignment.package_dir)
     return [str(p.resolve()) for p in paths] + [str(p) for p in closing(closed)[0]]

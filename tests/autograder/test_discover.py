@@ -230,3 +230,20 @@ def test_a_linked_config_file_makes_no_course(tmp_path):
     # The link is an entry like any other: a row of its own, flagged, never followed.
     assert sorted(subs) == ["alice", "elsewhere", "nbgrader_config.py", "submitted"]
     assert subs["nbgrader_config.py"].flag == "symlink"
+
+
+def test_the_course_around_a_submitted_folder_is_found(tmp_path):
+    from autograder.discover import enclosing_course
+    course = tmp_path / "course"
+    student = course / "submitted" / "ann"
+    student.mkdir(parents=True)
+    assert enclosing_course(course / "submitted") is None
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert enclosing_course(course / "submitted") == course.resolve()
+    assert enclosing_course(student) == course.resolve()
+    # A link named nbgrader_config.py is no course; a folder further up is not looked for.
+    (course / "nbgrader_config.py").unlink()
+    (course / "nbgrader_config.py").symlink_to(tmp_path / "elsewhere.py")
+    (tmp_path / "elsewhere.py").write_text("")
+    assert enclosing_course(course / "submitted") is None
+    assert enclosing_course(student / "softmax" / "deeper") is None

@@ -2,10 +2,12 @@
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
 
+import nbformat
 import pytest
 from packaging.requirements import Requirement
 
@@ -150,3 +152,34 @@ def test_a_normal_user_grades_like_root(bubblewrap_grades):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "per jail: 1 process (seccomp)" in r.stderr.splitlines()[0]
     assert rows(read_grades(base / "out")) == bubblewrap_grades
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="container mode runs as root")
+@pytest.mark.parametrize("mode", ["container", "bubblewrap"])
+def test_the_course_beside_a_submitted_folder_is_closed(mode):
+    """SUBMISSIONS given as a course's submitted/ folder: student code reads nothing of the
+    course around it (solutions, gradebook, other students), even where it is world-readable."""
+    from .adversarial import walls
+    tmp_path = user_tmpdir(0)          # under /tmp, every folder on the way open to others
+    course = tmp_path / "course"
+    (course / "source" / "softmax").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    (course / "source" / "softmax" / "softmax.ipynb").write_text('{"solutions": 1}')
+    (course / "gradebook.db").write_text("grades")
+    for name in walls.COURSE:
+        nb = build(walls.cells(name, root=course))
+        path = course / "submitted" / name / "softmax" / "softmax.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(nbformat.writes(nb))
+    for p in [tmp_path, *tmp_path.rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "autograder", "grade", course / "submitted",
+                        "--out", out, "--no-progress", "--timeout", "10", "--sandbox", mode],
+                       capture_output=True, text=True, timeout=900, cwd=repo_copy(0))
+    assert r.returncode == 0, r.stderr[-3000:]
+    grades = read_grades(out)
+    assert set(grades) == set(walls.COURSE)
+    for name, g in grades.items():
+        assert float(g["test_cross_entropy_error"]) > 0, (name, g)
+    shutil.rmtree(tmp_path)

@@ -199,7 +199,42 @@ for rel in ("submission_metadata.json", "submission/softmax.ipynb", "source/grad
 ''',
 }
 
-ALL = {**NETWORK, **INODES, **PROCS, **ROOT}
+# The nbgrader course beside SUBMISSIONS when the grader is given its submitted/ folder
+# (GSROOT is then the course root): the solutions, the gradebook, the other students.
+COURSE = {
+    # Named files, by absolute path.
+    "course-named-files": r'''
+import os
+for rel in ("nbgrader_config.py", "gradebook.db", "source/softmax/softmax.ipynb",
+            "submitted"):
+    p = os.path.join(GSROOT, rel)
+    tried += 1
+    try:
+        if os.path.isdir(p):
+            os.listdir(p)
+        else:
+            with open(p, "rb") as f:
+                f.read(1)
+        got += 1
+    except OSError:
+        pass
+''',
+    # A walk from the course root, opening whatever it lists, through pathlib.
+    "course-walk": r'''
+import pathlib
+tried += 1
+try:
+    for p in pathlib.Path(GSROOT).rglob("*"):
+        tried += 1
+        if p.is_file():
+            p.read_bytes()
+        got += 1
+except OSError:
+    pass
+''',
+}
+
+ALL = {**NETWORK, **INODES, **PROCS, **ROOT, **COURSE}
 
 
 def cells(name, *, ports=None, root=None):
