@@ -37,13 +37,20 @@ QUESTION_FILE = "question.json"      # in the question's tests/ folder (build.py
 class JobLimits:
     """Time limits of one job; `timeout_s` goes into info.json as PrairieLearn's kill.
 
-    The grader's own budget ends well before PrairieLearn kills the container,
-    so code that hangs gets a result with the `timeout` flag, not a killed job.
-    An honest submission takes a few seconds.
+    The student's code runs in two jails one after the other (the notebook's own
+    checks, then the hidden checks), each with `budget_s` of wall-clock time, a
+    call cut at `call_timeout_s`. Code that hangs therefore costs at most
+    `worst_case_s()`, which must end before PrairieLearn kills the container, so
+    that it gets a result with the `timeout` flag rather than a killed job. An
+    honest submission takes a few seconds (README: Grading on PrairieLearn).
     """
-    timeout_s: int = 30          # externalGradingOptions.timeout (PrairieLearn's default)
-    budget_s: float = 18.0       # wall-clock seconds for the student's code, in all
-    call_timeout_s: float = 8.0  # per call into student code
+    timeout_s: int = 60          # externalGradingOptions.timeout (PrairieLearn: at most 600)
+    budget_s: float = 16.0       # wall-clock seconds for the student's code, per jail
+    call_timeout_s: float = 6.0  # per call into student code
+    startup_s: float = 10.0      # container, Python, reading and jailing, on a busy host
+
+    def worst_case_s(self):
+        return 2 * (self.budget_s + self.call_timeout_s) + self.startup_s
 
 
 LIMITS = JobLimits()

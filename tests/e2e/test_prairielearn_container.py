@@ -22,6 +22,7 @@ from autograder.assignments.softmax.samples import build, mistake_overrides, wri
 from autograder.assignments.softmax.samples.hostile import code_attack
 from autograder.prairielearn import build as plbuild
 from autograder.prairielearn.results import problems
+from autograder.prairielearn.run import LIMITS
 
 from . import containers
 from .conftest import read_grades, run_grader
@@ -29,9 +30,8 @@ from .conftest import read_grades, run_grader
 pytestmark = pytest.mark.slow
 
 GRADE = "/grade"
-# One submission's whole container run (podman start to results.json); PrairieLearn
-# kills the job at info.json's timeout. Measured here: see the printed timings.
-PL_KILLS_AT_S = 30
+# PrairieLearn kills the job at info.json's timeout. Measured here: see the printed timings.
+PL_KILLS_AT_S = LIMITS.timeout_s
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +191,14 @@ def test_no_network_from_inside(image):
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.splitlines()[0] == "['lo']"
     assert "REACHED" not in r.stdout and r.stdout.count("refused") == 3
+
+
+def test_code_that_hangs_gets_a_result_before_prairielearn_kills_the_job(image, tmp_path):
+    # A function that never returns: the grader's own budget must end it, and the
+    # student gets a result with the timeout flag, not a job PrairieLearn killed.
+    nb = write(tmp_path, "hang", build(code_attack("hang-in-function", "/nowhere", "/nowhere")))
+    doc, seconds, output = grade_job(image, nb)
+    print(f"\ncontainer run hang: {seconds:.1f} s, score {doc.get('score')}")
+    assert problems(doc) == [] and doc["gradable"] is True
+    assert 0 < doc["score"] < 1 and "time limit" in doc["message"], output[-2000:]
+    assert seconds < LIMITS.timeout_s

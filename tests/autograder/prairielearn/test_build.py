@@ -47,8 +47,9 @@ def test_external_grading_with_no_network_and_a_timeout_under_the_default(out, q
     opts = i["externalGradingOptions"]
     assert i["gradingMethod"] == "External"
     assert opts["enableNetworking"] is False and opts["image"] == "course/softmax-grader"
-    assert opts["timeout"] == LIMITS.timeout_s <= 30
-    assert LIMITS.budget_s + LIMITS.call_timeout_s < LIMITS.timeout_s
+    assert opts["timeout"] == LIMITS.timeout_s <= 600      # PrairieLearn's maximum
+    # Code that hangs gets the grader's timeout flag, not PrairieLearn's kill.
+    assert LIMITS.worst_case_s() < LIMITS.timeout_s
     # The entrypoint named in info.json is where the Containerfile puts it.
     containerfile = (out / "grader-image" / "Containerfile").read_text()
     assert f"COPY entrypoint {opts['entrypoint']}" in containerfile
