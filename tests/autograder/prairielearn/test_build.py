@@ -135,3 +135,20 @@ def test_the_same_inputs_give_the_same_files(out, tmp_path):
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for rel in files:
         assert (out / rel).read_bytes() == (again / rel).read_bytes(), rel
+
+
+def test_cli_builds_the_fragment_and_says_where(tmp_path, capsys):
+    from autograder.cli import main
+    assert main(["prairielearn", "build", "--out", str(tmp_path / "pl")]) == 0
+    out = capsys.readouterr().out
+    assert "questions/" in out and "grader-image/" in out and plbuild.DEFAULT_IMAGE in out
+    i = json.loads((tmp_path / "pl" / "questions" / "softmax" / "info.json").read_text())
+    assert i["externalGradingOptions"]["image"] == plbuild.DEFAULT_IMAGE
+
+
+def test_cli_an_unknown_assignment_is_one_line(tmp_path, capsys):
+    from autograder.cli import main
+    assert main(["prairielearn", "build", "--out", str(tmp_path / "pl"),
+                 "--assignment", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "nope" in err[0]
