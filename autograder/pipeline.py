@@ -234,7 +234,7 @@ def grade(submissions, out, opts=Options()):
             except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
                 result = StudentResult(sub.student_id, "", grader, flags=["crash"],
                                        problem=f"internal grader error: {type(e).__name__}: "
-                                               f"{valid(str(e))}")
+                                               f"{valid(str(e))}", internal=True)
             else:
                 for_each_student([result], "stored result", store.save)
             results[sub.student_id] = result

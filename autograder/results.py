@@ -23,7 +23,6 @@ from .untrusted import valid_tree
 FLAGS = ("timeout", "memory", "crash", "invalid_notebook", "missing_notebook",
          "tampering", "output_truncated", "symlink",
          "no_submission")   # a --roster student with no folder (reports/lms.py)
-INTERNAL = re.compile(r"internal (grader )?error", re.I)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
 
 
@@ -96,11 +95,15 @@ class StudentResult:
     notebook_checks: list = field(default_factory=list)   # NotebookCheck, when run
     notebook_flags: list = field(default_factory=list)    # flags of their own jail
     unavailable: dict = field(default_factory=dict)  # name -> why the grader does not run it
+    # The grader's own machinery failed on the whole row (`problem` says how). Declared,
+    # never read from `problem`: a student's text there (a notebook's format field) could
+    # say "internal error" too.
+    internal: bool = False
 
     @property
     def internal_error(self):
         """True when the grader failed on some test (the result is not to be reused)."""
-        return any(t.internal for t in self.tests) or bool(INTERNAL.search(self.problem or ""))
+        return self.internal or any(t.internal for t in self.tests)
 
     @property
     def score(self):

@@ -38,7 +38,6 @@ import math
 
 from ..nbgrader_course import UNREADABLE
 from ..reports.visibility import Part, Visibility
-from ..results import INTERNAL
 
 MAX_BYTES = 1024 * 1024          # apps/grader-host/src/index.ts refuses larger files
 MAX_TEST_TEXT = 4000
@@ -90,8 +89,7 @@ def results_json(result, plan):
     """The results.json document for `result`, shown as `plan` (visibility.plan) says."""
     # A check that failed inside the grader is not the student's result: no attempt
     # used, whichever test it was (none is named).
-    if (result.problem and INTERNAL.search(result.problem)) or \
-            any(t.internal for t in result.tests):
+    if result.internal_error:
         return grader_failure("an internal error while grading")
     if set(result.flags) & UNREADABLE:
         return not_gradable(result.problem or "no notebook was found in the submission")

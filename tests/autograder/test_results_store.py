@@ -74,11 +74,19 @@ def test_odd_ids_round_trip_through_the_store(tmp_path):
 
 def test_internal_errors_are_never_reused(tmp_path):
     store = ResultStore(tmp_path)
-    for problem in ("internal grader error: RuntimeError: boom", "Internal error in the timer"):
-        r = make()
-        r.problem = problem
-        store.save(r)
-        assert store.load("s1", "abc", "g1") is None
+    r = make()
+    r.problem, r.internal = "internal grader error: RuntimeError: boom", True
+    store.save(r)
+    assert store.load("s1", "abc", "g1") is None
+    r = make()
+    r.tests[0].internal = True
+    store.save(r)
+    assert store.load("s1", "abc", "g1") is None
+    # The words alone (a student's text quoted in a problem) decide nothing.
+    r = make()
+    r.problem = "the notebook's format is 'Internal error in the timer', not 4"
+    store.save(r)
+    assert store.load("s1", "abc", "g1") == r
     store.save(make())
     assert store.load("s1", "abc", "g1") is not None
 

@@ -7,6 +7,7 @@
 - grade_one retries a grader failure once; a second failure propagates (the
   pipeline's row then says "internal grader error", which is never stored).
 """
+import json
 import os
 import signal
 import time
@@ -159,8 +160,23 @@ def test_internal_errors_are_never_reused_from_the_store(tmp_path):
     from autograder.results import ResultStore, StudentResult
     store = ResultStore(tmp_path)
     store.save(StudentResult("s", "sha", "g", flags=["crash"],
-                             problem="internal grader error: TimerFailed: x"))
+                             problem="internal grader error: TimerFailed: x", internal=True))
     assert store.load("s", "sha", "g") is None
+
+
+def test_a_students_text_saying_internal_error_is_the_students_result(tmp_path):
+    """A problem quoting the notebook (its format field: "internal error") is the student's
+    unreadable notebook: stored and reused, and on PrairieLearn an attempt like any other."""
+    from autograder.prairielearn.results import results_json
+    from autograder.reports.visibility import plan
+    from autograder.results import ResultStore, StudentResult
+    r = StudentResult("s", "sha", "g", flags=["invalid_notebook"],
+                      problem="the notebook's format is 'internal grader error', not 4")
+    assert not r.internal_error
+    store = ResultStore(tmp_path)
+    store.save(r)
+    assert store.load("s", "sha", "g") == r
+    assert "autograder failed" not in json.dumps(results_json(r, plan(r)))
 
 
 def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):

@@ -97,8 +97,9 @@ def test_an_unreadable_notebook_is_not_gradable_and_says_why(flag):
 
 
 def test_an_internal_error_is_not_the_students_zero():
-    doc = doc_of(result(flags=["crash"], problem="internal grader error: KeyError: x"),
-                 DEFAULT)
+    failed = result(flags=["crash"], problem="internal grader error: KeyError: x")
+    failed.internal = True
+    doc = doc_of(failed, DEFAULT)
     assert problems(doc) == [] and doc["gradable"] is False
     assert "autograder failed" in doc["message"] and "course staff" in doc["message"]
     r = result()

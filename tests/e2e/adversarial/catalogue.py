@@ -195,6 +195,11 @@ def build_catalogue():
     A += _names()
     # Only a perfect row is required; that the batch is not held back is the batch's
     # own bound (test_the_batch_finishes_with_exit_0_in_bounded_time).
+    A.append(Attack("words-internal-error-format", 2, files.WORDS["words-internal-error-format"][1],
+                    _file(files.WORDS["words-internal-error-format"][0]), invalid0))
+    A.append(Attack("words-internal-error-raised", 8, files.WORDS["words-internal-error-raised"][1],
+                    _file(files.WORDS["words-internal-error-raised"][0]),
+                    Expect(zero=("test_softmax",))))
     for name, (maker, how) in files.STALL.items():
         A.append(Attack(name, 6, how, _file(maker), Expect(perfect=True)))
 

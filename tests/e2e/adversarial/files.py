@@ -184,6 +184,32 @@ STALL = {
                                "3000 Markdown cells of 6 KB of *_ runs"),
 }
 
+def format_field(text):
+    """The perfect notebook whose `nbformat` field is `text`: unreadable, and quoted back
+    in the row's problem."""
+    def make(subs, name, ctx):
+        nb = json.loads(nbformat.writes(build()))
+        nb["nbformat"] = text
+        (_folder(subs, name) / "softmax.ipynb").write_text(json.dumps(nb))
+    return make
+
+
+def raising(text):
+    """The perfect notebook whose softmax raises `text`."""
+    def make(subs, name, ctx):
+        write(subs, name, build({"softmax": f"def softmax(x):\n    raise RuntimeError({text!r})\n"}))
+    return make
+
+
+# Student text that reads like the grader's own failure: it must stay the student's
+# result (cached, an attempt like any other), never taken for an internal error.
+WORDS = {
+    "words-internal-error-format": (format_field("internal grader error"),
+                                    "the notebook's format field says 'internal grader error'"),
+    "words-internal-error-raised": (raising("not graded: internal grader error (KeyError)"),
+                                    "softmax raises 'internal grader error'"),
+}
+
 LINKS = {
     "link-other-student": (link("../honest-perfect/softmax.ipynb"),
                            "softmax.ipynb -> another student's notebook"),
