@@ -264,7 +264,7 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None, r
     _nbgrader_api()
     out = Path(out)
     nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
-    trusted = nbgrader_course.release_markdown(release) if release else frozenset()
+    trusted = nbgrader_course.release_markdown(release) if release else {}
     nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
                                      on_error=on_error, trusted=trusted)
     record(results, spec, out / "gradebook.db",

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import cells
 from .results import atomic_write, inside
-from .untrusted import MarkdownBudget, output_text, text_html, valid_tree
+from .untrusted import MarkdownBudget, markdown_html, output_text, text_html, valid_tree
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
@@ -139,22 +139,26 @@ def _html_cell(html):
 
 def _shown(ctype, source, markdown, trusted):
     """A student's Markdown or raw cell in its safe form (see untrusted.py); `markdown`:
-    the notebook's MarkdownBudget; a Markdown cell whose source is in `trusted` (the
-    release's own) keeps its formulas typeset."""
+    the notebook's MarkdownBudget; `trusted`: see `release_markdown`."""
     if ctype != "markdown":
         return _html_cell(text_html(source))
-    return _html_cell(markdown.html(source, math=source in trusted))
+    if source in trusted:
+        return _html_cell(trusted[source])
+    return _html_cell(markdown.html(source))
 
 
 def release_markdown(release):
-    """The sources of the Markdown cells of the release notebook (the instructor's own
-    text, so its formulas may be typeset); empty when there is none to read."""
+    """{source: its safe HTML, formulas typeset} for each Markdown cell of the release
+    notebook: the instructor's own text, rendered once per batch. A student's cell left
+    exactly as released is shown so (and costs no rendering); every other cell is the
+    student's. Empty when there is no release to read."""
     try:
         nb = json.loads(Path(release).read_text(encoding="utf-8"))
-        return frozenset(_text(c.get("source", "")) for c in nb["cells"]
-                         if isinstance(c, dict) and c.get("cell_type") == "markdown")
+        sources = {_text(c.get("source", "")) for c in nb["cells"]
+                   if isinstance(c, dict) and c.get("cell_type") == "markdown"}
     except (OSError, TypeError, ValueError, KeyError):
-        return frozenset()
+        return {}
+    return {src: markdown_html(src, math=True) for src in sources}
 
 
 def _verdict(tests):
@@ -176,7 +180,7 @@ def _text(value):
     return value if isinstance(value, str) else ""
 
 
-def autograded_notebook(nb, result, spec, *, trusted=frozenset()):
+def autograded_notebook(nb, result, spec, *, trusted=None):
     """The notebook formgrader shows: sanitized metadata, our verdicts as outputs.
     `trusted`: see `release_markdown`."""
     points = {t.grade_id: t.points for t in spec.tests}
@@ -204,7 +208,7 @@ def autograded_notebook(nb, result, spec, *, trusted=frozenset()):
         gid = kept_at.get(i)
         if ctype != "code":
             # (a re-typed graded cell too: it is not graded)
-            out_cells.append(_shown(ctype, new["source"], markdown, trusted))
+            out_cells.append(_shown(ctype, new["source"], markdown, trusted or {}))
             continue
         if gid in solution_ids:
             new["metadata"]["nbgrader"] = {"grade": False, "solution": True, "locked": False,
@@ -246,7 +250,7 @@ def _copy_side_files(src_dir, dest_dir):
             continue
 
 
-def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=frozenset()):
+def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=None):
     """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
 
     `notebooks` maps student id -> its discover.Submission (or a notebook Path,

@@ -215,9 +215,9 @@ class MarkdownBudget:
     def __init__(self, chars=MAX_NOTEBOOK_MARKDOWN_CHARS):
         self.left = chars
 
-    def html(self, source, *, math=False):
+    def html(self, source):
         source = valid(str(source))
         if len(source) > min(self.left, MAX_MARKDOWN_CHARS):
             return text_html(source)
         self.left -= len(source)
-        return markdown_html(source, math=math)
+        return markdown_html(source)

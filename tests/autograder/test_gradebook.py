@@ -228,4 +228,4 @@ def test_only_the_releases_own_markdown_keeps_its_formulas_typeset(tmp_path):
     assert kept.startswith("<div><p>") and NO_MATH not in kept and "$L = -\\log p$" in kept
     assert changed.startswith(f'<div class="{NO_MATH}">')
     assert NO_MATH in raw and all(c["cell_type"] == "markdown" for c in out["cells"][:3])
-    assert nbgrader_course.release_markdown(tmp_path / "missing.ipynb") == frozenset()
+    assert nbgrader_course.release_markdown(tmp_path / "missing.ipynb") == {}
