@@ -6,7 +6,7 @@ Writes a corpus of submissions (every sample of the assignment, every mistake an
 style, the red team's honest students, and notebooks that import matplotlib,
 scikit-learn and SciPy and run the reference notebook's helper modules: data
 loading, plots, the gradient check, training), grades it with the real CLI in each
-sandbox mode under `strace -f -ff`, with a filter that allows everything (so no
+sandbox mode under `strace -f`, with a filter that allows everything (so no
 refusal changes what the code does), and reads the traces of the jailed workers
 from the moment BOOT loads the filter.
 
@@ -100,9 +100,8 @@ def write_corpus(folder):
     write(folder, "helpers-and-libraries", build({"softmax": helpers_cell()}))
 
 
-def grade_traced(python, subs, out, mode, traces):
-    traces.mkdir(parents=True)
-    cmd = ["strace", "-f", "-ff", "-qq", "-s", "64", "-o", str(traces / "t"),
+def grade_traced(python, subs, out, mode, trace):
+    cmd = ["strace", "-f", "-qq", "-s", "64", "-o", str(trace),
            python, "-c", INNER, "grade", str(subs), "--out", str(out), "--jobs", "1",
            "--no-progress", "--sandbox", mode, "--timeout", "120"]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
@@ -110,24 +109,35 @@ def grade_traced(python, subs, out, mode, traces):
         sys.exit(f"grading in {mode} mode failed:\n{r.stderr[-3000:]}")
 
 
-MARKER = re.compile(r"^prctl\(PR_SET_SECCOMP")
+LINE = re.compile(r"^(\d+)\s+(.*)$")
 CALL = re.compile(r"^([a-z_0-9]+)\((.*)")
 
 
-def worker_calls(traces):
-    """[(name, args text)] of every call the jailed workers made after the filter."""
-    calls = []
-    for f in traces.iterdir():
-        lines = f.read_text(errors="replace").splitlines()
-        if not any("worker.py" in ln and ln.startswith("execve(") for ln in lines):
-            continue
-        start = max((i for i, ln in enumerate(lines) if MARKER.match(ln)), default=None)
-        if start is None:
-            continue
-        for ln in lines[start + 1:]:
-            m = CALL.match(ln)
-            if m:
-                calls.append((m.group(1), m.group(2)))
+def worker_calls(trace):
+    """[(name, args text)] of every call the jailed workers made after the filter.
+
+    One trace file, each line led by its pid: a pid is a worker from its execve
+    of worker.py, counted from its next prctl(PR_SET_SECCOMP) (BOOT loading the
+    filter) until it exits, so a pid the kernel hands out again is not mixed in."""
+    state, calls = {}, []       # pid -> "exec'd" | "filtered"
+    with open(trace, errors="replace") as f:
+        for raw in f:
+            m = LINE.match(raw)
+            if not m:
+                continue
+            pid, rest = m.groups()
+            rest = rest.replace(" <unfinished ...>", "")
+            if rest.startswith("+++ ") or rest.startswith("execve("):
+                state.pop(pid, None)
+                if rest.startswith("execve(") and "worker.py" in rest:
+                    state[pid] = "exec'd"
+                continue
+            if rest.startswith("prctl(PR_SET_SECCOMP") and pid in state:
+                state[pid] = "filtered"
+                continue
+            call = CALL.match(rest)
+            if call and state.get(pid) == "filtered":
+                calls.append((call.group(1), call.group(2)))
     return calls
 
 
@@ -173,8 +183,8 @@ def main(argv=None):
     counts, seen = collections.Counter(), collections.defaultdict(collections.Counter)
     for mode in modes:
         grade_traced(sys.executable, work / "subs", work / f"out-{mode}", mode,
-                     work / f"traces-{mode}")
-        calls = worker_calls(work / f"traces-{mode}")
+                     work / f"trace-{mode}.txt")
+        calls = worker_calls(work / f"trace-{mode}.txt")
         print(f"{mode}: {len(calls)} calls by the jailed workers")
         counts.update(name for name, _ in calls)
         for k, v in observed_arguments(calls).items():

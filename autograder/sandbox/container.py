@@ -77,7 +77,7 @@ class ContainerMode:
         self.base_uid = base_uid
         self.has_filter = seccomp.known()
         self.run_dir = None     # made on first use, so a usage error leaves nothing behind
-        self._writable, self._walk = [], None
+        self._walk, self._skip = None, sweep.SKIP
         self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
         self.prepared = []
@@ -98,11 +98,8 @@ class ContainerMode:
             self.tmpfs = self._can_mount_tmpfs()
             # Where a student uid could write, found beside the batch for the final sweep
             # (students cannot add a folder: the filter refuses mkdir).
-            skip = (*sweep.SKIP, str(run_dir))
-            self._walk = threading.Thread(
-                target=lambda: self._writable.extend(sweep.writable_folders(skip=skip)),
-                daemon=True)
-            self._walk.start()
+            self._skip = (*sweep.SKIP, str(run_dir))
+            self._walk = sweep.start_walk(skip=self._skip)
 
     # ---------------------------------------------------------------- setup
     def _can_mount_tmpfs(self):
@@ -257,8 +254,8 @@ class ContainerMode:
             sweep_uid(uid)
             self._remove_home(self.run_dir / f"home-{slot}", uid)
         # Every other place those uids could have written, and their IPC objects.
-        self._walk.join()
-        sweep.sweep(uids, [*SHARED_TMP, *self._writable])
+        found = sweep.folders(self._walk, skip=self._skip)
+        sweep.sweep(uids, [*SHARED_TMP, *found])
         shutil.rmtree(self.run_dir, ignore_errors=True)
         self.run_dir = None
 

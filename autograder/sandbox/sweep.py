@@ -10,13 +10,15 @@ every POSIX message queue they own (through /dev/mqueue, or an mqueue mount made
 for the sweep). Returns what it removed, by kind.
 
 A second wall: the seccomp allow-list already refuses every call that makes an
-inode or an IPC object. The walk takes about 2 s for 500 000 entries (only
-folders are stat()ed); container mode runs it beside the batch, once.
+inode or an IPC object. The walk (find(1), or the same in Python where find is
+missing) takes about 1 s of CPU for 500 000 entries; container mode runs it
+beside the batch, once, in a process of its own at the lowest priority.
 """
 import ctypes
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -24,6 +26,34 @@ SKIP = ("/proc", "/sys")
 SYSVIPC = ("shm", "msg", "sem")                 # /proc/sysvipc/<kind>
 _IPC_RMID = 0
 _MNT_DETACH = 2
+
+
+def start_walk(top="/", skip=SKIP):
+    """A started search for writable_folders(top, skip) in a process of its own (find(1),
+    at the lowest priority: no GIL or CPU taken from grading); give it to `folders`.
+    None where find is missing (then call writable_folders)."""
+    find = shutil.which("find")
+    if find is None:
+        return None
+    pruned = []
+    for p in skip:
+        pruned += ["-path", p, "-o"]
+    cmd = [find, top, "(", *pruned[:-1], ")", "-prune", "-o", "-type", "d", "!", "-perm",
+           "-0001", "-prune", "-o", "-type", "d", "-perm", "-0002", "-print0"]
+    nice = shutil.which("nice")
+    try:
+        return subprocess.Popen(([nice, "-n", "19"] if nice else []) + cmd,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def folders(walk, top="/", skip=SKIP):
+    """The writable folders a start_walk(top, skip) found (walked here if it could not)."""
+    if walk is None:
+        return writable_folders(top, skip)
+    out, _ = walk.communicate()
+    return [p for p in os.fsdecode(out).split("\0") if p]
 
 
 def writable_folders(top="/", skip=SKIP):

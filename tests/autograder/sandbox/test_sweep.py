@@ -74,3 +74,11 @@ def test_folders_others_cannot_enter_are_not_walked(tmp_path):
         assert str(closed / "open") in sweep.writable_folders(top=str(closed.parent))
     finally:
         subprocess.run(["rm", "-rf", str(closed)])
+
+
+def test_find_and_the_python_walk_agree():
+    skip = (*sweep.SKIP, "/work", "/root", "/var/lib")
+    walk = sweep.start_walk(skip=skip)
+    if walk is None:
+        pytest.skip("no find(1) here")
+    assert sorted(sweep.folders(walk, skip=skip)) == sorted(sweep.writable_folders(skip=skip))

@@ -176,6 +176,10 @@ def build_catalogue():
     for i, (name, cells) in enumerate(code.BUDGET.items()):
         # Sleeping only while its cells run stays under the budget: it owes no flag.
         e = Expect() if name == "budget-sleep-in-cells" else Expect(flags_all=frozenset({"timeout"}))
+        if name == "budget-sigstop-self":
+            # The filter refuses kill(2): the code raises instead of stopping (noted).
+            e = Expect(zero=("test_softmax", "test_softmax_backward"),
+                       flags_any=frozenset({"timeout", "tampering"}))
         A.append(Attack(name, 5, "correct but slow: " + name[7:], _code(cells), e, tag=f"h7b{i}"))
 
     cap_expect = {
