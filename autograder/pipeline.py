@@ -43,6 +43,7 @@ class Options:
     roster: str = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
     lms_column: str = None    # the grade column's title in the LMS files; None: the assignment
     closed: tuple = ()        # more paths student code must not read (Gradescope's root)
+    writable: tuple = None    # container mode: folders students could write to, if known
 
 
 def default_budget(timeout):
@@ -157,7 +158,7 @@ def sandbox_mode(opts):
     if opts.unsafe:
         return modes.UNSAFE
     try:
-        return modes.select(opts.sandbox)
+        return modes.select(opts.sandbox, writable=opts.writable)
     except SandboxUnavailable as e:
         raise UsageError(f"{e} (--unsafe-no-sandbox runs student code unconfined: only for "
                          "code you trust)") from None

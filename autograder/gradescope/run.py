@@ -28,6 +28,7 @@ from . import schema
 STUDENT = "student"
 SOURCE = Path(__file__).resolve().parents[2]     # the repository, or ROOT/source
 BUILD_INFO = "gradescope-build.json"             # written into the zip by the build
+WRITABLE = "writable-folders.json"               # written by setup.sh (sandbox/sweep.py)
 
 
 def _max_bytes():
@@ -167,8 +168,12 @@ def _options(mode, root):
     # notebook's own checks too, shown at once (see reports/visibility.py). ROOT is
     # closed to student code once read (metadata, submission, source, results: all but
     # the venv the worker's Python runs from); container mode checks it as the student.
+    # The image's writable folders were listed once when it was built: no walk per run.
+    from ..sandbox.sweep import load
+    writable = load(SOURCE / WRITABLE)
     return Options(jobs=1, progress=False, gradebook="no", sandbox=mode, notebook_checks=True,
-                   closed=(str(Path(root).resolve()),))
+                   closed=(str(Path(root).resolve()),),
+                   writable=tuple(writable) if writable is not None else None)
 
 
 def grade(root, *, mode, assignment=None, source=SOURCE):

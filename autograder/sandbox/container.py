@@ -65,7 +65,9 @@ def _libc():
 class ContainerMode:
     name = "container"
 
-    def __init__(self, base_uid=BASE_UID):
+    def __init__(self, base_uid=BASE_UID, writable=None):
+        """`writable`: the folders a student uid could write to, when known in advance
+        (an image's list, see sweep.main); None: found by a walk beside the batch."""
         if os.geteuid() != 0:
             raise SandboxUnavailable(
                 "--sandbox container needs the grader to run as root (student code then runs "
@@ -77,7 +79,7 @@ class ContainerMode:
         self.base_uid = base_uid
         self.has_filter = seccomp.known()
         self.run_dir = None     # made on first use, so a usage error leaves nothing behind
-        self._walk, self._skip = None, sweep.SKIP
+        self._walk, self._skip, self._writable = None, sweep.SKIP, writable
         self.tmpfs = None
         self._free, self._next, self._lock = [], 0, threading.Lock()
         self.prepared = []
@@ -98,8 +100,9 @@ class ContainerMode:
             self.tmpfs = self._can_mount_tmpfs()
             # Where a student uid could write, found beside the batch for the final sweep
             # (students cannot add a folder: the filter refuses mkdir).
-            self._skip = (*sweep.SKIP, str(run_dir))
-            self._walk = sweep.start_walk(skip=self._skip)
+            if self._writable is None:
+                self._skip = (*sweep.SKIP, str(run_dir))
+                self._walk = sweep.start_walk(skip=self._skip)
 
     # ---------------------------------------------------------------- setup
     def _can_mount_tmpfs(self):
@@ -254,7 +257,8 @@ class ContainerMode:
             sweep_uid(uid)
             self._remove_home(self.run_dir / f"home-{slot}", uid)
         # Every other place those uids could have written, and their IPC objects.
-        found = sweep.folders(self._walk, skip=self._skip)
+        found = (self._writable if self._writable is not None
+                 else sweep.folders(self._walk, skip=self._skip))
         sweep.sweep(uids, [*SHARED_TMP, *found])
         shutil.rmtree(self.run_dir, ignore_errors=True)
         self.run_dir = None

@@ -51,6 +51,9 @@ fi
 
 # Byte-compile the grader once here: every submission starts a fresh container.
 "$VENV/bin/python" -m compileall -q "$SOURCE/autograder" >/dev/null
+# The image's folders a student uid could write to, for container mode's end-of-run
+# sweep (listed once here rather than walked at every submission).
+(cd "$SOURCE" && "$VENV/bin/python" -m autograder.sandbox.sweep "$SOURCE/writable-folders.json")
 
 # Student code must not read the grader: its hidden checks, reference code and the
 # solutions live in SOURCE, readable by root only. The venv stays readable by all

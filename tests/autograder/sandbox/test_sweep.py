@@ -82,3 +82,14 @@ def test_find_and_the_python_walk_agree():
     if walk is None:
         pytest.skip("no find(1) here")
     assert sorted(sweep.folders(walk, skip=skip)) == sorted(sweep.writable_folders(skip=skip))
+
+
+def test_an_image_lists_its_writable_folders_once(tmp_path):
+    """Gradescope's setup.sh writes the list; run_autograder loads it instead of walking."""
+    out = tmp_path / "writable-folders.json"
+    assert sweep.main([str(out)]) == 0
+    found = sweep.load(out)
+    assert "/tmp" in found and all(p.startswith("/") for p in found)
+    out.write_text('["relative/path"]')
+    assert sweep.load(out) is None
+    assert sweep.load(tmp_path / "missing.json") is None
