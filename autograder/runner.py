@@ -157,7 +157,7 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                     continue
                 finally:
                     timings[test.grade_id] = time.perf_counter() - t0
-                acts = student.suspicious.get(check.target)
+                acts = list(dict.fromkeys(student.suspicious.get(check.target) or ()))
                 if acts:
                     verdict = Verdict(
                         False, "no points: while graded, this code tried something not "
