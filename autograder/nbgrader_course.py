@@ -27,6 +27,7 @@ Plain JSON only: no nbgrader import (it costs about two seconds).
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from . import cells
@@ -239,13 +240,29 @@ def autograded_notebook(nb, result, spec, *, trusted=None):
                          "language_info": {"name": "python"}}}
 
 
+def _side_file(path):
+    """The bytes of `path` when it is a regular file of at most MAX_SIDE_FILE_BYTES, else
+    None. One open that follows no link and never blocks, then checks of what was opened:
+    a file swapped for a link or a FIFO after any earlier look is neither followed nor
+    waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIDE_FILE_BYTES:
+            return None
+        data = f.read(MAX_SIDE_FILE_BYTES + 1)
+    return data if len(data) <= MAX_SIDE_FILE_BYTES else None
+
+
 def _copy_side_files(src_dir, dest_dir):
     for name in SIDE_FILES:
-        src = src_dir / name
         try:
-            if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_SIDE_FILE_BYTES:
-                continue
-            atomic_write(dest_dir / name, src.read_bytes())
+            data = _side_file(src_dir / name)
+            if data is not None:
+                atomic_write(dest_dir / name, data)
         except OSError:
             continue
 

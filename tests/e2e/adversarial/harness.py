@@ -195,12 +195,33 @@ def files_containing(root, needles):
 
 class Swapper:
     """Swaps a notebook path between a blank notebook and a link to the
-    secret while the grader runs (a race on the check-then-open)."""
+    secret while the grader runs (a race on the check-then-open); and nbgrader's side
+    files beside it, which the grader copies into OUT: timestamp.txt between a regular
+    file and a link to the secret, submission_secret.txt between one and a FIFO."""
+
+    SIDE = {"timestamp.txt": "link", "submission_secret.txt": "fifo"}
 
     def __init__(self, folder, blank_bytes, target):
         self.folder, self.blank, self.target = Path(folder), blank_bytes, str(target)
         self.stop = threading.Event()
         self.swaps = 0
+
+    def _swap_side(self):
+        for name, odd in self.SIDE.items():
+            path, tmp = self.folder / name, self.folder / f".swap-{name}"
+            try:
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)
+                if odd == "link":
+                    os.symlink(self.target, tmp)
+                else:
+                    os.mkfifo(tmp)
+                os.replace(tmp, path)
+                time.sleep(0.001)
+                tmp.write_bytes(b"2026-12-05 18:00:00.000000 UTC")
+                os.replace(tmp, path)
+            except OSError:
+                pass
 
     def _loop(self):
         path = self.folder / "softmax.ipynb"
@@ -214,6 +235,7 @@ class Swapper:
                 time.sleep(0.002)
                 tmp_r.write_bytes(self.blank)
                 os.replace(tmp_r, path)
+                self._swap_side()
                 self.swaps += 1
                 time.sleep(0.002)
             except OSError:
@@ -228,7 +250,9 @@ class Swapper:
         self.stop.set()
         self.thread.join()
         path = self.folder / "softmax.ipynb"
-        for p in (self.folder / ".swap-link", self.folder / ".swap-real"):
+        for p in (self.folder / ".swap-link", self.folder / ".swap-real",
+                  *(self.folder / n for n in self.SIDE),
+                  *(self.folder / f".swap-{n}" for n in self.SIDE)):
             if os.path.lexists(p):
                 os.unlink(p)
         if os.path.lexists(path):
