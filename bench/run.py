@@ -1,7 +1,7 @@
 """`make bench`: ours against Otter-Grader and plain nbgrader on the same submissions,
 our grader at scale, the speed check's reliability, the loss kernel, the notebook.
 
-    python bench/run.py [SECTION ...]     sections: latency batch scale speed kernel notebook
+    python bench/run.py [SECTION ...]     sections: latency imports batch scale speed kernel notebook
     python bench/run.py report            REPORT.md from the sections saved so far
 
 Each section saves what it measured, with its date, commit and load average, in
@@ -35,7 +35,7 @@ import pairs             # noqa: E402
 import peers             # noqa: E402
 import scale             # noqa: E402
 
-SECTIONS = ("latency", "batch", "scale", "speed", "kernel", "notebook")
+SECTIONS = ("latency", "imports", "batch", "scale", "speed", "kernel", "notebook")
 C_FLOPS = 2 * 10 * 3073 * 10000 / 1e9   # one (10 x 3073) @ (3073 x 10000) product
 
 
@@ -97,9 +97,18 @@ def sec_latency(tmp, log):
     res = pairs.rounds(contenders, _int("BENCH_ROUNDS", 3), log=log)
     verdicts["ours"] = peers.ours_scores(ours_out).get("student")
     timings = json.loads(next((ours_out / "results").glob("*.json")).read_text()).get("timings")
-    imports = {"ours": scale.import_profile(one, ours_out),
-               "ours_gradebook": scale.import_profile(one, gb_out, "--gradebook", "yes")}
-    return {"rounds": res, "verdicts": verdicts, "timings": timings, "imports": imports}
+    return {"rounds": res, "verdicts": verdicts, "timings": timings}
+
+
+def sec_imports(tmp, log):
+    """What our own process imports for one notebook, with and without the course output."""
+    batch, _ = scale.make_batch(tmp / "all", 8)
+    perfect = next(p for p in sorted(batch.iterdir()) if p.name.endswith("-perfect"))
+    one = tmp / "one"
+    (one / "student").mkdir(parents=True)
+    shutil.copy(perfect / "softmax.ipynb", one / "student" / "softmax.ipynb")
+    return {"ours": scale.import_profile(one, tmp / "o1"),
+            "ours_gradebook": scale.import_profile(one, tmp / "o2", "--gradebook", "yes")}
 
 
 def sec_batch(tmp, log):
