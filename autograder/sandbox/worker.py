@@ -583,26 +583,41 @@ class Harness:
         return {"results": [self.call_one(msg["fn"], list(a)) for a in msg["calls"]]}
 
     def op_layer(self, msg):
-        """Fresh instance of a class, then a sequence of method calls."""
+        """Fresh instances of a class, then a sequence of method calls.
+
+        A step is [method, args] or [method, args, k]: k picks the instance (a new
+        one on first use; 0 when absent), so two layers can be used interleaved.
+        Each step reports which of its array arguments it modified.
+        """
         cls = self.ns.get(msg["cls"])
         if cls is None:
             return {"results": [{"ok": False, "error": f"NameError: {msg['cls']} is not defined",
                                  "kind": "missing"}]}
-        obj, err, kind, _ = self.guarded(cls)
-        if err is not None:
-            return {"results": [{"ok": False, "error": err, "kind": kind}]}
+        objs = {}
         results = []
-        for method, args in msg["steps"]:
-            m = getattr(obj, method, None)
+        for step in msg["steps"]:
+            method, args = step[0], list(step[1])
+            k = step[2] if len(step) > 2 and type(step[2]) is int else 0
+            if k not in objs:
+                obj, err, kind, _ = self.guarded(cls)
+                if err is not None:
+                    results.append({"ok": False, "error": err, "kind": kind})
+                    break
+                objs[k] = obj
+            m = getattr(objs[k], method, None)
             if m is None:
                 results.append({"ok": False, "error": f"AttributeError: no method {method}",
                                 "kind": "missing"})
                 break
+            originals = [_array(a, copy=True) if isinstance(a, _ndarray) else a for a in args]
             value, err, kind, warns = self.guarded(lambda: m(*args))
             if err is not None:
                 results.append({"ok": False, "error": err, "kind": kind})
                 break
-            results.append({"ok": True, "value": plain(value), "modified": [], "warnings": warns})
+            modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
+                        for o, a in zip(originals, args)]
+            results.append({"ok": True, "value": plain(value), "modified": modified,
+                            "warnings": warns})
         return {"results": results}
 
     def op_timed(self, msg):

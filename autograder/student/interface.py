@@ -134,7 +134,7 @@ class SandboxStudent:
         self._cpu_mark = None
         try:
             reply = self.cells.request({"op": "layer", "cls": cls,
-                                        "steps": [[m, list(a)] for m, a in steps]}, blame=cls)
+                                        "steps": [[m, list(a), *k] for m, a, *k in steps]}, blame=cls)
             results = self._results(reply, 1, max(1, len(steps)))
         except WorkerDied as e:
             return self._fault(e, 1)

@@ -136,7 +136,7 @@ def test_messages_never_quote_a_hidden_expected_value():
 _NAIVE_SUMMED = '''
 def softmax_loss_naive(W, X, y, reg):
     N = X.shape[1]
-    loss, dW = 0.0, np.zeros_like(W)
+    loss, dW = 0.0, np.zeros(W.shape)
     for i in range(N):
         s = W @ X[:, i]
         s = s - s.max()
@@ -210,7 +210,7 @@ def softmax(x):
     return e / np.sum(e, axis=-1, keepdims=True)
 '''
     v = run_check("test_softmax", InKernelStudent(namespace_with({"softmax": src})))
-    assert not v.passed and v.mistake == "global_max" and "rows of very different" in v.message
+    assert not v.passed and v.mistake == "global_max" and "per-row offsets" in v.message
 
 
 def test_a_layer_failing_through_softmax_points_back_to_it():
@@ -234,7 +234,9 @@ def test_delta_at_the_true_class_is_enforced():
     _cell, src, _test, _mistake = MISTAKES["ce_no_delta"]
     v = run_check("test_cross_entropy_error", InKernelStudent(
         namespace_with({"cross_entropy_error": src})))
-    assert not v.passed and v.mistake == "no_delta" and "true class" in v.message
+    # The first input it fails: a true class of probability ~1e-9 (confident wrong)
+    # or exactly 0, both named by the missing delta.
+    assert not v.passed and v.mistake == "no_delta" and "regime" in v.message
 
 
 def test_layer_that_changes_self_y_in_backward_fails_its_state():

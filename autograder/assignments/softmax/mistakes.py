@@ -152,6 +152,43 @@ HINTS = {
              "product such as X @ P.T instead of P @ X.T gives the transposed shape).",
     "not_array": "The function returned something that is not a number or a numpy array.",
     "nonfinite": "The result contains nan or inf.",
+    "log_floor": "Part 3 takes the exact -log p: a floor inside the log (+ 1e-7, np.clip of "
+                 "the probabilities, np.maximum, or reusing cross_entropy_error, which adds "
+                 "1e-7) changes the loss of a confident prediction, right or wrong. Compute "
+                 "the log-probabilities from the scores: s_y - max - log(sum(exp(s - max))).",
+    "int_dtype": "Your result is wrong only when the inputs have an integer dtype (the notebook "
+                 "allows any numbers): an array made with np.zeros_like / np.empty_like (or "
+                 "an in-place update) keeps the input's integer dtype and drops the fractions "
+                 "of what you write into it. Create new arrays as float: np.zeros(W.shape), "
+                 "x - x.max(...).",
+    "dtype_branch": "Your code gives another result for another dtype of the same numbers "
+                    "(float32 scores, int32 labels): a branch on the dtype, or a conversion "
+                    "that loses them. Treat every numeric dtype alike: compute in float64 "
+                    "(np.asarray(x, dtype=float)) and index with the labels as they are.",
+    "int_onehot": "One-hot labels made of integers (0 and 1 of an integer dtype) are not read "
+                  "as one-hot: decide by the shape (t.size == y.size, as the notebook says), "
+                  "not by the dtype.",
+    "scalar_label": "A single label for one example (y of shape (C,)) may be a plain Python "
+                    "int or a NumPy integer: turn it into an array first (np.asarray(t)) "
+                    "before reshaping or indexing with it.",
+    "n_equals_c": "Your code fails only when the batch size equals the number of classes "
+                  "(N == C): a test such as t.shape[0] == y.shape[1] mistakes integer labels "
+                  "(N,) for a one-hot row, or an axis is picked by its length. Decide one-hot "
+                  "by t.size == y.size, and pick axes by position (axis=-1), not by length.",
+    "batch_of_one": "Your code fails for a batch of a single example (N = 1): a squeeze, "
+                    "a 0-d result indexed, or a size taken from the wrong axis. Keep the batch "
+                    "axis: N = X.shape[1] (or y.shape[0] for rows).",
+    "subset": "Your result is right on small batches but wrong on a large one (N = 2000): "
+              "every example must count. A random subset, the first examples only, or a "
+              "branch on the batch size changes the loss and dW.",
+    "stale_state": "Called again (with the same arrays, or new arrays of the same shape), "
+                   "your function gives another result: something kept between calls (a "
+                   "global, a default argument, a cache keyed on the shape or id) is reused. "
+                   "Compute the result from the arguments every time.",
+    "class_state": "Two SoftmaxWithLoss layers share their state: forward stores y and t on "
+                   "the class (SoftmaxWithLoss.y, a class attribute changed in place, a "
+                   "global), so a second layer overwrites the first one's. Store them on the "
+                   "instance: self.y = ..., self.t = ....",
     "softmax_formula": "Compare each step with y = exp(x - max) / sum(exp(x - max)), the max "
                        "and the sum taken over the last axis of each example.",
 }
@@ -271,8 +308,13 @@ def cross_entropy_variants(y, t):
            "wrong_divisor_nn": total / (n * n)}
     out["label_offset"] = -np.mean(np.log(y2[np.arange(n), (lab - 1) % c] + 1e-7))
     out["label_offset_up"] = -np.mean(np.log(y2[np.arange(n), (lab + 1) % c] + 1e-7))
+    with np.errstate(divide="ignore"):
+        out["no_delta"] = -np.mean(np.log(picked))      # nan/inf (skipped) at a 0
     for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15):
         out[f"delta_{d:g}"] = -np.mean(np.log(picked + d))
+    for d in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15):
+        out[f"clip_{d:g}"] = -np.mean(np.log(np.clip(picked, d, 1.0)))
+        out[f"clip2_{d:g}"] = -np.mean(np.log(np.clip(picked, d, 1.0 - d)))
     # every class's -log(y + 1e-7), not only the true one's
     out["ce_all_classes"] = -np.sum(np.log(y2 + 1e-7)) / n
     return out
@@ -281,6 +323,8 @@ def cross_entropy_variants(y, t):
 CE_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_offset",
               "wrong_divisor_nn": "wrong_divisor",
               **{f"delta_{d:g}": "delta_value" for d in (1e-3, 1e-5, 1e-8, 1e-10, 1e-12, 1e-15)},
+              **{f"{k}_{d:g}": "delta_value" for k in ("clip", "clip2")
+                 for d in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15)},
               "ce_all_classes": "ce_formula"}
 
 
@@ -354,7 +398,24 @@ def loss_variants(W, X, y, reg):
         "reg_mean_loss": _loss(W, X, y, reg, reg_mean=True)[0],
         "label_offset": _loss(W, X, y, reg, label_shift=-1)[0],
         "label_offset_up": _loss(W, X, y, reg, label_shift=1)[0],
+        **log_floor_variants(W, X, y, reg),
     }
+
+
+def log_floor_variants(W, X, y, reg):
+    """Losses with a floor inside the log: -log(p + eps), -log(clip(p, eps, 1))."""
+    W, X = np.asarray(W, dtype=float), np.asarray(X, dtype=float)
+    S = W @ X
+    S = S - S.max(axis=0, keepdims=True)
+    P = np.exp(S) / np.exp(S).sum(axis=0, keepdims=True)
+    p = P[np.asarray(y).astype(int), np.arange(X.shape[1])]
+    penalty = 0.5 * reg * np.sum(W * W)
+    out = {}
+    for eps in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15, 1e-5):
+        out[f"log_floor_{eps:g}"] = -np.mean(np.log(p + eps)) + penalty
+        out[f"log_clip_{eps:g}"] = -np.mean(np.log(np.clip(p, eps, 1.0))) + penalty
+        out[f"log_clip2_{eps:g}"] = -np.mean(np.log(np.clip(p, eps, 1.0 - eps))) + penalty
+    return out
 
 
 def grad_variants(W, X, y, reg):
@@ -386,7 +447,9 @@ LOSS_ALIASES = {"wrong_divisor_nc": "wrong_divisor", "label_offset_up": "label_o
                 "reg_sign_loss": "reg_formula", "reg_mean_loss": "reg_formula",
                 "reg_sign_grad": "reg_formula", "grad_sign_plus": "grad_sign",
                 "label_offset_nowrap": "label_offset", "label_offset_nowrap_down": "label_offset",
-                "reg_grad_halved": "reg_formula"}
+                "reg_grad_halved": "reg_formula",
+                **{f"log_{k}_{e:g}": "log_floor" for k in ("floor", "clip", "clip2")
+                   for e in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15, 1e-5)}}
 
 
 def stability_variants(W, X, y, reg):

@@ -132,46 +132,4 @@ def softmax_loss_vectorized(W, X, y, reg):
     return loss, G @ X.T / N + reg * W
 ''',
     },
-    # Probabilities with the Part 2 delta and a column-wise max, one-hot via np.eye.
-    "prob_delta_eye": {
-        "softmax_loss_vectorized": '''
-def softmax_loss_vectorized(W, X, y, reg):
-    C, N = W.shape[0], X.shape[1]
-    S = W.dot(X)
-    S -= S.max(axis=0)
-    P = np.exp(S) / np.exp(S).sum(axis=0)
-    Y = np.eye(C)[:, y]
-    loss = np.mean(-np.log(np.sum(P * Y, axis=0) + 1e-7)) + 0.5 * reg * np.sum(W * W)
-    dW = (P - Y).dot(X.T) / N + reg * W
-    return loss, dW
-''',
-        "softmax_loss_naive": '''
-def softmax_loss_naive(W, X, y, reg):
-    num_classes, num_train = W.shape[0], X.shape[1]
-    loss, dW = 0.0, np.zeros_like(W)
-    for i in range(num_train):
-        f = W.dot(X[:, i])
-        f -= np.max(f)
-        p = np.exp(f) / np.sum(np.exp(f))
-        loss += -np.log(p[y[i]] + 1e-7)
-        for c in range(num_classes):
-            dW[c, :] += (p[c] - (c == y[i])) * X[:, i]
-    loss /= num_train
-    dW /= num_train
-    return loss + 0.5 * reg * np.sum(W ** 2), dW + reg * W
-''',
-    },
-    # Reuses Part 1 and Part 2: the loss carries cross_entropy_error's 1e-7.
-    "reuse_layers": {
-        "softmax_loss_vectorized": '''
-def softmax_loss_vectorized(W, X, y, reg):
-    N = X.shape[1]
-    probs = softmax((W @ X).T)                  # (N, C), rows are examples
-    loss = cross_entropy_error(probs, y) + 0.5 * reg * np.sum(W * W)
-    dscores = probs.copy()
-    dscores[np.arange(N), y] -= 1
-    dW = dscores.T @ X.T / N + reg * W
-    return loss, dW
-''',
-    },
 }

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.assignments.softmax import ASSIGNMENT, checks
+from autograder.assignments.softmax.inputs import Case
 from autograder.assignments.softmax.samples import reference_cells
 from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.checking import run_check
@@ -40,7 +41,8 @@ def problems(draw):
 
 
 def _inputs(p):
-    """The checks' input makers, rebuilt from one drawn problem."""
+    """The checks' hidden cases, rebuilt from one drawn problem: the covering set's
+    dimension values (regimes, dtypes, label formats) on the drawn sizes and offsets."""
     rng = np.random.default_rng(p["seed"])
     C, D, N, reg, off = p["C"], p["D"], p["N"], p["reg"], p["offset"]
     W = rng.normal(size=(C, D)) * 0.05
@@ -49,20 +51,34 @@ def _inputs(p):
     y = rng.integers(0, C, size=N)
     W_off = W.copy()
     W_off[:, -1] += off                     # every score + offset
-    cases = [(W, X, y, 0.0), (W, X, y, reg), (W_off, X, y, 0.0), (W_off, X, y, reg)]
+    d = {"shape": "drawn", "dtype": "float64", "regime": "ordinary", "labels": "int64",
+         "reg": "0"}
+    confident = W * 60
+    S = confident @ X
+    classifier = [Case(d, (W, X, y, 0.0)), Case({**d, "reg": "positive"}, (W, X, y, reg)),
+                  Case({**d, "regime": "confident right"}, (confident, X, S.argmax(0), reg)),
+                  Case({**d, "regime": "confident wrong"}, (confident, X, S.argmin(0), 0.0)),
+                  Case({**d, "dtype": "int"}, (np.round(W * 20).astype(int),
+                                               np.round(X).astype(int), y.astype(np.int32), reg))]
+    naive = classifier + [Case({**d, "regime": "offset"}, (W_off, X, y, 0.0)),
+                          Case({**d, "regime": "offset"}, (W_off, X, y, reg))]
     W_row = W.copy()
     W_row[:, 0] += off                      # each example by its own amount
-    shifted = [(f"every score is shifted by {off:+.0f}", W, W_off, X, y),
-               (f"-{off:+.0f}", W, W - (W_off - W), X, y),
-               ("each example by its own amount", W, W_row, X, y)]
+    stability = [Case({"shift": "offset +1000", "shape": "drawn", "dtype": "float64"},
+                      (W_off, X, y, 0.0), {"base": (W, X, y, 0.0)}),
+                 Case({"shift": "offset -1000", "shape": "drawn", "dtype": "float64"},
+                      (W - (W_off - W), X, y, 0.0), {"base": (W, X, y, 0.0)}),
+                 Case({"shift": "per-example offsets", "shape": "drawn", "dtype": "float64"},
+                      (W_row, X, y, 0.0), {"base": (W, X, y, 0.0)})]
     rows = np.array(p["row_offsets"])[:, None]
-    xs = [rng.normal(size=C) * 3, rng.normal(size=(1, C)) * 3, rng.normal(size=(N, C)) * 3]
-    stable = [(rng.normal(size=(N, C)) + off, "a common offset", False),
-              (rng.normal(size=(len(rows), C)) + rows, "one offset per row", True)]
-    return {"classifier_cases": lambda seed=7: cases,
-            "shifted_cases": lambda seed=15: shifted,
-            "softmax_inputs": lambda rng: xs,
-            "softmax_stable_inputs": lambda rng: stable}
+    sd = {"shape": "drawn", "dtype": "float64", "regime": "ordinary", "calls": "once"}
+    xs = [rng.normal(size=C) * 3, rng.normal(size=(1, C)) * 3, rng.normal(size=(N, C)) * 3,
+          rng.normal(size=(N, C)) + off, rng.normal(size=(len(rows), C)) + rows,
+          np.round(rng.normal(size=(N, C)) * 3).astype(int)]
+    softmax = [Case({**sd, "regime": f"drawn {k}"}, (x,)) for k, x in enumerate(xs)]
+    made = {"softmax": softmax, "softmax_loss_naive": naive,
+            "softmax_loss_vectorized": classifier, "stability": stability}
+    return {"hidden_cases": lambda name: made[name]}
 
 
 @pytest.mark.parametrize("style", sorted(ALL_STYLES))

@@ -1,0 +1,91 @@
+"""The hidden inputs cover the contract: every pair of each exercise's dimension values
+meets in some hidden input, and each input is what its dimension values say."""
+import numpy as np
+import pytest
+
+from autograder.assignments.softmax import inputs
+from autograder.pairwise import pairs_of
+
+
+@pytest.mark.parametrize("name", sorted(inputs.DIMENSIONS))
+def test_every_pair_of_dimension_values_is_covered_by_a_hidden_input(name):
+    dims = inputs.DIMENSIONS[name]
+    hidden = [c for c in inputs.cases(name) if "source" not in c.dims]
+    have = set().union(*(pairs_of({k: c.dims[k] for k in dims.names()}) for c in hidden))
+    missing = dims.required_pairs() - have
+    assert not missing, sorted(missing)
+    assert {(k, c.dims[k]) for c in hidden for k in dims.names()} == dims.singles()
+
+
+@pytest.mark.parametrize("name", sorted(inputs.DIMENSIONS))
+def test_the_covering_set_is_small(name):
+    # all pairs, not all combinations: a few dozen at most, about the product of the
+    # two largest dimensions (the least any covering set needs)
+    sizes = sorted(len(v) for v in inputs.DIMENSIONS[name].values.values())
+    assert len(inputs.plan(name)) <= 40
+    assert len(inputs.plan(name)) <= 1.5 * sizes[-1] * sizes[-2]
+
+
+def _rows_shape(shape, a):
+    n, c = inputs.ROWS[shape]
+    return a.shape == ((c,) if n is None else (n, c))
+
+
+def test_row_inputs_are_what_their_dimensions_say():
+    for name in ("softmax", "cross_entropy_error", "SoftmaxWithLoss", "softmax_backward"):
+        for c in inputs.cases(name):
+            if "source" in c.dims:
+                continue
+            a = np.asarray(c.args[0] if name != "softmax_backward" else c.args[1])
+            assert _rows_shape(c.dims["shape"], a), (name, c.dims, a.shape)
+            dtype = c.dims.get("dtype")
+            if dtype == "int":
+                assert a.dtype.kind == "i"
+            elif dtype == "float32":
+                assert a.dtype == np.float32
+            labels = c.dims.get("labels")
+            if labels is None:
+                continue
+            t = c.args[1]
+            if labels == "python int":
+                assert type(t) is int
+            elif labels == "numpy int":
+                assert isinstance(t, np.integer)
+            elif labels.endswith("indices"):
+                assert t.dtype == (np.int32 if "32" in labels else np.int64)
+                assert t.shape == (np.atleast_2d(a).shape[0],)
+            else:
+                assert t.shape == a.shape and set(np.unique(t)) <= {0, 1}
+                assert t.dtype.kind == ("i" if labels == "int one-hot" else "f")
+
+
+def test_classifier_inputs_are_what_their_dimensions_say():
+    for name in ("softmax_loss_naive", "softmax_loss_vectorized"):
+        seen = {"confident right": [], "confident wrong": []}
+        for c in inputs.cases(name):
+            if "source" in c.dims:
+                continue
+            W, X, y, reg = c.args
+            C, D, N = inputs.SIZES[c.dims["shape"]]
+            assert W.shape == (C, D) and X.shape == (D, N) and y.shape == (N,)
+            assert (reg > 0) == (c.dims["reg"] == "positive")
+            assert y.dtype == (np.int32 if c.dims["labels"] == "int32" else np.int64)
+            assert W.dtype == {"int": np.int64, "W float32": np.float32}.get(
+                c.dims["dtype"], np.float64)
+            if c.dims["regime"] in seen:
+                # A floor inside the log (+ 1e-7) moves the loss far past the tolerance.
+                S = (W @ X).astype(float)
+                log_p = S - S.max(axis=0) - np.log(np.exp(S - S.max(axis=0)).sum(axis=0))
+                p = np.exp(log_p[y, np.arange(N)])
+                exact = -log_p[y, np.arange(N)].mean() + 0.5 * reg * np.sum(W * W)
+                floored = -np.log(p + 1e-7).mean() + 0.5 * reg * np.sum(W * W)
+                seen[c.dims["regime"]].append(abs(floored - exact) > 5 * (1e-5 * abs(exact) + 1e-8))
+        # A confident right prediction shows a floor only without a (much larger)
+        # penalty term; a confident wrong one nearly always.
+        assert sum(seen["confident right"]) >= 2, (name, seen)
+        assert sum(seen["confident wrong"]) >= len(seen["confident wrong"]) - 1, (name, seen)
+
+
+def test_hidden_inputs_do_not_move_between_runs():
+    a, b = inputs.cases("softmax_loss_vectorized"), inputs.cases("softmax_loss_vectorized")
+    assert all(np.array_equal(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.args, cb.args))
