@@ -374,3 +374,25 @@ def _stability(d, rng):
 BUILDERS = {"softmax": _softmax, "softmax_backward": _backward, "cross_entropy_error": _ce,
             "SoftmaxWithLoss": _layer, "softmax_loss_naive": _classifier,
             "softmax_loss_vectorized": _classifier, "stability": _stability}
+
+
+# ------------------------------------------------------------ contract.md
+
+BEGIN, END = "<!-- covering sets: begin (inputs.markdown) -->", "<!-- covering sets: end -->"
+
+
+def markdown():
+    """The covering set of every exercise as Markdown tables (contract.md holds a copy
+    between BEGIN and END; a test keeps the two equal)."""
+    out = [BEGIN]
+    for name, dims in DIMENSIONS.items():
+        cases_ = plan(name)
+        pairs = len(dims.required_pairs())
+        out += ["", f"**{name}**: {len(cases_)} cases cover all {pairs} pairs "
+                    f"({len(dims.combinations())} combinations).", "",
+                "| # | " + " | ".join(dims.names()) + " |",
+                "|---|" + "---|" * len(dims.names())]
+        out += [f"| {i} | " + " | ".join(str(c[k]) for k in dims.names()) + " |"
+                for i, c in enumerate(cases_)]
+    out += ["", END]
+    return "\n".join(out)

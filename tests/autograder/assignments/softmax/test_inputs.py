@@ -89,3 +89,11 @@ def test_classifier_inputs_are_what_their_dimensions_say():
 def test_hidden_inputs_do_not_move_between_runs():
     a, b = inputs.cases("softmax_loss_vectorized"), inputs.cases("softmax_loss_vectorized")
     assert all(np.array_equal(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.args, cb.args))
+
+
+def test_contract_md_lists_the_covering_sets_the_checks_use():
+    from pathlib import Path
+    text = (Path(inputs.__file__).parent / "contract.md").read_text()
+    start, end = text.index(inputs.BEGIN), text.index(inputs.END) + len(inputs.END)
+    assert text[start:end] == inputs.markdown(), \
+        "contract.md's covering sets are stale: paste inputs.markdown() between the markers"
