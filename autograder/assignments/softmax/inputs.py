@@ -102,7 +102,7 @@ DIMENSIONS = {
         "calls": ("once", "twice"),
     }, valid=_rows_valid),
     "SoftmaxWithLoss": Dimensions({
-        "shape": ("batch", "1-D", "N=1", "N=C", "C=2"),
+        "shape": ("batch", "1-D", "N=1", "N=C", "C=2", "large N"),
         "labels": ("int64 indices", "int32 indices", "float one-hot", "int one-hot"),
         "regime": ("ordinary", "confident wrong", "offset +1000"),
         "dtype": ("float64", "int"),

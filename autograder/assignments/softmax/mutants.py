@@ -542,9 +542,6 @@ EQUIVALENT = {
         "scores is a new array (W.dot(x_i)): updating it in place changes no input",
     "softmax_loss_vectorized:in_place:in place: scores - np.max(scores, axis=0, keepdims":
         "scores is a new array (W.dot(X)): updating it in place changes no input",
-    "softmax_loss_vectorized:in_place:in place: scores - np.log(np.sum(np.exp(scores), a":
-        "scores is a new array (W.dot(X) minus its maximum): updating it in place changes "
-        "no input",
     "softmax_loss_vectorized:keepdims:max: keepdims dropped":
         "column layout: (C, N) minus the (N,) maximum over axis 0 broadcasts over the classes, "
         "exactly as with keepdims",
