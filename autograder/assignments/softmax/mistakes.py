@@ -159,8 +159,9 @@ HINTS = {
     "int_dtype": "Your result is wrong only when the inputs have an integer dtype (the notebook "
                  "allows any numbers): an array made with np.zeros_like / np.empty_like (or "
                  "an in-place update) keeps the input's integer dtype and drops the fractions "
-                 "of what you write into it. Create new arrays as float: np.zeros(W.shape), "
-                 "x - x.max(...).",
+                 "of what you write into it, or a branch on the dtype takes another path. "
+                 "Create new arrays as float (np.zeros(W.shape), x - x.max(...)) and treat "
+                 "every dtype alike.",
     "dtype_branch": "Your code gives another result for another dtype of the same numbers "
                     "(float32 scores, int32 labels): a branch on the dtype, or a conversion "
                     "that loses them. Treat every numeric dtype alike: compute in float64 "
@@ -178,6 +179,10 @@ HINTS = {
     "batch_of_one": "Your code fails for a batch of a single example (N = 1): a squeeze, "
                     "a 0-d result indexed, or a size taken from the wrong axis. Keep the batch "
                     "axis: N = X.shape[1] (or y.shape[0] for rows).",
+    "one_example_1d": "Your code fails for a single example given as a 1-D array (shape "
+                      "(C,)): an axis=1, a .shape[1] or labels not reshaped with y. Make one "
+                      "example a batch of one first (y.reshape(1, -1) and t with it), or "
+                      "reduce over axis=-1.",
     "subset": "Your result is right on small batches but wrong on a large one (N = 2000): "
               "every example must count. A random subset, the first examples only, or a "
               "branch on the batch size changes the loss and dW.",

@@ -73,8 +73,19 @@ ACCEPT = {
     "dout": {"ignores_dout"},
     "state": {"not_stored", "layer_state"},
     "sign": {"grad_sign", "backward_sign"},
-    "labels_format": {"int_labels"},
+    "labels_format": {"int_labels", "int_onehot", "scalar_label", "n_equals_c",
+                      "onehot_labels", "dtype_branch"},
     "formula": set(),
+    # the higher-order classes of realistic.py
+    "int_dtype": {"int_dtype"},
+    "dtype_branch": {"dtype_branch", "int_dtype"},
+    "shape_branch": {"n_equals_c", "index_order", "wrong_axis", "missing_keepdims"},
+    "cache": {"stale_state", "class_state"},     # a module-level cache is state shared
+    "class_state": {"class_state"},
+    "subset": {"subset"},
+    "log_floor": {"log_floor"},
+    "floor": {"log_floor", "softmax_formula"},
+    "one_d": {"one_example_1d", "wrong_divisor"},  # its hint: a 1-D y is a batch of N = 1
 }
 # A failing test of another exercise, or of the speed property, may say this
 # without contradicting the cause.
@@ -524,9 +535,22 @@ def mutants_of(cell, source):
 
 
 def all_mutants():
+    """The single-token mutants of every reference cell, then the realistic rewrites."""
     from .samples import reference_cells
     cells = reference_cells()
-    return [m for cell in CELLS for m in mutants_of(cell, cells[cell])]
+    return [m for cell in CELLS for m in mutants_of(cell, cells[cell])] + realistic_mutants()
+
+
+def realistic_mutants():
+    """The higher-order rewrites students make (realistic.py), as Mutants."""
+    from .realistic import REALISTIC
+    out, idents = [], set()
+    for cell, klass, what, source in REALISTIC:
+        ident = f"{cell}:realistic:{what}"
+        assert ident not in idents, ident
+        idents.add(ident)
+        out.append(Mutant(cell, klass, what, source.strip("\n"), ident))
+    return out
 
 
 # ------------------------------------------------------------ grading
