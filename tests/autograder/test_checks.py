@@ -291,3 +291,20 @@ def test_a_wrong_loss_message_does_not_depend_on_how_far_it_is(fn):
         messages.add(v.message)
     assert len(messages) == 1, messages
     assert "relative error" not in messages.pop()
+
+
+def test_a_random_subset_costs_the_loss_and_gradient_tests_with_its_cause_not_speed():
+    # Only the large batch shows it; the speed test does not charge it again.
+    failed = _failed({"softmax_loss_vectorized": MISTAKES["vectorized_random_subset"][1]})
+    assert set(failed) == {"test_softmax_loss_vectorized_loss",
+                           "test_softmax_loss_vectorized_grad"}, \
+        {t: v.message for t, v in failed.items()}
+    assert {v.mistake for v in failed.values()} == {"subset"}
+
+
+@pytest.mark.parametrize("name, mistake", [("layer_class_state", "class_state"),
+                                           ("layer_in_place_forward", "modifies_input")])
+def test_two_layers_and_the_callers_x_are_judged(name, mistake):
+    _cell, src, _test, _mistake = MISTAKES[name]
+    v = run_check("test_SoftmaxWithLoss", InKernelStudent(namespace_with({"SoftmaxWithLoss": src})))
+    assert not v.passed and v.mistake == mistake, v.message
