@@ -355,6 +355,10 @@ INTROSPECTION = frozenset({
     "sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "sys.settrace", "sys.setprofile"})
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
+# The standard library's modules that hand frames back to their caller: asking through
+# them is asking directly. Every other library that looks at frames does so for itself.
+FRAME_RELAYS = frozenset(
+    os.path.join(os.path.dirname(os.__file__), name) for name in ("inspect.py", "traceback.py"))
 
 
 def _snapshot(modules=WATCHED_MODULES, _vars=vars, _id=id, _loaded=sys.modules):
@@ -411,24 +415,30 @@ class Watch:
 
         busy = [False]
 
-        def from_student(_getframe=sys._getframe, _busy=busy):
+        def from_student(_getframe=sys._getframe, _busy=busy, _relays=FRAME_RELAYS,
+                         _modules=sys.modules, _getattr=getattr):
             """The introspection was asked for by student code, not by a library it
-            imports: walking out from the caller, a cell's frame (or code it exec'd)
-            comes before any frame of the import machinery. (scipy's own import, say,
-            looks at frames: a student who imports it is not tampering.)"""
+            calls or imports: walking out from the code that asked, past the standard
+            library's frame relays (inspect, traceback), the first frame is a cell's (or
+            code it exec'd). A library that looks at its caller's frame for its own ends
+            (collections.namedtuple and typing name the caller's module; scipy and
+            matplotlib look at frames while imported or drawing) is not the student
+            tampering, even when the student called it."""
             if _busy[0]:
                 return False
             _busy[0] = True
             try:
                 f = _getframe(2)
-                while f is not None:
-                    name = f.f_code.co_filename
-                    if name.startswith("<frozen importlib"):
-                        return False
-                    if name.startswith(("<cell ", "<string>")):
-                        return True
+                while f is not None and f.f_code.co_filename in _relays:
                     f = f.f_back
-                return False
+                if f is None:
+                    return False
+                # A library's frame runs in its module's namespace, from that module's
+                # file; code the student compiled under a library's file name does not.
+                g = f.f_globals
+                mod = _modules.get(g.get("__name__"))
+                return not (mod is not None and _getattr(mod, "__dict__", None) is g
+                            and _getattr(mod, "__file__", None) == f.f_code.co_filename)
             finally:
                 _busy[0] = False
 

@@ -25,6 +25,9 @@ ATTACKS = {
     "settrace": "import sys\nsys.settrace(None)\n",
     "inspect-currentframe": "import inspect\n_f = inspect.currentframe().f_back\n",
     "exec-getframe": "exec('import sys\\n_f = sys._getframe()')\n",
+    "getframe-under-a-library-name": ("import sys, collections\n"
+                                      "exec(compile('_f = sys._getframe()', collections.__file__,"
+                                      " 'exec'))\n"),
     "partial-line-first": f"import os, gc\nos.write({NOTES_FD}, b'no newline')\ngc.get_objects()\n",
 }
 
@@ -49,6 +52,12 @@ def test_honest_code_and_its_errors_raise_no_note():
     assert flags_of("")[:2] == (set(), [])
     # scipy looks at frames while it is imported: importing it is not tampering.
     assert flags_of("from scipy.special import logsumexp\n")[:2] == (set(), [])
+    # Libraries that look at their caller's frame for their own ends, called by the student.
+    for honest in ("import collections\nP = collections.namedtuple('P', 'a b')\n",
+                   "import typing\nT = typing.TypeVar('T')\n",
+                   "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                   "plt.plot([1, 2], [3, 4]); plt.title('t'); plt.close('all')\n"):
+        assert flags_of(honest)[:2] == (set(), []), honest
     flags, acts, out = flags_of("def softmax(x):\n    raise ValueError('boom')\n#")
     assert (flags, acts) == (set(), []) and "boom" in out.error and "line 2" in out.error
 
