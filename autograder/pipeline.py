@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from . import notebook_checks, reports
@@ -223,6 +224,10 @@ def grade(submissions, out, opts=Options()):
     _start_sandbox(mode, opts, secrets)
     bar = tqdm(total=len(subs), initial=len(results), unit="nb", desc="grading",
                disable=not opts.progress, dynamic_ncols=True)
+    # The checks' own arithmetic (references, diagnoses) is on small matrices: one BLAS
+    # thread does it faster than several spinning beside the jobs, and leaves the cores
+    # to the jails. Process-wide, once: the jobs are threads of this process.
+    threadpool_limits(1)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         futures = {pool.submit(grade_one, s, assignment=assignment, spec=spec, grader=grader,

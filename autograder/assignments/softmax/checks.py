@@ -185,6 +185,14 @@ class _Failures:
         self.items = []                 # (index, message, mistake or None, error or "")
         self.by_value = set()           # items whose mistake was read from a wrong value
 
+    # Diagnosing a wrong value computes every catalogued wrong version on its input:
+    # the first few failures name the cause, the rest only count as failed.
+    DIAGNOSED = 3
+
+    def diagnosing(self):
+        """True while a wrong value is still worth diagnosing."""
+        return len(self.items) < self.DIAGNOSED
+
     def add(self, i, message, mistake=None, error="", value=False):
         self.items.append((i, message, mistake, error))
         if value:
@@ -312,6 +320,9 @@ def check_softmax(student):
             if k == 2:
                 fails.add(i, f"{what} gives another result than the first call", "stale_state")
                 continue
+            if not fails.diagnosing():
+                fails.add(i, f"{what} is wrong")
+                continue
             diag = mk.named(mk.diagnose(got, mk.softmax_variants(x64)), mk.SOFTMAX_ALIASES)
             mistake = diag or (OVERFLOW.get(case.dims.get("regime")) if nonfinite(got) else None)
             mistake = mistake or _stale(got, i, cases,
@@ -345,6 +356,9 @@ def check_softmax_backward(student):
         elif not close(got, want, *_tol(case, BACKWARD_RTOL, BACKWARD_ATOL)):
             if k == 2:
                 fails.add(i, f"{what} gives another result than the first call", "stale_state")
+                continue
+            if not fails.diagnosing():
+                fails.add(i, f"{what} does not match the numerical gradient")
                 continue
             if not case.float32 and (
                     close(got, ref.softmax_backward(mk.as32(dout), mk.as32(y)), 1e-9, 1e-12) or
@@ -427,6 +441,9 @@ def check_cross_entropy_error(student):
                 if k == 2:
                     fails.add(i, f"{what} gives another result than the first call",
                               "stale_state")
+                    continue
+                if not fails.diagnosing():
+                    fails.add(i, f"{what} is wrong")
                     continue
                 mistake = mk.named(mk.diagnose(got, mk.cross_entropy_variants(y, t), 1e-7, 1e-9),
                                    mk.CE_ALIASES)
@@ -557,6 +574,9 @@ def check_SoftmaxWithLoss(student):
         want_loss, want_dx = _want_layer(x, t, dout)
         loss = _scalar(outs[0].value, what + ": forward")
         if not close(loss, want_loss, CE_RTOL, CE_ATOL):
+            if not fails.diagnosing():
+                fails.add(i, f"{what}: forward returned a wrong loss")
+                continue
             mistake = _upstream(student, x, t) or mk.named(
                 mk.diagnose(loss, mk.cross_entropy_variants(ref.softmax(np.asarray(x, float)), t),
                             1e-7, 1e-9), mk.CE_ALIASES)
@@ -580,7 +600,9 @@ def check_SoftmaxWithLoss(student):
             continue
         j = [s[0] for s in steps].index("backward")
         got = as_array(outs[j], f"{what}: {call}", np.shape(x))
-        if not close(got, want_dx):
+        if not close(got, want_dx) and not fails.diagnosing():
+            fails.add(i, f"{what}: {call} is wrong")
+        elif not close(got, want_dx):
             variants = {**mk.layer_backward_variants(np.asarray(x, float), t, *dout or (1,)),
                         **mk.label_variants_layer(np.asarray(x, float), t, *dout or (1,))}
             if case.dims.get("use") == "two layers interleaved":
@@ -746,6 +768,9 @@ def _check_loss(student, fn):
                 continue
             # Never by how much: a distance from the expected loss, with the
             # student's own value, gives the hidden expected loss back.
+            if not fails.diagnosing():
+                fails.add(i, f"{what}: the loss is wrong")
+                continue
             fails.add(i, f"{what}: the loss is wrong",
                       mk.named(mk.diagnose(loss, mk.loss_variants(W, X, y, reg)),
                                mk.LOSS_ALIASES) or
@@ -767,6 +792,9 @@ def _check_grad(student, fn):
         if case.float32:
             atol = max(atol, 1e-5 * float(np.max(np.abs(want))))
         if not close(dW, want, rtol, atol):
+            if not fails.diagnosing():
+                fails.add(i, f"{what}: dW is wrong")
+                continue
             # A changed input explains a wrong dW (the loss test charges the change).
             mistake = ("modifies_input" if any(out.modified) else None) or \
                 mk.named(mk.diagnose(dW, mk.grad_variants(W, X, y, reg)), mk.LOSS_ALIASES) \
