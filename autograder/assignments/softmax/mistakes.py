@@ -180,9 +180,9 @@ HINTS = {
                     "a 0-d result indexed, or a size taken from the wrong axis. Keep the batch "
                     "axis: N = X.shape[1] (or y.shape[0] for rows).",
     "one_example_1d": "Your code fails for a single example given as a 1-D array (shape "
-                      "(C,)): an axis=1, a .shape[1] or labels not reshaped with y. Make one "
-                      "example a batch of one first (y.reshape(1, -1) and t with it), or "
-                      "reduce over axis=-1.",
+                      "(C,)): an axis=1, a .shape[1], a size written as a number in that "
+                      "branch, or labels not reshaped with y. Make one example a batch of one "
+                      "first (y.reshape(1, -1) and t with it), or reduce over axis=-1.",
     "subset": "Your result is right on small batches but wrong on a large one (N = 2000): "
               "every example must count. A random subset, the first examples only, or a "
               "branch on the batch size changes the loss and dW.",

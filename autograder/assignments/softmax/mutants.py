@@ -65,9 +65,12 @@ ACCEPT = {
     "label": {"label_offset"},
     "index_order": {"index_order", "transpose"},
     "transpose": {"transpose", "shape"},
-    "in_place": {"modifies_input", "layer_state"},
+    # an in-place update of a new array breaks only with integer inputs: int_dtype's
+    # hint names in-place updates
+    "in_place": {"modifies_input", "layer_state", "int_dtype"},
     "float32": {"float32"},
-    "hard_coded": {"hard_coded_size"},
+    # a size written in the 1-D branch fails only for one example: that hint names it
+    "hard_coded": {"hard_coded_size", "one_example_1d"},
     "not_float": {"not_float"},
     "shape": {"shape"},
     "dout": {"ignores_dout"},
