@@ -4,7 +4,9 @@ For Docker/Gradescope-style hosts whose seccomp profile refuses the user
 namespaces bubblewrap needs; the container itself is the outer sandbox. The
 grader must run as root. What holds, per worker:
 - it runs as its own unprivileged uid (BASE_UID + slot, one slot per
-  concurrent worker, so no two live jails share a uid), with no supplementary
+  concurrent worker, so no two live jails share a uid; a slot is leased host-wide
+  with a lock in LEASES, so two graders on one host, whose sweeps kill every
+  process of their uids, never share one either), with no supplementary
   groups, no capabilities, no_new_privs, a scrubbed environment;
 - the seccomp allow-list (seccomp.py) keeps it one process with no socket of
   any family (so no network, whatever the container's), no IPC and no new
@@ -25,6 +27,7 @@ is to any user; existing world-writable files can be written (each capped by
 RLIMIT_FSIZE).
 """
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -42,6 +45,10 @@ from .jail import (HOME_DIRS, MPL_DIR, WORKER, JailCgroups, Limits, cgroup_kind,
                    memory_budget, worker_env)
 
 BASE_UID = 61000
+MAX_SLOTS = 4096
+# Root's own folder of uid leases, one lock file per student uid: the lock dies with its
+# grader, so a crashed grader never keeps a uid.
+LEASES = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "softmax-autograder-uids"
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 HOME_INODES = 1024      # the filter refuses new inodes: a second wall on the home tmpfs
 _MS_NOSUID, _MS_NODEV = 2, 4
@@ -81,7 +88,7 @@ class ContainerMode:
         self.run_dir = None     # made on first use, so a usage error leaves nothing behind
         self._walk, self._skip, self._writable = None, sweep.SKIP, writable
         self.tmpfs = None
-        self._free, self._next, self._lock = [], 0, threading.Lock()
+        self._free, self._leases, self._lock = [], {}, threading.Lock()
         self.prepared = []
         self.fonts = FontLists()
 
@@ -133,12 +140,16 @@ class ContainerMode:
                     os.chmod(p, os.lstat(p).st_mode & 0o7777 & ~bits)
             except OSError as e:
                 raise SandboxUnavailable(f"container mode cannot protect {p}: {e.strerror}")
-        uid = str(self.base_uid)
-        r = subprocess.run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--",
-                            python, "-I", "-S", "-c", _CHECK,
-                            *map(str, protect), "--", *map(str, unlist)],
-                           capture_output=True, text=True, timeout=60,
-                           env=worker_env(home="/"), cwd="/")
+        slot = self._acquire()
+        uid = str(self.base_uid + slot)
+        try:
+            r = subprocess.run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
+                                "--", python, "-I", "-S", "-c", _CHECK,
+                                *map(str, protect), "--", *map(str, unlist)],
+                               capture_output=True, text=True, timeout=60,
+                               env=worker_env(home="/"), cwd="/")
+        finally:
+            self._release(slot)
         if r.returncode != 0:
             raise SandboxUnavailable(
                 f"container mode: uid {uid} cannot run {python} "
@@ -153,16 +164,38 @@ class ContainerMode:
 
     # ---------------------------------------------------------------- slots
     def _acquire(self):
+        """A slot no live jail of this grader uses and no other grader on the host holds.
+
+        A released slot stays leased until close(), whose sweep of its uid must not hit
+        another grader's worker."""
         with self._lock:
             if self._free:
                 return self._free.pop()
-            self._next += 1
-            return self._next - 1
+            LEASES.mkdir(mode=0o700, exist_ok=True)
+            for slot in range(MAX_SLOTS):
+                if slot in self._leases:
+                    continue
+                fd = os.open(LEASES / str(self.base_uid + slot),
+                             os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                self._leases[slot] = fd
+                return slot
+            raise SandboxUnavailable(f"container mode: all {MAX_SLOTS} student uids from "
+                                     f"{self.base_uid} are held by other graders on this host")
 
     def _release(self, slot):
         with self._lock:
             self._free.append(slot)
             self._free.sort(reverse=True)
+
+    def uids(self):
+        """The student uids this grader holds (its leases), lowest first."""
+        with self._lock:
+            return sorted(self.base_uid + slot for slot in self._leases)
 
     # ---------------------------------------------------------------- jail
     def launch(self, python, limits):
@@ -252,8 +285,9 @@ class ContainerMode:
         """Kill what is left of every slot's uid and remove the run folder."""
         if self.run_dir is None:
             return
-        uids = [self.base_uid + slot for slot in range(self._next)]
-        for slot, uid in enumerate(uids):
+        slots = sorted(self._leases)
+        uids = [self.base_uid + slot for slot in slots]
+        for slot, uid in zip(slots, uids):
             sweep_uid(uid)
             self._remove_home(self.run_dir / f"home-{slot}", uid)
         # Every other place those uids could have written, and their IPC objects.
@@ -262,6 +296,11 @@ class ContainerMode:
         sweep.sweep(uids, [*SHARED_TMP, *found])
         shutil.rmtree(self.run_dir, ignore_errors=True)
         self.run_dir = None
+        with self._lock:
+            for fd in self._leases.values():
+                os.close(fd)       # only now may another grader take (and sweep) these uids
+            self._leases.clear()
+            self._free.clear()
 
 
 def _real_uid(pid):

@@ -54,7 +54,7 @@ def test_no_process_or_thread_and_nothing_survives(mode):
            "            n += 1\n"
            "    return n\n")
     w = WorkerProcess(sandbox=mode)
-    uid = container.BASE_UID
+    uid = int(call(w, WHO, "who")["value"].tolist()[0])
     assert call(w, src, "spawn")["value"] == 2.0
     w.close()
     time.sleep(0.1)
@@ -180,10 +180,29 @@ def test_close_sweeps_every_writable_folder_of_the_slot_uids(mode):
             assert w.request({"op": "ping"}, 20)["ok"]
         left = world / "left-by-the-student"
         left.write_text("x")
-        os.chown(left, container.BASE_UID, container.BASE_UID)
+        uid = mode.uids()[0]                 # the uid the worker ran as, still leased
+        os.chown(left, uid, uid)
         kept = world / "roots"
         kept.write_text("x")
         mode.close()
         assert sorted(os.listdir(world)) == ["roots"]
     finally:
         shutil.rmtree(world, ignore_errors=True)
+
+
+def test_two_graders_on_one_host_never_share_a_student_uid(mode):
+    """Each grader's sweep kills every process of its uids: a uid is leased host-wide,
+    and held until that grader's close(), so another grader's worker is never swept."""
+    other = container.ContainerMode()
+    try:
+        with WorkerProcess(sandbox=mode) as a, WorkerProcess(sandbox=other) as b:
+            ua = call(a, WHO, "who")["value"].tolist()[0]
+            ub = call(b, WHO, "who")["value"].tolist()[0]
+            assert ua != ub
+        assert not set(mode.uids()) & set(other.uids())
+        mode.close()                       # sweeps mode's uids: b's is not among them
+        with WorkerProcess(sandbox=other) as b:
+            assert call(b, WHO, "who")["value"].tolist()[0] in other.uids()
+    finally:
+        other.close()
+    assert other.uids() == []
