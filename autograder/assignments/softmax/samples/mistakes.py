@@ -71,7 +71,7 @@ class SoftmaxWithLoss:
     "naive_not_averaged": ("softmax_loss_naive", '''
 def softmax_loss_naive(W, X, y, reg):
     loss = 0.0
-    dW = np.zeros_like(W)
+    dW = np.zeros(W.shape)
     for i in range(X.shape[1]):
         s = W.dot(X[:, i])
         s = s - s.max()
@@ -88,7 +88,7 @@ def softmax_loss_naive(W, X, y, reg):
 def softmax_loss_naive(W, X, y, reg):
     N = X.shape[1]
     loss = 0.0
-    dW = np.zeros_like(W)
+    dW = np.zeros(W.shape)
     for i in range(N):
         s = W.dot(X[:, i])
         s = s - s.max()
@@ -105,7 +105,7 @@ def softmax_loss_naive(W, X, y, reg):
 def softmax_loss_naive(W, X, y, reg):
     N = X.shape[1]
     loss = 0.0
-    dW = np.zeros_like(W)
+    dW = np.zeros(W.shape)
     for i in range(N):
         s = W.dot(X[:, i])
         s = s - s.max()
@@ -158,7 +158,7 @@ def softmax_loss_vectorized(W, X, y, reg):
 def softmax_loss_vectorized(W, X, y, reg):
     N = X.shape[1]
     loss = 0.0
-    dW = np.zeros_like(W)
+    dW = np.zeros(W.shape)
     for i in range(N):
         s = W @ X[:, i]
         s = s - s.max()
@@ -177,7 +177,7 @@ exec("""
 def _all_examples(W, X, y, reg):
     N = X.shape[1]
     loss = 0.0
-    dW = np.zeros_like(W)
+    dW = np.zeros(W.shape)
     for i in range(N):
         s = W @ X[:, i]
         s = s - s.max()
