@@ -39,7 +39,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SETUP = gsbuild.TEMPLATES / "setup.sh"
 WORKSPACE_IMAGE = "prairielearn/workspace-jupyterlab-python"
 ENTRYPOINT = "/grader/entrypoint"
-DEFAULT_IMAGE = "YOUR_DOCKERHUB_ACCOUNT/softmax-grader"
+DEFAULT_IMAGE = "YOUR_DOCKERHUB_ACCOUNT/notebook-grader"    # the image holds no assignment
 # Wheels for the image's Python (Debian 12: 3.11.2) on PrairieLearn's platform (linux/amd64).
 WHEEL_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
                    "linux_x86_64")
@@ -48,7 +48,7 @@ BuildError = gsbuild.BuildError
 
 
 def _uuid(name, variant):
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"softmax-workbook-autograder/{name}/{variant}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"notebook-grader/{name}/{variant}"))
 
 
 def info_json(name, *, image, workspace):

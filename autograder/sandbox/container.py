@@ -48,7 +48,7 @@ BASE_UID = 61000
 MAX_SLOTS = 4096
 # Root's own folder of uid leases, one lock file per student uid: the lock dies with its
 # grader, so a crashed grader never keeps a uid.
-LEASES = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "softmax-autograder-uids"
+LEASES = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "autograder-uids"
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 HOME_INODES = 1024      # the filter refuses new inodes: a second wall on the home tmpfs
 _MS_NOSUID, _MS_NODEV = 2, 4
