@@ -55,11 +55,13 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: writes bench/REPORT.md, ours against the peers (Otter-Grader, plain
-## nbgrader) on the same submissions. The peers live in a benchmark-only environment,
-## bench/.venv-peers (bench/requirements-peers.txt, plus this project for their kernels).
-## `make bench BENCH_SECTIONS="latency batch"` measures only those sections (bench/run.py);
-## `make bench BENCH_TORCH=1` also installs PyTorch (CPU) for the kernel comparison.
+## Benchmarks (about 15 minutes on a quiet 2-core machine): writes bench/REPORT.json,
+## bench/REPORT.md and the README's benchmark figures, ours against the peers
+## (Otter-Grader, plain nbgrader) on the same submissions. The peers live in a
+## benchmark-only environment, bench/.venv-peers (bench/requirements-peers.txt, plus this
+## project's dependencies for their kernels). A quick look: `make bench
+## BENCH_SECTIONS="latency batch" BENCH_ROUNDS=1 BENCH_BATCH=4`; the other knobs are in
+## bench/run.py. `make bench BENCH_TORCH=1` also installs PyTorch (CPU) for the kernel row.
 PEERS       := bench/.venv-peers
 PEERS_STAMP := $(PEERS)/.installed-stamp
 $(PEERS_STAMP): bench/requirements-peers.txt pyproject.toml

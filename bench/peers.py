@@ -11,6 +11,7 @@ one file per graded test cell with its points (`write_otter_tests`): the cell's 
 runs in the notebook's namespace after Otter has executed the notebook. So a verdict
 that differs between the three graders is a difference of the grader, not of the tests.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -46,10 +47,24 @@ def versions():
 
 
 def _env():
+    """The peers' environment, with this checkout first on the import path: the editable
+    install in bench/.venv-peers points at whichever checkout made it, and the peers'
+    kernels must run the checks of the commit being measured, as ours does."""
     env = dict(os.environ)
     env["PATH"] = str(PY.parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     env.pop("VIRTUAL_ENV", None)
     return env
+
+
+def submissions_digest(notebooks):
+    """{"n", "sha256"} of the notebooks a grader was given, in student order: two graders
+    with the same digest graded byte-identical submissions (the report compares only those)."""
+    h = hashlib.sha256()
+    paths = sorted(Path(p) for p in notebooks)
+    for p in paths:
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return {"n": len(paths), "sha256": h.hexdigest()[:16]}
 
 
 def _test_cells():
@@ -122,14 +137,17 @@ def otter_scores(out):
 
 def run_otter(zip_path, batch, out, *, jobs=2):
     """`otter run` on every submission of `batch` (a folder of <student>/NAME.ipynb),
-    `jobs` at a time; (wall seconds, {student: {test id: points} or None})."""
+    `jobs` at a time; (wall seconds, {student: {test id: points} or None}, the digest of
+    the notebooks it was given)."""
     subs = sorted(p for p in Path(batch).iterdir() if p.is_dir())
+    notebooks = [s / f"{NAME}.ipynb" for s in subs]
+    given = submissions_digest(notebooks)
     out = Path(out)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(lambda s: _otter_one(zip_path, s / f"{NAME}.ipynb", out / s.name), subs))
     wall = time.perf_counter() - t0
-    return wall, {s.name: otter_scores(out / s.name) for s in subs}
+    return wall, {s.name: otter_scores(out / s.name) for s in subs}, given
 
 
 def nbgrader_course(course):
@@ -153,7 +171,8 @@ def _nbgrader_args(course):
 def run_nbgrader(course, batch):
     """Plain `nbgrader autograde NAME --create` on every submission of `batch` (copied
     into course/submitted/ with the helper modules, as the release ships them);
-    (wall seconds of autograde, {student: {test id: points} or None})."""
+    (wall seconds of autograde, {student: {test id: points} or None}, the digest of the
+    notebooks in course/submitted/ that it graded)."""
     course = Path(course)
     subs = sorted(p for p in Path(batch).iterdir() if p.is_dir())
     if (course / "submitted").exists():
@@ -168,11 +187,12 @@ def run_nbgrader(course, batch):
         shutil.copy(s / f"{NAME}.ipynb", dest / f"{NAME}.ipynb")
         for h in HELPERS:
             shutil.copy(h, dest / h.name)
+    given = submissions_digest((course / "submitted").glob(f"*/{NAME}/{NAME}.ipynb"))
     t0 = time.perf_counter()
     subprocess.run([str(PY), "-m", "nbgrader", "autograde", NAME, "--create",
                     *_nbgrader_args(course)], cwd=course, env=_env(), capture_output=True)
     wall = time.perf_counter() - t0
-    return wall, nbgrader_scores(course, [s.name for s in subs])
+    return wall, nbgrader_scores(course, [s.name for s in subs]), given
 
 
 def nbgrader_scores(course, students):

@@ -2,24 +2,26 @@
 our grader at scale, the speed check's reliability, the loss kernel, the notebook.
 
     python bench/run.py [SECTION ...]     sections: latency imports batch scale speed kernel notebook
-    python bench/run.py report            REPORT.md from the sections saved so far
+    python bench/run.py report            REPORT.md (and README's figures) from the sections saved
 
 Each section saves what it measured, with its date, commit and load average, in
-bench/out/<section>.json; REPORT.md is then written from every saved section, so a
-section can be measured again alone (on a shared machine: when it is quietest).
-With no SECTION, all are measured.
+bench/out/<section>.json; then bench/REPORT.json (every saved section), bench/REPORT.md
+and the README's benchmark figures (between `<!-- bench:KEY -->` markers) are written
+from them, so a section can be measured again alone (on a shared machine: when it is
+quietest). With no SECTION, all are measured: about 15 minutes on a quiet 2-core machine
+(the report's header says how long each section took).
 
-Knobs (environment): BENCH_ROUNDS (3: interleaved rounds of the one-notebook
-comparison), BENCH_BATCH (8: submissions in the batch comparison, one of each sample),
-BENCH_BATCH_ROUNDS (2), BENCH_SCALE (20,100,400), BENCH_SPEED_RUNS (100 per
-configuration).
+Knobs (environment; a quick look: BENCH_SECTIONS="latency batch" BENCH_ROUNDS=1 BENCH_BATCH=4):
+BENCH_ROUNDS (interleaved rounds of both peer comparisons; default 5 for one notebook,
+2 for the batch), BENCH_BATCH_ROUNDS (the batch's alone), BENCH_BATCH (8: submissions
+in the batch comparison, the sample set in turn), BENCH_SCALE (20,100,400),
+BENCH_SPEED_RUNS (100 per configuration of the two solutions that decide).
 """
 import datetime
 import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,6 @@ import peers             # noqa: E402
 import scale             # noqa: E402
 
 SECTIONS = ("latency", "imports", "batch", "scale", "speed", "kernel", "notebook")
-C_FLOPS = 2 * 10 * 3073 * 10000 / 1e9   # one (10 x 3073) @ (3073 x 10000) product
 
 
 def _int(name, default):
@@ -67,111 +68,158 @@ def machine():
 # ------------------------------------------------------------------ sections
 
 
-def sec_latency(tmp, log):
+class Work:
+    """What the sections share in one run, made on first use under `tmp`: the sample
+    batch, one correct notebook alone, Otter's autograder.zip and nbgrader's course."""
+
+    def __init__(self, tmp):
+        self.tmp = Path(tmp)
+        self._made = {}
+
+    def _once(self, key, make):
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+    def samples(self, n):
+        """(folder of n submissions, kinds): the sample set in turn."""
+        return self._once(("samples", n), lambda: scale.make_batch(self.tmp / f"samples-{n}", n))
+
+    def one(self):
+        """A folder holding one correct notebook (the sample `perfect`) as student/."""
+        return self._once("one", lambda: scale.make_one(self.tmp / "one"))
+
+    def otter_zip(self):
+        return self._once("otter", lambda: peers.otter_autograder(self.tmp / "otter"))
+
+    def course(self):
+        return self._once("course", lambda: peers.nbgrader_course(self.tmp / "course"))
+
+
+def _rounds(section, default):
+    specific = os.environ.get(f"BENCH_{section.upper()}_ROUNDS")
+    return int(specific or os.environ.get("BENCH_ROUNDS") or default)
+
+
+def _given(folder):
+    """The digest of the notebooks of a submissions folder (<student>/softmax.ipynb)."""
+    return peers.submissions_digest(Path(folder).glob(f"*/{peers.NAME}.ipynb"))
+
+
+def sec_latency(work, log):
     """One correct notebook, whole command, every grader once per round."""
-    batch, _ = scale.make_batch(tmp / "all", 8)
-    perfect = next(p for p in sorted(batch.iterdir()) if p.name.endswith("-perfect"))
-    one = tmp / "one"
-    (one / "student").mkdir(parents=True)
-    shutil.copy(perfect / "softmax.ipynb", one / "student" / "softmax.ipynb")
-    zip_path = peers.otter_autograder(tmp / "otter")
-    course = peers.nbgrader_course(tmp / "course")
+    tmp = work.tmp / "latency"
+    one = work.one()
+    zip_path, course = work.otter_zip(), work.course()
     ours_out, gb_out = tmp / "ours", tmp / "ours-gb"
     verdicts = {}
+    given = {k: [] for k in ("ours", "ours_gradebook", "otter", "nbgrader")}
+
+    def ours(key, out, *extra):
+        def run():
+            given[key].append(_given(one))
+            return scale.run_ours(one, out, *extra)
+        return run
 
     def otter():
+        notebook = one / "student" / f"{peers.NAME}.ipynb"
+        given["otter"].append(peers.submissions_digest([notebook]))
         t0 = time.perf_counter()
-        peers._otter_one(zip_path, one / "student" / "softmax.ipynb", tmp / "otter-out")
+        peers._otter_one(zip_path, notebook, tmp / "otter-out")
         t = time.perf_counter() - t0
         verdicts["otter"] = peers.otter_scores(tmp / "otter-out")
+        shutil.rmtree(tmp / "otter-out")
         return t
 
     def nbgrader():
-        t, scores = peers.run_nbgrader(course, one)
+        t, scores, digest = peers.run_nbgrader(course, one)
+        given["nbgrader"].append(digest)
         verdicts["nbgrader"] = scores.get("student")
         return t
 
-    contenders = {"ours": lambda: scale.run_ours(one, ours_out),
-                  "ours_gradebook": lambda: scale.run_ours(one, gb_out, "--gradebook", "yes"),
+    contenders = {"ours": ours("ours", ours_out),
+                  "ours_gradebook": ours("ours_gradebook", gb_out, "--gradebook", "yes"),
                   "otter": otter, "nbgrader": nbgrader}
-    res = pairs.rounds(contenders, _int("BENCH_ROUNDS", 3), log=log)
+    res = pairs.rounds(contenders, _rounds("latency", 5), log=log)
     verdicts["ours"] = peers.ours_scores(ours_out).get("student")
     timings = json.loads(next((ours_out / "results").glob("*.json")).read_text()).get("timings")
-    return {"rounds": res, "verdicts": verdicts, "timings": timings}
+    return {"rounds": res, "verdicts": verdicts, "timings": timings, "given": given,
+            "peers": peers.versions()}
 
 
-def sec_imports(tmp, log):
+def sec_imports(work, log):
     """What our own process imports for one notebook, with and without the course output."""
-    batch, _ = scale.make_batch(tmp / "all", 8)
-    perfect = next(p for p in sorted(batch.iterdir()) if p.name.endswith("-perfect"))
-    one = tmp / "one"
-    (one / "student").mkdir(parents=True)
-    shutil.copy(perfect / "softmax.ipynb", one / "student" / "softmax.ipynb")
+    one, tmp = work.one(), work.tmp / "imports"
     return {"ours": scale.import_profile(one, tmp / "o1"),
-            "ours_gradebook": scale.import_profile(one, tmp / "o2", "--gradebook", "yes")}
+            "ours_gradebook": scale.import_profile(one, tmp / "o2", "--gradebook", "yes"),
+            "rfc3987_syntax_alone_s": scale.import_seconds("rfc3987_syntax")}
 
 
-def sec_batch(tmp, log):
+def sec_batch(work, log):
     """The same batch for all three: ours --jobs 2, Otter 2 at a time, nbgrader autograde."""
     n = _int("BENCH_BATCH", 8)
-    batch, kinds = scale.make_batch(tmp / "b", n)
-    zip_path = peers.otter_autograder(tmp / "otter")
-    course = peers.nbgrader_course(tmp / "course")
+    tmp = work.tmp / "batch"
+    batch, kinds = work.samples(n)
+    zip_path, course = work.otter_zip(), work.course()
     verdicts = {"ours": [], "otter": [], "nbgrader": []}
+    given = {k: [] for k in verdicts}
     out = tmp / "ours"
 
     def ours():
+        given["ours"].append(_given(batch))
         t = scale.run_ours(batch, out, "--jobs", "2")
         verdicts["ours"].append(peers.ours_scores(out))
         return t
 
     def otter():
         shutil.rmtree(tmp / "otter-out", ignore_errors=True)
-        t, scores = peers.run_otter(zip_path, batch, tmp / "otter-out", jobs=2)
+        t, scores, digest = peers.run_otter(zip_path, batch, tmp / "otter-out", jobs=2)
+        given["otter"].append(digest)
         verdicts["otter"].append(scores)
         return t
 
     def nbgrader():
-        t, scores = peers.run_nbgrader(course, batch)
+        t, scores, digest = peers.run_nbgrader(course, batch)
+        given["nbgrader"].append(digest)
         verdicts["nbgrader"].append(scores)
         return t
 
     res = pairs.rounds({"ours": ours, "otter": otter, "nbgrader": nbgrader},
-                       _int("BENCH_BATCH_ROUNDS", 2), log=log)
+                       _rounds("batch", 2), log=log)
     timings = [json.loads(f.read_text()).get("timings") or {}
                for f in sorted((out / "results").glob("*.json"))]
-    return {"n": n, "kinds": kinds, "rounds": res, "verdicts": verdicts, "timings": timings}
+    return {"n": n, "kinds": kinds, "rounds": res, "verdicts": verdicts, "timings": timings,
+            "given": given, "peers": peers.versions()}
 
 
-def sec_scale(tmp, log):
+def sec_scale(work, log):
     sizes = [int(s) for s in os.environ.get("BENCH_SCALE", "20,100,400").split(",") if s]
-    return {"rows": scale.measure(sizes, tmp, log=log)}
+    return {"jobs": scale.JOBS, "rows": scale.measure(sizes, work.tmp / "scale", log=log)}
 
 
-def sec_speed(tmp, log):
+def sec_speed(work, log):
     import speed_check
     return {"runs": _int("BENCH_SPEED_RUNS", 100),
             "rows": speed_check.measure(_int("BENCH_SPEED_RUNS", 100), log=log)}
 
 
-def sec_kernel(tmp, log):
+def sec_kernel(work, log):
     import kernel
     return kernel.measure()
 
 
-def sec_notebook(tmp, log):
+def sec_notebook(work, log):
     import notebook_time
     return notebook_time.measure()
 
 
-def measure(section, log=print):
+def measure(section, work, log=print):
     """Run one section and save bench/out/<section>.json."""
     info = machine()
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"bench-{section}-") as tmp:
-        data = globals()[f"sec_{section}"](Path(tmp), log)
+    data = globals()[f"sec_{section}"](work, log)
     saved = {"section": section, "date": started.strftime("%Y-%m-%d %H:%M UTC"),
              "seconds": time.perf_counter() - t0, "load_start": load0,
              "load_end": os.getloadavg(), "machine": info, "data": data}
@@ -196,30 +244,33 @@ def main(argv):
             print(f"error: {e}", file=sys.stderr)
             return 2
         print(f"peers: {log_versions}")
-    for s in wanted:
-        print(f"== {s} (load {os.getloadavg()[0]:.1f})")
-        saved = measure(s)
-        print(f"   {s}: {saved['seconds']:.0f} s")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Work(tmp)
+        for s in wanted:
+            print(f"== {s} (load {os.getloadavg()[0]:.1f})")
+            saved = measure(s, work)
+            print(f"   {s}: {saved['seconds']:.0f} s")
+    print(f"measured {' '.join(wanted)} in {(time.perf_counter() - t0) / 60:.1f} minutes")
     return write_report()
 
 
 def write_report():
-    from report import render
+    """bench/REPORT.json (every saved section), REPORT.md and the README's figures from it."""
+    import report
     saved = {s: json.loads((OUT / f"{s}.json").read_text())
              for s in SECTIONS if (OUT / f"{s}.json").exists()}
-    text = render(saved, peers_versions=_versions_or_none())
+    dumped = json.dumps({"sections": saved}, indent=1) + "\n"
+    (HERE / "REPORT.json").write_text(dumped)
+    data = json.loads(dumped)       # exactly what the test renders again
+    text = report.render(data)
     (HERE / "REPORT.md").write_text(text)
+    readme = REPO / "README.md"
+    readme.write_text(report.fill_readme(readme.read_text(), report.readme_figures(data)))
     print()
     print(text.split("\n## ")[1].split("\n", 1)[1])    # the summary table
-    print(f"wrote {HERE / 'REPORT.md'}")
+    print(f"wrote {HERE / 'REPORT.json'}, {HERE / 'REPORT.md'} and the figures in {readme}")
     return 0
-
-
-def _versions_or_none():
-    try:
-        return peers.versions()
-    except peers.PeersMissing:
-        return None
 
 
 if __name__ == "__main__":

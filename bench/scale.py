@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.assignments.softmax import REPO
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+JOBS = 2        # workers of every batch we time (the default on 2 cores, stated for others)
 
 
 def make_batch(folder, n):
@@ -33,6 +34,13 @@ def make_batch(folder, n):
         shutil.copy(samples / kind / "softmax.ipynb", dest / "softmax.ipynb")
     shutil.rmtree(samples)
     return batch, kinds
+
+
+def make_one(folder):
+    """folder/student/softmax.ipynb: one correct notebook (the sample `perfect`); folder."""
+    from autograder.assignments.softmax.samples import build, write
+    write(folder, "student", build())
+    return Path(folder)
 
 
 def env():
@@ -110,14 +118,15 @@ def du(folder):
 
 
 def measure(sizes, work, log=print):
-    """One row per batch size: n, seconds, s/submission, peak MB, OUT MB and KB/submission."""
+    """One row per batch size: n, seconds, s/submission, peak MB, OUT MB and KB/submission
+    (`--jobs JOBS`, a fresh OUT, the whole command)."""
     from pairs import load1
     rows = []
     for n in sizes:
         folder = Path(work) / f"scale-{n}"
         batch, _ = make_batch(folder, n)
         load = load1()
-        wall, peak, procs = run_measured(batch, folder / "out")
+        wall, peak, procs = run_measured(batch, folder / "out", "--jobs", str(JOBS))
         size = du(folder / "out")
         rows.append({"n": n, "seconds": wall, "per_submission": wall / n,
                      "peak_mb": peak / 1e6, "peak_processes": procs, "out_mb": size / 1e6,
@@ -151,3 +160,15 @@ def import_profile(batch, out, *extra, top=10):
     iri = max((s for n, s in rows if n.strip() == "rfc3987_syntax"), default=0.0)
     return {"total_s": sum(s for _, s in tops), "modules": len(rows),
             "top": sorted(tops, key=lambda t: -t[1])[:top], "rfc3987_syntax_s": iri}
+
+
+def import_seconds(module, repeats=3):
+    """Median wall seconds a fresh interpreter of ours takes to import `module`, less its
+    own start (`python -c pass`)."""
+    def wall(code):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, env=env())
+        return time.perf_counter() - t0
+    import statistics
+    bare = statistics.median(wall("pass") for _ in range(repeats))
+    return statistics.median(wall(f"import {module}") for _ in range(repeats)) - bare

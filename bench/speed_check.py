@@ -39,21 +39,27 @@ V = "softmax_loss_vectorized"
 SLOWEST_HONEST, LEANEST_LOOP = "scipy_logsumexp", "cheap scalar work"
 
 
+# Runs of the others, as a share of the two that decide: a loop near the bar (3-4x against
+# 5x) gets a quarter; those far from it (about 1x and below, seconds a run) a few runs each.
+NEAR_THE_BAR = {"scalar gather"}
+
+
 def solutions():
     """name -> (cells, should pass (None: a known limit, not counted), share of the runs)."""
     rows = {
         f"correct ({SLOWEST_HONEST}, the slowest honest style)": (
             [PRELUDE, (V, STYLES[SLOWEST_HONEST][V])], True, 1.0),
-        "correct (the notebook's)": ([PRELUDE, (V, reference_cells()[V])], True, 0.25),
+        "correct (the notebook's)": ([PRELUDE, (V, reference_cells()[V])], True, 0.1),
         f"loop: {LEANEST_LOOP} (the leanest)": ([PRELUDE, (V, LOOP_STYLES[LEANEST_LOOP])],
                                                 False, 1.0),
     }
     for name, src in LOOP_STYLES.items():
         if name != LEANEST_LOOP:
-            rows[f"loop: {name}"] = ([PRELUDE, (V, src)], False, 0.25)
+            rows[f"loop: {name}"] = ([PRELUDE, (V, src)], False,
+                                     0.25 if name in NEAR_THE_BAR else 0.05)
     hidden = MISTAKES["vectorized_hidden_loop"]
-    rows["loop: hidden from the code check"] = ([PRELUDE, (hidden[0], hidden[1])], False, 0.25)
-    rows["limit: a loop that only adds floats"] = ([PRELUDE, (V, FLOAT_SUM)], None, 0.1)
+    rows["loop: hidden from the code check"] = ([PRELUDE, (hidden[0], hidden[1])], False, 0.05)
+    rows["limit: a loop that only adds floats"] = ([PRELUDE, (V, FLOAT_SUM)], None, 0.05)
     return rows
 
 
@@ -108,7 +114,7 @@ def measure(runs=100, unsafe=False, log=print):
             wrong = 0 if should_pass is None else sum(1 for p in passed if p != should_pass)
             ratios = [r for r in map(ratio_of, messages) if r is not None]
             row = {"solution": name, "load": "other core busy" if busy else "idle",
-                   "runs": len(passed), "should_pass": should_pass,
+                   "runs": len(passed), "should_pass": should_pass, "decides": share == 1.0,
                    "passed": sum(passed), "wrong": wrong, "seconds": secs,
                    "ratio_min": min(ratios, default=None),
                    "ratio_median": statistics.median(ratios) if ratios else None,
