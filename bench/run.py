@@ -245,14 +245,27 @@ def main(argv):
             return 2
         print(f"peers: {log_versions}")
     t0 = time.perf_counter()
+    failed = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Work(tmp)
         for s in wanted:
             print(f"== {s} (load {os.getloadavg()[0]:.1f})")
-            saved = measure(s, work)
+            # One section's failure costs that section only: the others of a long run
+            # are still measured (its earlier save, if any, stays in the report, dated).
+            try:
+                saved = measure(s, work)
+            except Exception as e:          # noqa: BLE001 - reported, and the exit code says so
+                print(f"error: section {s} failed ({type(e).__name__}: {e}); "
+                      f"rerun it alone: python bench/run.py {s}", file=sys.stderr)
+                failed.append(s)
+                continue
             print(f"   {s}: {saved['seconds']:.0f} s")
     print(f"measured {' '.join(wanted)} in {(time.perf_counter() - t0) / 60:.1f} minutes")
-    return write_report()
+    rc = write_report()
+    if failed:
+        print(f"error: not measured: {' '.join(failed)} (see above)", file=sys.stderr)
+        return 1
+    return rc
 
 
 def write_report():

@@ -164,11 +164,13 @@ def import_profile(batch, out, *extra, top=10):
 
 def import_seconds(module, repeats=3):
     """Median wall seconds a fresh interpreter of ours takes to import `module`, less its
-    own start (`python -c pass`)."""
+    own start (`python -c pass`); None when `module` is not installed."""
     def wall(code):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, env=env())
-        return time.perf_counter() - t0
+        r = subprocess.run([sys.executable, "-c", code], env=env(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t0 if r.returncode == 0 else None
     import statistics
     bare = statistics.median(wall("pass") for _ in range(repeats))
-    return statistics.median(wall(f"import {module}") for _ in range(repeats)) - bare
+    runs = [wall(f"import {module}") for _ in range(repeats)]
+    return None if None in runs else statistics.median(runs) - bare
