@@ -68,3 +68,32 @@ def test_patching_the_harness_class_changes_nothing():
            "_m.describe_error = lambda *a: 'forged'\n")
     flags, _, out = flags_of(src + "def softmax(x):\n    raise ValueError('boom')\n#")
     assert "boom" in out.error and "forged" not in out.error
+
+
+def test_a_patch_is_noted_in_the_call_that_made_it_after_honest_changes():
+    """The check after each call compares quickly with the last clean state; a module
+    that only gained an attribute (as NumPy does when it loads one lazily) is clean, and
+    a patch made after that, or one made by replacing a module, is still noted."""
+    src = ("_n = [0]\n"
+           "def softmax(x):\n"
+           "    _n[0] += 1\n"
+           "    if _n[0] == 1:\n"
+           "        np.an_attribute_added_honestly = 1\n"
+           "    if _n[0] == 3:\n"
+           "        np.allclose = lambda *a, **k: True\n"
+           "    if _n[0] == 4:\n"
+           "        import sys, types\n"
+           "        sys.modules['math'] = types.ModuleType('math')\n"
+           "    return np.asarray(x) * 0.5\n")
+    student = SandboxStudent([("softmax", src)])
+    try:
+        for n in (1, 2):
+            assert student.call("softmax", [([1.0, 2.0],)])[0].ok
+            assert (set(student.flags), student.suspicious) == (set(), {}), n
+        student.call("softmax", [([1.0, 2.0],)])
+        assert "tampering" in student.flags
+        assert set(student.suspicious["softmax"]) == {"patched numpy.allclose"}
+        student.call("softmax", [([1.0, 2.0],)])
+        assert any(a.startswith("patched math.") for a in student.suspicious["softmax"])
+    finally:
+        student.close()
