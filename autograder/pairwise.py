@@ -62,7 +62,9 @@ def covering(dims: Dimensions, *, seed_cases=()):
     notebook's own sizes).
     """
     pool = dims.combinations()
-    left = dims.required_pairs()
+    # Each candidate's pairs, computed once (not once per candidate per step).
+    held = [frozenset(pairs_of(c)) for c in pool]
+    left = set().union(*held)           # dims.required_pairs(), from the same pool
     chosen = []
     for case in seed_cases:
         if not dims.valid(case):
@@ -70,11 +72,11 @@ def covering(dims: Dimensions, *, seed_cases=()):
         chosen.append(dict(case))
         left -= pairs_of(case)
     while left:
-        best = max(pool, key=lambda c: len(pairs_of(c) & left))
-        gain = pairs_of(best) & left
+        best = max(range(len(pool)), key=lambda i: len(held[i] & left))
+        gain = held[best] & left
         if not gain:                    # cannot happen: every required pair is in the pool
             raise AssertionError("uncoverable pairs")
-        chosen.append(best)
+        chosen.append(pool[best])
         left -= gain
     return chosen
 
