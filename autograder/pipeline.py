@@ -120,8 +120,9 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     code = read_submission(sub, spec)
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
     release = getattr(assignment, "release", None)      # None: a test's stand-in assignment
-    release_suite = notebook_checks.suite(release) if release is not None else None
-    suite = release_suite if opts.notebook_checks else None
+    # The suite's test cells only when they run; the hidden checks' jail needs the helpers.
+    suite = notebook_checks.suite(release) if opts.notebook_checks and release else None
+    helpers = notebook_checks.helpers(release) if release is not None else None
     for attempt in (1, 2):
         try:
             result = grade_code(student_id=sub.student_id, code=code, assignment=assignment,
@@ -130,7 +131,7 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
                                 limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
                                 unsafe=opts.unsafe, secrets=secrets, budget=budget,
                                 notebook_suite=suite,
-                                helpers=release_suite.helpers if release_suite else None)
+                                helpers=helpers)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise

@@ -34,6 +34,21 @@ def test_the_suite_is_the_release_and_its_helpers_only():
     assert not re.search(r"\breference\b", everything)
 
 
+def test_the_hidden_checks_get_the_suites_helpers_without_reading_a_cell():
+    import subprocess
+    import sys
+    assert notebook_checks.helpers(ASSIGNMENT.release) == SUITE.helpers
+    # The release's test cells end comments with "?", which IPython's transform reads:
+    # the helpers alone (all a run without notebook checks needs) never import it.
+    probe = ("import sys; from autograder import notebook_checks as n; "
+             "from autograder.assignments.softmax import ASSIGNMENT as a; "
+             "n.helpers(a.release); print('IPython' in sys.modules); "
+             "n.suite(a.release); print('IPython' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
 def test_a_perfect_notebook_passes_every_check_cell(tmp_path):
     results, flags = _run(tmp_path, build())
     assert [(r.grade_id, r.passed, r.message) for r in results] == \
