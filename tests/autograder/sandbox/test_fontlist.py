@@ -44,3 +44,38 @@ def test_prefetch_builds_in_the_background_once(monkeypatch):
     lists.prefetch("py")
     release.set()
     assert lists.get("py").name == "fontlist-v0.json" and calls == ["py"]
+
+
+def test_a_built_list_is_kept_and_used_again_without_building(tmp_path, monkeypatch):
+    from autograder.sandbox import fontlist
+    first = FontLists(cache=tmp_path).get(sys.executable)
+    assert first is not None and list(tmp_path.rglob("fontlist-*.json"))
+
+    def no_build(python):
+        raise AssertionError("built again although a valid list is kept")
+    monkeypatch.setattr(fontlist, "build", no_build)
+    again = FontLists(cache=tmp_path).get(sys.executable)
+    assert again == first
+
+
+def test_a_kept_list_naming_a_missing_font_is_built_again(tmp_path, monkeypatch):
+    from autograder.sandbox import fontlist
+    first = FontLists(cache=tmp_path).get(sys.executable)
+    kept = next(tmp_path.rglob("fontlist-*.json"))
+    listed = json.loads(kept.read_bytes())
+    listed["ttflist"][0]["fname"] = str(tmp_path / "gone.ttf")
+    kept.write_text(json.dumps(listed))
+    calls = []
+    monkeypatch.setattr(fontlist, "build", lambda python: calls.append(python) or first)
+    assert FontLists(cache=tmp_path).get(sys.executable) == first and calls == [sys.executable]
+    assert json.loads(kept.read_bytes()) == json.loads(first.data)    # the kept one replaced
+
+
+def test_only_this_python_is_kept_and_none_without_a_cache(tmp_path, monkeypatch):
+    from autograder.sandbox import fontlist
+    assert fontlist.cache_key("/usr/bin/some-other-python") is None
+    assert fontlist.cache_key(sys.executable) is not None
+    monkeypatch.setattr(fontlist, "build", lambda python: fontlist.Fonts("fontlist-v0.json", b"{}"))
+    FontLists(cache=False).get(sys.executable)
+    FontLists(cache=tmp_path).get("/usr/bin/some-other-python")
+    assert not list(tmp_path.rglob("*"))
