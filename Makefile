@@ -74,9 +74,9 @@ bench: $(STAMP) $(PEERS_STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py $(BENCH_SECTIONS)
 
 ## Mutation testing of the hidden checks: prints the mutation score, the hint
-## accuracy and every survivor (autograder/assignments/softmax/mutants.py).
+## accuracy and every survivor (dev/mutants.py).
 mutants: $(STAMP)
-	$(PY) -m autograder.assignments.softmax.mutants
+	$(PY) -m dev.mutants
 
 ## Gradescope: autograder.zip (setup.sh, run_autograder, the grader and its pins).
 ## Visibility of each test and a cap on graded submissions: gradescope.toml.

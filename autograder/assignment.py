@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-from . import cells
-from .checking import Registry
+from autograder.submissions import nbcells as cells
+from autograder.check.registry import Registry
 
 ENV_PATH = "AUTOGRADER_ASSIGNMENTS"
 

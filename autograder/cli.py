@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .discover import UsageError
+from autograder.submissions.discover import UsageError
 
 
 LAYOUTS = """\
@@ -165,7 +165,7 @@ def _ensure_path():
 
 def cmd_grade(args):
     from .pipeline import grade
-    from .reports import summary_table
+    from autograder.report import summary_table
     spec, results = grade(args.submissions, args.out, _options(args))
     print(summary_table(results, spec))
     out = Path(args.out)
@@ -190,14 +190,14 @@ def cmd_demo(args):
 
 
 def cmd_release(args):
-    from .release import regenerate
+    from autograder.release.notebooks import regenerate
     regenerate()
     return 0
 
 
 def cmd_student_release(args):
     from .pipeline import load_assignment
-    from .student_release import ReleaseError, write
+    from autograder.release.student import ReleaseError, write
     assignment, _ = load_assignment(args.assignment)
     try:
         folder = write(args.out, assignment=assignment, force=args.force)

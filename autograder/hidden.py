@@ -12,7 +12,7 @@ import warnings
 from threadpoolctl import threadpool_limits
 
 from .assignment import owning
-from .checking import Outcome, run_check
+from autograder.check.registry import Outcome, run_check
 from .sandbox.worker import Harness
 
 

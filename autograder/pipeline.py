@@ -16,12 +16,15 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from . import notebook_checks, reports
+from autograder.check import notebook_checks
+from autograder import report as reports
 from .assignment import AssignmentError, get, load_spec
-from .discover import UsageError, detect_layout, enclosing_course, find_submissions
-from .notebook import close_readers, read_submission
-from .results import ResultStore, StudentResult, grader_fingerprint
-from .runner import ProcessTimer, grade_code
+from autograder.submissions.discover import (
+    UsageError, detect_layout, enclosing_course, find_submissions,
+)
+from autograder.submissions.notebook import close_readers, read_submission
+from autograder.record.store import ResultStore, StudentResult, grader_fingerprint
+from autograder.check.runner import ProcessTimer, grade_code
 from .sandbox import Limits, modes
 from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
@@ -301,7 +304,7 @@ def _preload_reports(*, gradebook, batch):
                 matplotlib.use("Agg")
                 import matplotlib.pyplot  # noqa: F401
             if gradebook:
-                from . import gradebook as nbgrader_gradebook
+                from autograder.record.nbgrader import gradebook as nbgrader_gradebook
                 nbgrader_gradebook.preload()
         except Exception:  # noqa: BLE001 - see the docstring
             pass
@@ -379,7 +382,7 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         reports.write_class_report(results, spec, out / "class_report.html")
         reports.write_mistakes_csv(results, spec, out / "mistakes.csv")
     if gradebook:
-        from . import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
+        from autograder.record.nbgrader import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
         # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),
         # so formgrader, `nbgrader export` and generate_feedback work on it. A roster
         # student who submitted nothing has no submission there, as in nbgrader.

@@ -4,7 +4,7 @@ import time
 import numpy as np
 
 from autograder.assignments.softmax import reference
-from autograder.assignments.softmax.blocked import softmax_loss_blocked
+from bench.blocked import softmax_loss_blocked
 
 C, D, N = 10, 3073, 10000
 

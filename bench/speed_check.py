@@ -1,7 +1,7 @@
 """The speed check's reliability: false fails and false passes over many runs.
 
 Runs the real check (`SandboxStudent` in its bubblewrap jail + `ProcessTimer`
-+ `checks.run_check`, i.e. `autograder.timing.compare`) on correct vectorized
++ `checks.run_check`, i.e. `autograder.check.timing.compare`) on correct vectorized
 solutions (the notebook's, and the slowest honest style we know, scipy's
 logsumexp) and on right answers computed with a Python loop over the examples in
 every style of `samples/loops.py` (the leanest, the one a bar must stop, first),
@@ -19,8 +19,8 @@ import sys
 import time
 
 from autograder.assignments.softmax import ASSIGNMENT, checks
-from autograder.checking import run_check as _run
-from autograder.runner import ProcessTimer, SandboxStudent
+from autograder.check.registry import run_check as _run
+from autograder.check.runner import ProcessTimer, SandboxStudent
 from autograder.assignments.softmax.samples import reference_cells
 from autograder.assignments.softmax.samples.loops import FLOAT_SUM, LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES

@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..reports.visibility import Policy, Visibility
+from autograder.report.visibility import Policy, Visibility
 
 FILENAME = "gradescope.toml"
 VISIBILITIES = tuple(v.value for v in Visibility)
@@ -121,7 +121,7 @@ def hidden_test_cells(source_notebook):
     """grade_ids of the test cells that hold an nbgrader hidden-test block."""
     import json
 
-    from .. import cells
+    from autograder.submissions import nbcells as cells
     with open(source_notebook, encoding="utf-8") as f:
         nb = json.load(f)
     return {cells.grade_id(c) for c in nb["cells"]

@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ..results import atomic_write
+from autograder.record.store import atomic_write
 from . import config as gsconfig
 from . import schema
 
@@ -33,7 +33,7 @@ WRITABLE = "writable-folders.json"               # written by setup.sh (sandbox/
 
 def _max_bytes():
     """The size above which the notebook reader refuses a file."""
-    from ..notebook import MAX_NOTEBOOK_BYTES
+    from autograder.submissions.notebook import MAX_NOTEBOOK_BYTES
     return MAX_NOTEBOOK_BYTES
 
 
@@ -180,7 +180,7 @@ def grade(root, *, mode, assignment=None, source=SOURCE):
     """The results.json document for ROOT/submission (may raise on a grader failure)."""
     from ..pipeline import grade as grade_folder
     from ..pipeline import load_assignment
-    from ..reports.gradescope import results_json
+    from autograder.report.gradescope import results_json
 
     a, spec = load_assignment(assignment)
     cfg = gsconfig.load(source / gsconfig.FILENAME, [t.grade_id for t in spec.tests])

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from ..gradescope import config as gsconfig
 from ..gradescope.run import _bubblewrap_fails, stage
-from ..reports.visibility import plan
-from ..results import atomic_write
+from autograder.report.visibility import plan
+from autograder.record.store import atomic_write
 from . import results as plresults
 
 QUESTION_FILE = "question.json"      # in the question's tests/ folder (build.py writes it)

@@ -1,16 +1,16 @@
 """The interface the checks use, on a student's jailed worker.
 
-Every method returns plain Outcomes (see autograder.checking); a call that
+Every method returns plain Outcomes (see autograder.check.registry); a call that
 hangs or kills the worker, or whose reply is not what the worker's harness
 sends, becomes a failed Outcome for that call only. Timed calls follow
-`autograder.timing`: the input travels in the timed request, and the CPU
+`autograder.check.timing`: the input travels in the timed request, and the CPU
 time counted is everything the jail ran since the previous timed call ended.
 """
 import time
 
 import numpy as np
 
-from ..checking import Outcome
+from autograder.check.registry import Outcome
 from ..sandbox import Limits, WorkerDied
 from .blame import Blame
 from .lifecycle import CellWorker

@@ -6,7 +6,7 @@ import pytest
 
 from autograder import assignment
 from autograder.assignment import AssignmentError, get, load_spec
-from autograder.checking import Registry
+from autograder.check.registry import Registry
 
 from ..conftest_paths import ASSIGNMENTS, TINY
 

@@ -2,7 +2,7 @@
 import pytest
 
 from autograder import pipeline
-from autograder.discover import UsageError
+from autograder.submissions.discover import UsageError
 from autograder.sandbox import bwrap
 
 
@@ -88,7 +88,7 @@ def test_a_bad_roster_is_one_line_before_any_grading(capsys, tmp_path):
 
 
 def _results():
-    from autograder.results import StudentResult, TestResult
+    from autograder.record.store import StudentResult, TestResult
     from autograder.assignment import Spec, TestCell
     spec = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c1",)),))
     rs = [StudentResult(sid, "sha", "g", tests=[TestResult("test_f", 2.0, 2.0, True)])
@@ -98,7 +98,7 @@ def _results():
 
 def test_a_student_whose_files_fail_costs_only_their_files_and_a_rerun_heals(
         monkeypatch, capsys, tmp_path):
-    from autograder import reports
+    from autograder import report as reports
     spec, results = _results()
     real = reports.write_gradescope
 
@@ -129,7 +129,7 @@ def test_a_student_whose_files_fail_costs_only_their_files_and_a_rerun_heals(
 
 def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
         monkeypatch, capsys, tmp_path):
-    from autograder import gradebook, nbgrader_course
+    from autograder.record.nbgrader import gradebook, autograded as nbgrader_course
     spec, results = _results()
     real_comments, real_nb = gradebook._comments, nbgrader_course.autograded_notebook
 
@@ -164,7 +164,7 @@ def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
 
 def test_a_stored_result_with_invalid_text_loads_as_valid_text(tmp_path):
     """A result cached with lone surrogates (json escapes them) cannot poison later runs."""
-    from autograder.results import ResultStore, StudentResult, TestResult
+    from autograder.record.store import ResultStore, StudentResult, TestResult
     store = ResultStore(tmp_path)
     bad = StudentResult("ann", "sha", "g", problem="", tests=[
         TestResult("test_f", 0.0, 2.0, False, "f raised ValueError: \udc80\ud800", None, None)])

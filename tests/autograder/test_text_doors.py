@@ -2,7 +2,7 @@
 reader send back is valid Unicode once decoded, whatever code points the student used."""
 import json
 
-from autograder.notebook import read_outline, read_submission
+from autograder.submissions.notebook import read_outline, read_submission
 from autograder.sandbox import Limits, WorkerProcess
 
 SURROGATES = "\udc80\ud800-\udfff"   # lone: no high one before a low one

@@ -283,7 +283,7 @@ def test_no_student_caused_internal_grader_error(graded):
     """An "internal grader error" is retried from scratch (a second budget) and never
     cached: nothing a student sends may produce one. Read from what each stored result
     declares, not from its words: a student's text may say "internal grader error" too."""
-    from autograder.results import StudentResult
+    from autograder.record.store import StudentResult
     hits = []
     for p in sorted((graded["out"] / "results").glob("*.json")):
         r = StudentResult.from_dict(json.loads(p.read_text(encoding="utf-8")))
@@ -299,7 +299,7 @@ def test_a_wrong_answer_gets_the_same_words_however_far_it_is(graded, a, b, test
     import json as _json
 
     def message(sid):
-        from autograder.results import safe_name
+        from autograder.record.store import safe_name
         r = _json.loads((graded["out"] / "results" / f"{safe_name(sid)}.json").read_text())
         return next(t["message"] for t in r["tests"] if t["grade_id"] == test)
     assert message(a) == message(b)

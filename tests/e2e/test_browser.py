@@ -116,7 +116,7 @@ def lab(tmp_path_factory):
     unzipped into a folder of their own and served from there, as `make student-lab` does."""
     import zipfile
 
-    from autograder import student_release
+    from autograder.release import student as student_release
     home = tmp_path_factory.mktemp("student") / "home"
     handout = student_release.write(home.parent / "handout", assignment=ASSIGNMENT)
     with zipfile.ZipFile(handout.parent / f"{handout.name}.zip") as z:
@@ -222,8 +222,8 @@ def test_validate_in_jupyterlab_reports_the_exercise_verdict(browser, lab):
 
 def test_feedback_page_as_the_student_sees_it(browser, tmp_path):
     from autograder.assignment import load_spec
-    from autograder.reports import write_feedback
-    from autograder.results import StudentResult, TestResult
+    from autograder.report import write_feedback
+    from autograder.record.store import StudentResult, TestResult
 
     spec = load_spec(ASSIGNMENT)
     tests = [TestResult(t.grade_id, t.points, t.points, True) for t in spec.tests]

@@ -26,7 +26,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
-from autograder.assignments.softmax.samples.hostile import code_attack
+from tests.e2e.adversarial.hostile import code_attack
 from autograder.gradescope.build import build as build_zip
 from autograder.gradescope.schema import problems
 

@@ -9,7 +9,7 @@ import pytest
 from autograder.assignment import load_spec
 from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
-from autograder.assignments.softmax.samples.hostile import CODE_ATTACKS, NOTEBOOK_ATTACKS, code_attack
+from tests.e2e.adversarial.hostile import CODE_ATTACKS, NOTEBOOK_ATTACKS, code_attack
 from autograder.assignments.softmax.samples.styles import STYLES
 
 from .conftest import REPO, read_grades, run_grader

@@ -1,7 +1,7 @@
 """Mutants graded end to end by the sandboxed CLI get the in-kernel verdicts."""
 import pytest
 
-from autograder.assignments.softmax import mutants as mt
+from dev import mutants as mt
 
 pytestmark = pytest.mark.slow
 

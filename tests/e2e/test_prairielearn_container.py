@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignments.softmax.samples import build, mistake_overrides, write
-from autograder.assignments.softmax.samples.hostile import code_attack
+from tests.e2e.adversarial.hostile import code_attack
 from autograder.prairielearn import build as plbuild
 from autograder.prairielearn.results import problems
 from autograder.prairielearn.run import LIMITS

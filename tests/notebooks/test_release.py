@@ -10,7 +10,7 @@ from nbclient.exceptions import CellExecutionError
 from autograder.assignments.softmax import ASSIGNMENT, REPO
 
 RELEASE, SOURCE = ASSIGNMENT.release, ASSIGNMENT.source
-from autograder.release import generate
+from autograder.release.notebooks import generate
 
 RELEASE_DIR = RELEASE.parent
 GRADER_ONLY = {p.name for p in (REPO / "autograder").rglob("*.py")} - {"__init__.py"}
@@ -111,7 +111,7 @@ def test_release_runs_and_stops_cleanly_at_the_first_exercise():
 
 def test_every_released_test_cell_is_in_the_checksum_history():
     """`make release` records each release, so earlier submissions stay accepted."""
-    from autograder.release import load_history, test_checksums
+    from autograder.release.notebooks import load_history, test_checksums
     history = load_history(ASSIGNMENT.released_checksums)
     current = test_checksums(RELEASE)
     missing = sorted(gid for gid, c in current.items() if c not in history.get(gid, []))
@@ -120,7 +120,7 @@ def test_every_released_test_cell_is_in_the_checksum_history():
 
 
 def test_release_history_accepts_every_version(tmp_path):
-    from autograder.release import describe_changes, load_history, record_release
+    from autograder.release.notebooks import describe_changes, load_history, record_release
     path = tmp_path / "released_checksums.json"
     record_release(path, {"test_a": "1", "test_b": "2"})
     record_release(path, {"test_a": "1", "test_b": "2"}, {"test_a": "3", "test_c": "4"})
@@ -135,8 +135,8 @@ def test_a_submission_from_an_earlier_release_is_not_tampering(tmp_path):
     import subprocess
     from autograder.assignment import load_spec
     from autograder.assignments.softmax.samples import build, write
-    from autograder.notebook import close_readers, read_submission
-    from autograder.release import test_checksums
+    from autograder.submissions.notebook import close_readers, read_submission
+    from autograder.release.notebooks import test_checksums
 
     old = tmp_path / "old_release.ipynb"
     first = subprocess.run(["git", "log", "--format=%H", "--reverse", "--",

@@ -6,7 +6,7 @@ import pytest
 
 from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax.samples import build, reference_cells, write
-from autograder.release import RULES, RULES_COPY
+from autograder.release.notebooks import RULES, RULES_COPY
 
 import submission_check
 

@@ -16,9 +16,10 @@ import ast
 
 import numpy as np
 
-from ... import timing
-from ...checking import (ATOL, RTOL, Fail, Outcome, Registry, as_array, close, nonfinite,
-                         rel_error, require_ok)
+from autograder.check import timing
+from autograder.check.registry import (
+    ATOL, RTOL, Fail, Outcome, Registry, as_array, close, nonfinite, rel_error, require_ok,
+)
 from . import inputs
 from . import mistakes as mk
 from . import reference as ref
@@ -1085,7 +1086,7 @@ def _recognised(loss, dW, args):
 def check_softmax_loss_vectorized_speed(student, timer):
     """softmax_loss_vectorized is >= 5x faster than a loop over examples, on a result that is right or equal to the student's own naive version.
 
-    `autograder.timing.compare`: the reference loop and the student's function
+    `autograder.check.timing.compare`: the reference loop and the student's function
     timed alternately on fresh inputs (N = 2000), the median of the per-call
     ratios decides. Reading the code for loops only chooses the hint.
     """

@@ -4,7 +4,7 @@ Every dimension the notebook states or implies for an exercise (shapes, label
 formats, dtypes, score regimes, reg, repeated calls, several instances) is
 declared once here, in `DIMENSIONS`, as data; `contract.md` is its table, with
 where the notebook says it. The hidden inputs of a check are an all-pairs
-covering set of its dimensions (`autograder.pairwise`): every pair of values
+covering set of its dimensions (`autograder.check.pairwise`): every pair of values
 of two dimensions meets in some case, so a mistake that needs two conditions
 at once (integer one-hot labels for a single example, an integer W with
 regularisation) meets its input, in a few dozen cases instead of thousands.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...pairwise import Dimensions, covering
+from autograder.check.pairwise import Dimensions, covering
 from . import reference as ref
 
 # The notebook's own sizes (digits: 10 classes, 65 features with the bias).

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.assignment import Assignment
-from autograder.checking import Fail, Registry, as_array, close
+from autograder.check.registry import Fail, Registry, as_array, close
 
 HERE = Path(__file__).resolve().parent
 REGISTRY = Registry()

@@ -6,8 +6,8 @@ import pytest
 
 from autograder.prairielearn.results import (HIDDEN_TOTAL, MAX_BYTES, clean, grader_failure,
                                              not_gradable, problems, results_json)
-from autograder.reports.visibility import Policy, Visibility, plan
-from autograder.results import STARTUP, NotebookCheck, StudentResult, TestResult
+from autograder.report.visibility import Policy, Visibility, plan
+from autograder.record.store import STARTUP, NotebookCheck, StudentResult, TestResult
 
 SECRET_HINT = "the hidden loss multiplies reg by 2"
 CELLS = ("test_softmax", "test_softmax_loss_naive_loss", "test_cross_entropy_error")

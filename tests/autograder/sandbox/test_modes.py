@@ -4,7 +4,7 @@ import os
 import pytest
 
 from autograder import pipeline
-from autograder.discover import UsageError
+from autograder.submissions.discover import UsageError
 from autograder.sandbox import Limits, SandboxUnavailable, bwrap, container, modes
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from ....cells import is_solution
+from autograder.submissions.nbcells import is_solution
 from .. import ASSIGNMENT
 
 SOURCE, RELEASE = ASSIGNMENT.source, ASSIGNMENT.release

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autograder.assignments.softmax import inputs
-from autograder.pairwise import pairs_of
+from autograder.check.pairwise import pairs_of
 
 
 @pytest.mark.parametrize("name", sorted(inputs.DIMENSIONS))

@@ -16,7 +16,7 @@ from autograder.assignments.softmax import ASSIGNMENT, checks
 from autograder.assignments.softmax.inputs import Case
 from autograder.assignments.softmax.samples import reference_cells
 from autograder.assignments.softmax.samples.styles import STYLES
-from autograder.checking import run_check
+from autograder.check.registry import run_check
 from autograder.hidden import InKernelStudent
 
 from ...helpers import namespace_with

@@ -1,0 +1,1 @@
+"""Check: run the assignment's registered checks against a jailed student."""

@@ -1,0 +1,178 @@
+"""What every assignment's checks are made of: the registry, the student interface, verdicts.
+
+A check talks to the student's code only through a `student` object that
+returns plain numbers (`call`, `layer`, `cell_source`, and the timing
+interface of `autograder.check.timing`), so the same check runs in the student's
+kernel (plain `nbgrader autograde`, through `autograder.hidden`) and against
+a sandboxed worker (`python -m autograder grade`), where nothing the student
+wrote can reach the comparison.
+
+A check returns None when it passes and raises `Fail(message, mistake)`
+otherwise; `mistake` names an entry of the assignment's hint table.
+Messages never quote a hidden expected value.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+RTOL, ATOL = 1e-5, 1e-8
+
+
+class Fail(Exception):
+    def __init__(self, message, mistake=None):
+        super().__init__(message)
+        self.message = message
+        self.mistake = mistake
+
+
+@dataclass
+class Outcome:
+    """What one call of student code produced, as plain data."""
+    ok: bool
+    value: object = None
+    error: str = ""
+    kind: str = ""
+    modified: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @classmethod
+    def from_reply(cls, r):
+        return cls(ok=bool(r.get("ok")), value=r.get("value"), error=r.get("error") or "",
+                   kind=r.get("kind") or "", modified=list(r.get("modified") or []),
+                   warnings=list(r.get("warnings") or []))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hidden test: the test cell it grades and the solution cell it exercises."""
+    test_id: str            # grade_id of the notebook's test cell
+    target: str             # grade_id of the solution cell it calls
+    run: Callable           # run(student) or, when `timed`, run(student, timer)
+    proves: str             # one line: what passing it shows
+    timed: bool = False     # needs the reference timer (a speed check)
+    uses: tuple = ()        # other solution cells the target may call (for hints)
+
+
+class Registry:
+    """The checks of one assignment, each declared once with `@registry.check(...)`."""
+
+    def __init__(self):
+        self._checks = {}
+
+    def check(self, test_id, *, target, timed=False, uses=()):
+        """Decorator: register fn as the check of `test_id`; its docstring's first line
+        says what it proves."""
+        def register(fn):
+            if test_id in self._checks:
+                raise ValueError(f"check {test_id} declared twice")
+            doc = (fn.__doc__ or "").strip().splitlines()
+            if not doc:
+                raise ValueError(f"check {test_id} needs a docstring saying what it proves")
+            self._checks[test_id] = Check(test_id, target, fn, doc[0].strip(), timed, tuple(uses))
+            return fn
+        return register
+
+    def __getitem__(self, test_id):
+        return self._checks[test_id]
+
+    def __contains__(self, test_id):
+        return test_id in self._checks
+
+    def __iter__(self):
+        return iter(self._checks.values())
+
+    def __len__(self):
+        return len(self._checks)
+
+    def ids(self):
+        return list(self._checks)
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str = ""
+    mistake: str = None
+    hint: str = None
+
+
+def run_check(check, student, timer=None, hints=None):
+    """Run one Check; any failure, in the check or the student, is a Verdict.
+
+    `hints` maps a mistake name to the text shown to the student.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            message = check.run(student, timer) if check.timed else check.run(student)
+        return Verdict(True, message if isinstance(message, str) else "")
+    except Fail as f:
+        return Verdict(False, readable(f.message), f.mistake,
+                       (hints or {}).get(f.mistake) if f.mistake else None)
+
+
+# Checks phrase a failed call as "<call> raised <error>"; when the error is the
+# grader stopping the call, or the function's cell failing, say that instead.
+_REPHRASE = ((" raised the call was stopped: ", " was stopped by the grader: "),
+             (" raised its cell failed when run: ", " could not run: its cell failed when run: "))
+
+
+def readable(message):
+    """`softmax(x) raised the call was stopped: timeout (...)` -> `... was stopped by the grader: timeout (...)`."""
+    for old, new in _REPHRASE:
+        message = message.replace(old, new)
+    return message
+
+
+# ------------------------------------------------------------ comparisons
+
+
+def require_ok(out, what):
+    """The call returned; else Fail with what it raised."""
+    if not out.ok:
+        mistake = "not_implemented" if out.error.startswith("NotImplementedError") else None
+        raise Fail(f"{what} raised {out.error}", mistake)
+
+
+def as_array(out, what, shape):
+    """The returned value as a float array of `shape`, else Fail."""
+    require_ok(out, what)
+    v = out.value
+    if isinstance(v, dict) or isinstance(v, list) or v is None:
+        kind = v.get("__bad__") if isinstance(v, dict) else type(v).__name__
+        raise Fail(f"{what} returned a {kind}, not a numpy array", "not_array")
+    a = np.asarray(v, dtype=float)
+    if a.shape != tuple(shape):
+        raise Fail(f"{what} returned shape {a.shape}; expected {tuple(shape)}", "shape")
+    return a
+
+
+def as_scalar(value, what):
+    """A returned value as one float, else Fail."""
+    if isinstance(value, dict) or isinstance(value, list) or value is None:
+        kind = value.get("__bad__") if isinstance(value, dict) else type(value).__name__
+        raise Fail(f"{what} returned a {kind}, not a number", "not_array")
+    a = np.asarray(value, dtype=float)
+    if a.size != 1:
+        raise Fail(f"{what} returned an array of shape {a.shape}, not a single number", "shape")
+    return float(a.reshape(()))
+
+
+def unmodified(out, what):
+    if any(out.modified):
+        raise Fail(f"{what} changed its input arrays", "modifies_input")
+
+
+def close(got, want, rtol=RTOL, atol=ATOL):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    return got.shape == want.shape and bool(np.all(np.isfinite(got))) and \
+        np.allclose(got, want, rtol=rtol, atol=atol)
+
+
+def rel_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def nonfinite(got):
+    return not np.all(np.isfinite(np.asarray(got, dtype=float)))

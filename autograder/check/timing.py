@@ -1,0 +1,100 @@
+"""The speed-comparison protocol: is the student's function k times faster than a reference?
+
+Generic: it knows a function name, a way to make fresh inputs, a way to judge
+an answer, and two timers; nothing about any assignment.
+
+What it guarantees, given timers that measure what they should (see
+`SandboxStudent.timed` and `ProcessTimer.timed` in `autograder.check.runner`):
+
+- Nothing can be precomputed or cached. Input k is made only when call k is
+  timed (`make_input(k)` returns new arrays each time) and travels to the
+  student's process inside the very request that is timed; a cache filled
+  during call k is useless for call k + 1.
+- One odd call cannot decide. Each call gives a ratio reference / student on
+  the same input; the verdict is the median of the ratios (equivalently, a
+  majority of the calls must reach `min_ratio`). A call answered from some
+  cache, or slowed by a hiccup of the machine, moves the median by at most one
+  rank. The protocol stops as soon as a majority has decided, so a clear pass
+  or fail costs `calls // 2 + 1` calls, not `calls`.
+- Reference and student are timed alternately on the same input, the order
+  swapped every call, so slow drift of the machine weighs on both alike.
+- A few untimed calls of the student's function first (`warmup`), each on an
+  input of its own and judged like the others (so a wrong or hanging function
+  fails at the first call, not after the warm-up): the first calls in a fresh jail pay for cold caches and
+  fresh memory, which weighs on a ~1.5 ms vectorized call and hardly on a
+  15 ms loop (measured in fresh jails, median ratio of an einsum solution:
+  6.6-7.6x with no warm-up, 7.2-8.0x with one, 8.4-9.7x with three, no
+  better with five).
+- Every answer is judged (`verify` raises the check's failure): a fast wrong
+  answer never earns a ratio.
+- A reference timer that fails is the grader's problem, not the student's:
+  the timer replaces itself or raises `TimerFailed`, which callers treat as an
+  internal error (retried, never recorded as the student's result).
+
+The timing is the authority; reading the code for loops is at most a hint
+for the feedback when the timing fails.
+"""
+import statistics
+from dataclasses import dataclass, field
+
+# A measured time below this is taken as this: CPU clocks are in ns, but a
+# wall-clock fallback may read 0 for a very fast call.
+MIN_SECONDS = 1e-6
+
+
+class TimerFailed(RuntimeError):
+    """The grader's reference timer could not time a call (an internal error)."""
+
+
+@dataclass
+class Comparison:
+    """What one speed comparison measured."""
+    passed: bool
+    ratio: float                         # median of the per-call ratios
+    ratios: list = field(default_factory=list)
+    student_seconds: list = field(default_factory=list)
+    reference_seconds: list = field(default_factory=list)
+
+    def summary(self):
+        """One line for logs and benchmarks."""
+        return (f"ratio {self.ratio:.1f}x (median of {len(self.ratios)}: "
+                f"{', '.join(f'{r:.1f}' for r in self.ratios)})")
+
+
+def compare(student, timer, *, fn, make_input, verify, min_ratio, calls=7, warmup=3):
+    """Time `fn` of `student` against `timer`'s reference on `calls` fresh inputs.
+
+    student.timed(fn, args) -> (seconds, outcome)   the student's function
+    timer.timed(args) -> seconds                    the reference (may raise TimerFailed)
+    make_input(k) -> args                           new arrays for call k (k < 0: warm-ups)
+    verify(args, outcome)                           raises if the answer is wrong
+
+    Returns a Comparison; `passed` when the median ratio reaches `min_ratio`.
+    Exceptions from `verify` and `TimerFailed` propagate.
+    """
+    if calls < 1 or calls % 2 == 0:
+        raise ValueError("calls must be odd, so the median is one of the calls")
+    majority = calls // 2 + 1
+    for k in range(-warmup, 0):
+        args = make_input(k)
+        verify(args, student.timed(fn, args)[1])      # judged, not timed
+    ratios, t_student, t_ref = [], [], []
+    for k in range(calls):
+        args = make_input(k)
+        if k % 2 == 0:
+            ref = timer.timed(args)
+            seconds, outcome = student.timed(fn, args)
+        else:
+            seconds, outcome = student.timed(fn, args)
+            ref = timer.timed(args)
+        verify(args, outcome)
+        t_ref.append(ref)
+        t_student.append(seconds)
+        ratios.append(ref / max(seconds, MIN_SECONDS))
+        fast = sum(r >= min_ratio for r in ratios)
+        if fast >= majority or len(ratios) - fast >= majority:
+            break
+    ratio = statistics.median(ratios)
+    # With an even count the median averages two calls; the vote decides.
+    passed = sum(r >= min_ratio for r in ratios) >= majority
+    return Comparison(passed, ratio, ratios, t_student, t_ref)

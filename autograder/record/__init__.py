@@ -1,0 +1,1 @@
+"""Record: results JSON (the grade cache) and nbgrader's course output."""

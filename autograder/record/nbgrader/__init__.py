@@ -1,0 +1,1 @@
+"""nbgrader's course output: autograded notebooks, gradebook, config."""

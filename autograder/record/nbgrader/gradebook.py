@@ -1,0 +1,272 @@
+"""Record the grades in an nbgrader gradebook (OUT/gradebook.db), in one transaction.
+
+Guarantees:
+- nbgrader is imported only here, and this module only when a gradebook is
+  written (its import costs about two seconds).
+- One transaction: a run that is interrupted, or fails half way, leaves the
+  gradebook exactly as it was; a new gradebook is created without nbgrader's
+  `alembic` subprocess (the schema version is read in-process).
+- Re-recording updates the automatic scores and comments and keeps what an
+  instructor entered in formgrader (manual scores, comments, extra credit).
+- Each test's result becomes the automatic comment of the solution cell it
+  tests, so formgrader and `nbgrader generate_feedback` show the hints; the
+  comment is inert as Markdown (`untrusted.markdown_inert`), since
+  generate_feedback renders it unsanitised.
+"""
+import sys
+import warnings
+from pathlib import Path
+
+from autograder.record.store import safe_name
+from autograder.untrusted import markdown_inert
+
+SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
+
+# nbgrader imports nbformat, nbformat imports jsonschema, and jsonschema's format
+# checkers import rfc3987_syntax when it is installed, which builds an IRI grammar
+# (a Lark Earley parser) at import: about 1.6 s, over half of nbgrader's import. The
+# gradebook never validates an IRI, so that one optional import is refused while
+# nbgrader loads (jsonschema then has no "iri" format checker in this process).
+_UNUSED_IMPORTS = ("rfc3987_syntax",)
+
+
+def _nbgrader_api():
+    """nbgrader.api, imported without the optional modules the gradebook never uses."""
+    blocked = [m for m in _UNUSED_IMPORTS if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None       # `import m` raises ImportError, which jsonschema allows
+    try:
+        from nbgrader import api
+    finally:
+        for m in blocked:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+    return api
+
+
+def preload():
+    """Import what writing the gradebook needs. The pipeline calls it in a background
+    thread while the students are graded, so that write_course does not wait for
+    nbgrader's import; a failure here shows again, with its traceback, where the
+    gradebook is written."""
+    try:
+        _nbgrader_api()
+        from alembic.script import ScriptDirectory  # noqa: F401
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+
+
+def _alembic_head():
+    from alembic.script import ScriptDirectory
+    _nbgrader_api()
+    import nbgrader
+    return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
+
+
+def _create(url):
+    """A new, empty gradebook with nbgrader's schema and alembic version stamp."""
+    Base = _nbgrader_api().Base
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url, future=True)
+    try:
+        with engine.begin() as conn:
+            Base.metadata.create_all(bind=conn)
+            conn.execute(text("CREATE TABLE alembic_version "
+                              "(version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                         {"v": _alembic_head()})
+    finally:
+        engine.dispose()
+
+
+def nbgrader_id(student_id):
+    """The student's id in the gradebook and in autograded/: the same file-safe name as
+    OUT/feedback/ (a plain id as it is; any other escaped, so no newline, formula or
+    un-encodable byte reaches nbgrader's database, paths or CSV export)."""
+    return safe_name(student_id)
+
+
+def solution_of(test_id, solution_ids):
+    """The solution cell a test cell grades: test_<solution>[_<aspect>]."""
+    name = test_id.removeprefix("test_")
+    matches = [s for s in solution_ids if name == s or name.startswith(s + "_")]
+    return max(matches, key=len) if matches else None
+
+
+def _comments(result, solution_ids):
+    """{solution id: text} from the test results of one student."""
+    lines = {}
+    for t in result.tests:
+        sid = solution_of(t.grade_id, solution_ids)
+        if sid is None:
+            continue
+        text = f"{t.grade_id}: {t.points:g}/{t.max_points:g} " + ("passed" if t.passed else "failed")
+        if not t.passed:
+            text += f": {t.message}" if t.message else ""
+            text += f"\n  Hint: {t.hint}" if t.hint else ""
+        lines.setdefault(sid, []).append(text)
+    if result.problem:
+        for sid in solution_ids:
+            lines.setdefault(sid, []).insert(0, result.problem)
+    # formgrader shows a comment as text, `nbgrader generate_feedback` as Markdown.
+    return {sid: markdown_inert("\n".join(v)) for sid, v in lines.items()}
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    _nbgrader_api()
+    from nbgrader.utils import parse_utc
+    try:
+        return parse_utc(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _chunks(items, n=SQLITE_MAX_VARS):
+    items = list(items)
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def record(results, spec, db_path, *, timestamps=None, on_error=None):
+    """Write every StudentResult into the gradebook at db_path (created if new).
+
+    `timestamps` maps student id -> nbgrader's submission time text, if known.
+    Each student is recorded in a savepoint of its own: with `on_error(student_id,
+    what, exception)`, a student whose rows fail is rolled back alone and told
+    there, the others are committed; without it, the failure rolls back all.
+    """
+    api = _nbgrader_api()     # slow import: only when a gradebook is asked for
+
+    timestamps = timestamps or {}
+    db_path = Path(db_path).resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{db_path}"
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        _create(url)
+
+    with warnings.catch_warnings():
+        # nbgrader's own SQLAlchemy usage warns on every new submission.
+        warnings.simplefilter("ignore")
+        gb = api.Gradebook(url)      # the schema exists: no alembic subprocess
+        s = gb.db
+        try:
+            _record(s, api, results, spec, timestamps, on_error)
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            gb.close()
+
+
+def _record(s, api, results, spec, timestamps, on_error):
+    q = s.query
+    assignment = q(api.Assignment).filter_by(name=spec.name).one_or_none()
+    if assignment is None:
+        assignment = api.Assignment(name=spec.name, course_id="default_course")
+        s.add(assignment)
+    notebook = q(api.Notebook).filter_by(name=spec.name, assignment=assignment).one_or_none() \
+        if assignment.id else None
+    if notebook is None:
+        notebook = api.Notebook(name=spec.name, assignment=assignment)
+        s.add(notebook)
+
+    grade_cells = {c.name: c for c in notebook.grade_cells}
+    for t in spec.tests:
+        cell = grade_cells.get(t.grade_id)
+        if cell is None:
+            cell = grade_cells[t.grade_id] = api.GradeCell(name=t.grade_id, notebook=notebook,
+                                                           cell_type="code")
+            s.add(cell)
+        cell.max_score = t.points
+    solution_cells = {c.name: c for c in notebook.solution_cells}
+    for sid in spec.solution_ids:
+        if sid not in solution_cells:
+            solution_cells[sid] = api.SolutionCell(name=sid, notebook=notebook)
+            s.add(solution_cells[sid])
+    s.flush()
+
+    ids = [nbgrader_id(r.student_id) for r in results]
+    students, submissions = {}, {}
+    for chunk in _chunks(ids):
+        students.update({st.id: st for st in q(api.Student).filter(api.Student.id.in_(chunk))})
+        submissions.update({
+            sub.student_id: sub for sub in q(api.SubmittedAssignment).filter(
+                api.SubmittedAssignment.assignment_id == assignment.id,
+                api.SubmittedAssignment.student_id.in_(chunk))})
+
+    cells = (grade_cells, solution_cells)
+    for r, sid in zip(results, ids):
+        try:
+            with s.begin_nested():
+                _record_student(s, api, r, sid, spec=spec, assignment=assignment,
+                                notebook=notebook, cells=cells, known=(students, submissions),
+                                when=_parse_time(timestamps.get(r.student_id)))
+        except Exception as e:  # noqa: BLE001 - one student's rows never stop the others'
+            if on_error is None:
+                raise
+            on_error(r.student_id, "gradebook entry", e)
+
+
+def _record_student(s, api, r, sid, *, spec, assignment, notebook, cells, known, when):
+    """One student's submission, grades and comments (see `record`)."""
+    grade_cells, solution_cells = cells
+    students, submissions = known
+    student = students.get(sid)
+    if student is None:
+        student = students[sid] = api.Student(id=sid)
+        s.add(student)
+    sub = submissions.get(sid)
+    if sub is None:
+        sub = submissions[sid] = api.SubmittedAssignment(assignment=assignment,
+                                                         student=student)
+        s.add(sub)
+    if when is not None:
+        sub.timestamp = when
+    snb = next((n for n in sub.notebooks if n.notebook is notebook), None)
+    if snb is None:
+        snb = api.SubmittedNotebook(notebook=notebook, assignment=sub)
+        s.add(snb)
+    grades = {g.cell.name: g for g in snb.grades} if snb.id else {}
+    for t in spec.tests:
+        if t.grade_id not in grades:
+            grades[t.grade_id] = api.Grade(cell=grade_cells[t.grade_id], notebook=snb)
+            s.add(grades[t.grade_id])
+    points = {t.grade_id: t.points for t in r.tests}
+    for gid, grade in grades.items():
+        if gid in grade_cells and any(t.grade_id == gid for t in spec.tests):
+            grade.auto_score = points.get(gid, 0.0)
+            grade.needs_manual_grade = False
+    comments = {c.cell.name: c for c in snb.comments} if snb.id else {}
+    texts = _comments(r, spec.solution_ids)
+    for cell_id in spec.solution_ids:
+        comment = comments.get(cell_id)
+        if comment is None:
+            comment = api.Comment(cell=solution_cells[cell_id], notebook=snb)
+            s.add(comment)
+        comment.auto_comment = texts.get(cell_id)
+    snb.flagged = bool(r.flags)
+
+
+
+def write_course(out, *, results, spec, notebooks, course_root, on_error=None, release=None):
+    """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
+
+    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None);
+    `on_error`: see `record` (it also covers each student's autograded notebook);
+    `release`: the released notebook, whose Markdown keeps its formulas typeset.
+    """
+    from autograder.record.nbgrader import autograded as nbgrader_course
+    # First: the autograded notebooks render Markdown with nbconvert, which imports
+    # jsonschema too; imported here first, it comes without the IRI grammar.
+    _nbgrader_api()
+    out = Path(out)
+    nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
+    trusted = nbgrader_course.release_markdown(release) if release else {}
+    nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
+                                     on_error=on_error, trusted=trusted)
+    record(results, spec, out / "gradebook.db",
+           timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()},
+           on_error=on_error)

@@ -1,0 +1,1 @@
+"""Release: what instructors and students are given (nbgrader release, student zip, exchange)."""

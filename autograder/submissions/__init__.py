@@ -1,0 +1,1 @@
+"""Find and read: the only code that opens a student's files."""

@@ -1,0 +1,95 @@
+"""The reader child's main loop (started by `reader.ReaderProcess`).
+
+Run as `python -c ... PACKAGE_PARENT MEMORY_MB CPU_SECONDS`. It caps its own
+address space first, then answers frames on stdin/stdout until stdin closes:
+request = u32 header length, JSON header, u32 data length, notebook bytes;
+reply = u32 length, JSON. Before each notebook its CPU soft limit is set to
+what it has used plus CPU_SECONDS, so a notebook that takes longer ends the
+child with SIGXCPU (the parent reports it and starts another).
+"""
+import json
+import os
+import resource
+import struct
+import sys
+
+_FRAME = struct.Struct(">I")
+
+
+def _read_exact(fd, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _write(fd, obj):
+    data = json.dumps(obj).encode()
+    data = _FRAME.pack(len(data)) + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _cpu_used():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _limit(which, soft, hard):
+    """setrlimit where the system has it (macOS has no RLIMIT_AS); the parent's wall
+    deadline still bounds the child where it does not."""
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _rss_kb():
+    """Resident memory now (ru_maxrss would also count the parent's, copied at fork)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def main():
+    memory_mb, cpu_seconds = int(sys.argv[2]), int(sys.argv[3])
+    _limit(resource.RLIMIT_CORE, 0, 0)
+    _limit(resource.RLIMIT_AS, memory_mb << 20, memory_mb << 20)
+    fd_in, fd_out = os.dup(0), os.dup(1)
+    # Nothing the libraries print may reach the reply channel.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    sys.stdout = sys.stderr
+
+    from autograder.submissions.nbparse import parse
+    _write(fd_out, {"ready": True})
+    while True:
+        try:
+            (n,) = _FRAME.unpack(_read_exact(fd_in, _FRAME.size))
+            request = json.loads(_read_exact(fd_in, n))
+            (n,) = _FRAME.unpack(_read_exact(fd_in, _FRAME.size))
+            data = _read_exact(fd_in, n)
+        except EOFError:
+            return
+        _limit(resource.RLIMIT_CPU, int(_cpu_used()) + cpu_seconds + 1, resource.RLIM_INFINITY)
+        try:
+            reply = parse(data, request)
+        except MemoryError:
+            reply = {"ok": False, "problem": "the notebook could not be read: it needs more "
+                                             f"than {memory_mb} MB of memory to parse"}
+        except RecursionError:
+            reply = {"ok": False, "problem": "the notebook could not be read: "
+                                             "it is nested too deeply"}
+        del data
+        reply["rss_kb"] = _rss_kb()
+        try:
+            _write(fd_out, reply)
+        except MemoryError:
+            _write(fd_out, {"ok": False, "problem": "the notebook could not be read: "
+                                                    "its code is too large"})

@@ -1,0 +1,1 @@
+"""Development tools: not part of the product, its fingerprint or autograder.zip."""

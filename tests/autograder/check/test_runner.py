@@ -1,0 +1,197 @@
+"""The grader's own machinery: budget at the row level, timer replacement, retries.
+
+- A sleeping student's row ends within its budget; the tests left when it runs
+  out fail with flag `timeout` and a message naming the budget.
+- A reference timer whose process dies is replaced and the call retried; a
+  timer that fails twice raises TimerFailed, never a student's zero.
+- grade_one retries a grader failure once; a second failure propagates (the
+  pipeline's row then says "internal grader error", which is never stored).
+"""
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from autograder import pipeline
+from autograder.assignments.softmax import ASSIGNMENT
+from autograder.assignments.softmax.checks import speed_input
+from autograder.submissions.notebook import StudentCode
+from autograder.record.store import StudentResult, TestResult
+from autograder.check.runner import ProcessTimer, grade_code
+from autograder.sandbox import bwrap_available
+from autograder.check.timing import TimerFailed
+
+UNSAFE = not bwrap_available()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return pipeline.load_assignment("softmax")[1]
+
+
+def test_a_sleeping_students_row_ends_within_its_budget(spec):
+    sleepy = "import time\ntime.sleep(0.9)\n"
+    cells = [(sid, sleepy + f"def {sid}(*a, **k):\n    time.sleep(0.9)\n")
+             for sid in ASSIGNMENT.solution_ids]
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    t0 = time.monotonic()
+    try:
+        result = grade_code(student_id="sleepy", code=StudentCode(cells=cells, sha256="x"),
+                            assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
+                            timer_factory=lambda: timer, timeout=1.0, unsafe=UNSAFE, budget=5.0)
+    finally:
+        timer.close()
+    assert time.monotonic() - t0 < 5.0 + 3.0
+    assert "timeout" in result.flags and result.score == 0
+    assert any("time budget of 5 s for this student ran out" in t.message
+               for t in result.tests), [t.message for t in result.tests]
+
+
+def test_a_dead_reference_timer_is_replaced():
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    try:
+        assert timer.timed(speed_input(0)) > 0
+        os.killpg(timer.worker.proc.pid, signal.SIGKILL)
+        assert timer.timed(speed_input(1)) > 0      # a new process, same answer
+    finally:
+        timer.close()
+
+
+def test_a_started_timer_loads_the_reference_when_first_timed():
+    timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    try:
+        timer.start()                   # returns before the process has loaded anything
+        worker = timer.worker
+        assert worker is not None and not timer.loaded
+        timer.start()                   # a second start keeps the same process
+        assert timer.worker is worker
+        assert timer.timed(speed_input(0)) > 0
+        assert timer.worker is worker and timer.loaded
+    finally:
+        timer.close()
+    assert timer.worker is None
+
+
+def test_a_timer_that_keeps_failing_is_an_internal_error():
+    def broken_reference(W, X, y, reg):
+        raise RuntimeError("grader bug")
+    timer = ProcessTimer(broken_reference)
+    try:
+        with pytest.raises(TimerFailed):
+            timer.timed(speed_input(0))
+    finally:
+        timer.close()
+
+
+RESULT = StudentResult("s", "x", "g", tests=[TestResult("test_a", 1.0, 1.0, True)])
+INTERNAL = StudentResult("s", "x", "g", tests=[
+    TestResult("test_a", 0.0, 1.0, False, "not graded: internal grader error", internal=True)])
+
+
+def _grade_one(monkeypatch, failures, failure=None):
+    calls = []
+
+    def fake_grade_code(**kw):
+        calls.append(kw["budget"])
+        if len(calls) <= failures:
+            if failure is not None:
+                return failure
+            raise TimerFailed("reference timer died twice")
+        return RESULT
+    monkeypatch.setattr(pipeline, "grade_code", fake_grade_code)
+    monkeypatch.setattr(pipeline, "read_submission",
+                        lambda sub, spec: StudentCode(sha256="x"))
+
+    class Sub:
+        student_id = "s"
+
+    class Timers:
+        get = None
+
+        def prestart(self):
+            pass
+    out = pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
+                             opts=pipeline.Options(timeout=10), timers=Timers(), secrets=())
+    return out, calls
+
+
+def test_a_grader_failure_is_retried_once(monkeypatch):
+    out, calls = _grade_one(monkeypatch, failures=1)
+    assert out is RESULT and calls == [120.0, 120.0]
+
+
+def test_a_test_failed_inside_the_grader_is_retried_once_then_kept(monkeypatch):
+    out, calls = _grade_one(monkeypatch, failures=1, failure=INTERNAL)
+    assert out is RESULT and len(calls) == 2
+    out, calls = _grade_one(monkeypatch, failures=2, failure=INTERNAL)
+    assert out is INTERNAL and len(calls) == 2 and out.internal_error
+
+
+def test_a_check_that_fails_inside_the_grader_costs_only_its_test(spec, monkeypatch):
+    """A bug in one check is that test's internal error; the other tests are graded."""
+    from dataclasses import replace
+
+    from autograder.assignments.softmax.samples import reference_cells
+
+    def boom(student):
+        raise ZeroDivisionError("a bug in the check")
+    broken = replace(ASSIGNMENT.checks["test_softmax_backward"], run=boom)
+    monkeypatch.setitem(ASSIGNMENT.checks._checks, "test_softmax_backward", broken)
+    cells = [(sid, src) for sid, src in reference_cells().items() if sid in ("softmax",
+                                                                            "softmax_backward")]
+    one = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
+    result = grade_code(student_id="s", code=StudentCode(cells=cells, sha256="x"),
+                        assignment=ASSIGNMENT, spec=one, sha="x", grader="g",
+                        timer_factory=None, unsafe=UNSAFE)
+    first, second = result.tests
+    assert first.passed and not first.internal
+    assert not second.passed and second.internal and "internal grader error" in second.message
+    assert result.internal_error
+
+
+def test_a_grader_failure_twice_is_not_a_students_result(monkeypatch):
+    with pytest.raises(TimerFailed):
+        _grade_one(monkeypatch, failures=2)
+
+
+def test_internal_errors_are_never_reused_from_the_store(tmp_path):
+    from autograder.record.store import ResultStore, StudentResult
+    store = ResultStore(tmp_path)
+    store.save(StudentResult("s", "sha", "g", flags=["crash"],
+                             problem="internal grader error: TimerFailed: x", internal=True))
+    assert store.load("s", "sha", "g") is None
+
+
+def test_a_students_text_saying_internal_error_is_the_students_result(tmp_path):
+    """A problem quoting the notebook (its format field: "internal error") is the student's
+    unreadable notebook: stored and reused, and on PrairieLearn an attempt like any other."""
+    from autograder.prairielearn.results import results_json
+    from autograder.report.visibility import plan
+    from autograder.record.store import ResultStore, StudentResult
+    r = StudentResult("s", "sha", "g", flags=["invalid_notebook"],
+                      problem="the notebook's format is 'internal grader error', not 4")
+    assert not r.internal_error
+    store = ResultStore(tmp_path)
+    store.save(r)
+    assert store.load("s", "sha", "g") == r
+    assert "autograder failed" not in json.dumps(results_json(r, plan(r)))
+
+
+def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
+    """More than 1 MB of output while softmax_backward's check runs: that test's flag,
+    not a flag of the notebook (reports show it with that test, see reports/visibility)."""
+    from autograder.assignments.softmax.samples import reference_cells
+    from autograder.record.store import READING
+    cells = reference_cells()
+    loud = cells["softmax_backward"].replace(
+        "def softmax_backward(dout, y):",
+        "def softmax_backward(dout, y):\n    print('x' * 300_000)", 1)
+    code = StudentCode(cells=[("softmax", cells["softmax"]), ("softmax_backward", loud)],
+                       sha256="x", flags={"tampering"}, tampered={"test_softmax": "edited"})
+    two = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
+    result = grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=two, sha="x",
+                        grader="g", timer_factory=None, unsafe=UNSAFE)
+    assert result.raised == {"tampering": READING, "output_truncated": "test_softmax_backward"}
+    assert result.tests[0].settled and not result.tests[1].settled

@@ -1,0 +1,153 @@
+"""The speed-comparison protocol (autograder.check.timing), with scripted timers."""
+import pytest
+
+from autograder.check import timing
+
+
+class Fail(Exception):
+    pass
+
+
+class Script:
+    """A student and a reference whose times are given per call; logs every event."""
+
+    def __init__(self, student_times, ref_times=None, wrong_at=()):
+        self.student_times = list(student_times)
+        self.ref_times = list(ref_times or [1.0] * len(self.student_times))
+        self.wrong_at = set(wrong_at)
+        self.log = []
+        self.made = 0
+
+    def make_input(self, k):
+        self.made += 1
+        self.log.append(("make", k))
+        args = (object(), k)        # a new object every call
+        self.kept = getattr(self, "kept", []) + [args]      # ids stay distinct
+        return args
+
+    # the student side
+    def timed(self, fn, args):
+        k = args[1]
+        self.log.append(("student", k, id(args[0])))
+        return self.student_times[k], ("wrong" if k in self.wrong_at else "right")
+
+    def verify(self, args, outcome):
+        if outcome != "right":
+            raise Fail(f"call {args[1]} wrong")
+
+
+class Ref:
+    def __init__(self, script):
+        self.script = script
+
+    def timed(self, args):
+        k = args[1]
+        self.script.log.append(("ref", k, id(args[0])))
+        return self.script.ref_times[k]
+
+
+def run(script, calls=7, min_ratio=5.0):
+    return timing.compare(script, Ref(script), fn="f", make_input=script.make_input,
+                          verify=script.verify, min_ratio=min_ratio, calls=calls)
+
+
+def test_a_clearly_fast_function_passes_after_a_majority_of_calls():
+    s = Script([0.1] * 7)
+    c = run(s)
+    assert c.passed and c.ratio == pytest.approx(10.0)
+    assert len(c.ratios) == 4 and s.made == 4 + 3      # 4 timed calls and 3 warm-ups
+
+
+def test_a_clearly_slow_function_fails_after_a_majority_of_calls():
+    c = run(Script([0.8] * 7))
+    assert not c.passed and len(c.ratios) == 4 and c.ratio == pytest.approx(1.25)
+
+
+@pytest.mark.parametrize("cached_at", [0, 3, 6])
+def test_one_cached_answer_cannot_pass_a_slow_function(cached_at):
+    times = [1.0] * 7
+    times[cached_at] = 1e-9         # answered from a cache: near-zero time
+    c = run(Script(times))
+    assert not c.passed and c.ratio == pytest.approx(1.0)
+
+
+def test_three_cached_answers_of_seven_cannot_either():
+    c = run(Script([1e-9, 1.0, 1e-9, 1.0, 1e-9, 1.0, 1.0]))
+    assert not c.passed
+
+
+@pytest.mark.parametrize("slow_at", [0, 2, 5])
+def test_one_hiccup_cannot_fail_a_fast_function(slow_at):
+    times = [0.05] * 7
+    times[slow_at] = 5.0            # the machine stalled during one call
+    assert run(Script(times)).passed
+
+
+def test_the_median_decides_a_mixed_run():
+    # Ratios 10, 1, 10, 1, 10, 1, 10: four of seven reach 5x.
+    assert run(Script([0.1, 1, 0.1, 1, 0.1, 1, 0.1])).passed
+    # 10, 1, 10, 1, 10, 1, 1: three of seven.
+    assert not run(Script([0.1, 1, 0.1, 1, 0.1, 1, 1])).passed
+
+
+def test_each_input_is_made_right_before_its_call_and_given_to_both_sides():
+    s = Script([0.1] * 7)
+    run(s)
+    events = s.log
+    for k in range(4):
+        make = events.index(("make", k))
+        timed = [e for e in events if e[0] in ("student", "ref") and e[1] == k]
+        assert len(timed) == 2 and timed[0][2] == timed[1][2]   # the same args object
+        # Nothing of call k is made before call k - 1 was timed on both sides.
+        later = [i for i, e in enumerate(events) if e[0] in ("student", "ref") and e[1] == k - 1]
+        assert all(i < make for i in later)
+    ids = {e[2] for e in events if e[0] == "student"}
+    assert len(ids) == 4 + 3        # a fresh input per call, warm-ups included
+
+
+def test_the_order_alternates_so_drift_weighs_on_both():
+    s = Script([1.0] * 7)
+    run(s)
+    firsts = [next(e[0] for e in s.log if e[0] != "make" and e[1] == k) for k in range(4)]
+    assert firsts == ["ref", "student", "ref", "student"]
+
+
+def test_a_wrong_answer_fails_whatever_its_speed():
+    with pytest.raises(Fail, match="call 1 wrong"):
+        run(Script([1e-6] * 7, wrong_at={1}))
+
+
+def test_a_failing_reference_timer_is_not_the_students_result():
+    class Dead:
+        def timed(self, args):
+            raise timing.TimerFailed("reference worker died twice")
+    s = Script([0.1] * 7)
+    with pytest.raises(timing.TimerFailed):
+        timing.compare(s, Dead(), fn="f", make_input=s.make_input, verify=s.verify,
+                       min_ratio=5.0)
+
+
+def test_zero_time_is_floored_not_divided_by():
+    c = run(Script([0.0] * 7))
+    assert c.passed and c.ratio == pytest.approx(1.0 / timing.MIN_SECONDS)
+
+
+def test_calls_must_be_odd():
+    with pytest.raises(ValueError):
+        run(Script([0.1] * 6), calls=6)
+
+
+def test_warm_up_calls_are_judged_but_not_timed():
+    s = Script([0.1] * 7 + [99.0] * 3)      # k < 0: slow, and not counted
+    c = run(s)
+    assert c.passed and len(c.ratios) == 4 and max(c.student_seconds) == 0.1
+    assert [e[:2] for e in s.log[:6]] == [("make", -3), ("student", -3), ("make", -2),
+                                          ("student", -2), ("make", -1), ("student", -1)]
+    assert not any(e[0] == "ref" and e[1] < 0 for e in s.log)
+
+
+def test_a_wrong_function_fails_at_its_first_warm_up_call():
+    s = Script([0.1] * 10, wrong_at={-3})
+    with pytest.raises(Fail, match="call -3 wrong"):
+        run(s)
+    assert s.made == 1          # a hanging function costs one timeout, not four

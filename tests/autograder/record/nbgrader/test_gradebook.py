@@ -1,0 +1,231 @@
+"""The nbgrader gradebook and course layout written into OUT."""
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.record.nbgrader import gradebook, autograded as nbgrader_course
+from autograder.assignment import Spec, TestCell
+from autograder.record.store import StudentResult, TestResult
+
+ROOT = Path(__file__).resolve().parents[4]
+SPEC = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",)),
+                                    TestCell("test_f_fast_speed", 3.0, ("c2",))))
+
+
+def result(sid, f=2.0, speed=3.0, flags=()):
+    return StudentResult(sid, "sha", "grader", flags=list(flags), tests=[
+        TestResult("test_f", f, 2.0, f == 2.0, "" if f == 2.0 else "f(0) is wrong", None,
+                   None if f == 2.0 else "return 0 for 0"),
+        TestResult("test_f_fast_speed", speed, 3.0, speed == 3.0)])
+
+
+def scores(db):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions("hw")}
+
+
+def test_record_writes_scores_comments_and_keeps_manual_grades(tmp_path):
+    db = tmp_path / "gradebook.db"
+    gradebook.record([result("ann"), result("bob", f=0.0, flags=["tampering"])], SPEC, db,
+                     timestamps={"ann": "2026-01-02 03:04:05.000000 UTC"})
+    assert scores(db) == {"ann": 5.0, "bob": 3.0}
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        comment = gb.find_comment("f", "hw", "hw", "bob").comment
+        assert "f(0) is wrong" in comment and "return 0 for 0" in comment
+        assert gb.find_submission_notebook("hw", "hw", "bob").flagged
+        assert gb.find_submission("hw", "ann").timestamp.year == 2026
+        grade = gb.find_grade("test_f", "hw", "hw", "bob")
+        grade.manual_score = 1.5          # what an instructor does in formgrader
+        gb.db.commit()
+    gradebook.record([result("ann", speed=0.0), result("bob", f=0.0), result("cy")], SPEC, db)
+    assert scores(db) == {"ann": 2.0, "bob": 4.5, "cy": 5.0}
+
+
+def test_record_is_one_transaction(tmp_path, monkeypatch):
+    db = tmp_path / "gradebook.db"
+    gradebook.record([result("ann")], SPEC, db)
+    before = db.read_bytes()
+
+    class Broken(StudentResult):
+        @property
+        def flags(self):
+            raise RuntimeError("disk on fire")
+
+        @flags.setter
+        def flags(self, value):
+            pass
+
+    bad = Broken("zed", "sha", "grader", tests=result("zed").tests)
+    with pytest.raises(RuntimeError):
+        gradebook.record([result("ann", f=0.0), result("bob"), bad], SPEC, db)
+    assert scores(db) == {"ann": 5.0}
+    assert db.read_bytes() == before
+
+
+def test_solution_of_picks_the_longest_matching_cell():
+    assert gradebook.solution_of("test_f_fast_speed", SPEC.solution_ids) == "f_fast"
+    assert gradebook.solution_of("test_f", SPEC.solution_ids) == "f"
+    assert gradebook.solution_of("test_other", SPEC.solution_ids) is None
+
+
+def test_autograded_notebook_keeps_only_known_graded_cells(tmp_path):
+    nb = {"cells": [
+        {"cell_type": "code", "source": "def f(x): return 0", "outputs": [{"output_type": "stream",
+         "name": "stdout", "text": "all tests passed!"}],
+         "metadata": {"nbgrader": {"grade_id": "f", "solution": True, "grade": True,
+                                   "points": 99, "task": True}}},
+        {"cell_type": "code", "source": "assert f(0) == 0",
+         "metadata": {"nbgrader": {"grade_id": "test_f", "grade": True, "points": 2}}},
+        {"cell_type": "code", "source": "copy", "metadata": {"nbgrader": {"grade_id": "test_f"}}},
+        {"cell_type": "markdown", "source": "x", "metadata": {"nbgrader": {"grade_id": "evil",
+                                                                           "task": True}}},
+        "not a cell",
+    ], "metadata": {"kernelspec": {"name": "python3"}}}
+    out = nbgrader_course.autograded_notebook(nb, result("ann", f=0.0), SPEC)
+    meta = [c["metadata"].get("nbgrader") for c in out["cells"]]
+    assert meta[0]["solution"] and not meta[0]["grade"] and not meta[0]["task"]
+    assert meta[1] == {"grade": True, "solution": False, "locked": True, "task": False,
+                       "grade_id": "test_f", "points": 2.0, "schema_version": 3,
+                       "cell_type": "code"}
+    assert meta[2] is None and meta[3] is None
+    assert out["cells"][0]["outputs"] == []            # the student's own outputs are gone
+    assert "0 / 2 failed: f(0) is wrong" in out["cells"][1]["outputs"][0]["text"]
+    # the missing speed test is reported at the end
+    assert "test_f_fast_speed" in out["cells"][-1]["outputs"][0]["text"]
+    import nbformat
+    nbformat.validate(nbformat.from_dict(out))
+
+
+def test_write_course_makes_out_an_nbgrader_course(tmp_path):
+    sub = tmp_path / "subs" / "ann"
+    sub.mkdir(parents=True)
+    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (sub / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
+    (sub / "submission_secret.txt").symlink_to("/etc/passwd")    # never followed
+    out = tmp_path / "out"
+    gradebook.write_course(out, results=[result("ann"), result("bob")], spec=SPEC,
+                           notebooks={"ann": sub / "hw.ipynb", "bob": None},
+                           course_root=tmp_path)
+    assert (out / "autograded" / "ann" / "hw" / "hw.ipynb").exists()
+    assert (out / "autograded" / "ann" / "hw" / "timestamp.txt").exists()
+    assert not (out / "autograded" / "ann" / "hw" / "submission_secret.txt").exists()
+    assert not (out / "autograded" / "bob").exists()
+    assert scores(out / "gradebook.db") == {"ann": 5.0, "bob": 5.0}
+    config = (out / "nbgrader_config.py").read_text()
+    assert 'CsvExportPlugin.to = "nbgrader_grades.csv"' in config
+    compile(config, "nbgrader_config.py", "exec")
+
+
+def test_importing_the_pipeline_does_not_import_nbgrader():
+    code = ("import sys, autograder.pipeline, autograder.cli; "
+            "sys.exit('nbgrader' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_odd_student_ids_reach_nbgrader_as_safe_names(tmp_path):
+    ids = ["José", "a\nb", "=cmd|' calc'!A0", "bad\\xffbytes", "-x", ".hidden", "x" * 300]
+    out = tmp_path / "out"
+    gradebook.write_course(out, results=[result(i) for i in ids], spec=SPEC,
+                           notebooks={i: None for i in ids}, course_root=None)
+    got = scores(out / "gradebook.db")
+    assert len(got) == len(ids) and all(v == 5.0 for v in got.values())
+    assert all("\n" not in k and not k.startswith(("=", "-", ".")) for k in got)
+    assert gradebook.nbgrader_id("plain_id-1") == "plain_id-1"
+
+
+def test_unreadable_submissions_are_not_read_again(tmp_path):
+    sub = tmp_path / "subs" / "ann"
+    sub.mkdir(parents=True)
+    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    out = tmp_path / "out"
+    flagged = result("ann", flags=["symlink"])
+    written = nbgrader_course.write_autograded(out, results=[flagged], spec=SPEC,
+                                               notebooks={"ann": sub / "hw.ipynb"})
+    assert written == [] and not (out / "autograded" / "ann").exists()
+
+
+def _submitted_students(out):
+    """What formgrader counts as the assignment's submissions (nbgrader's NbGraderAPI)."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    coursedir = CourseDirectory(root=str(out))
+    api = NbGraderAPI(coursedir=coursedir)
+    return api.get_submitted_students("hw"), api.get_autograded_students("hw")
+
+
+def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
+    subs = tmp_path / "subs"
+    for sid in ("ann", "bob", "cy"):
+        (subs / sid).mkdir(parents=True)
+        (subs / sid / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (subs / "ann" / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
+    (subs / "bob" / "timestamp.txt").write_text("not a time")
+    out = tmp_path / "out"
+    nbs = {sid: subs / sid / "hw.ipynb" for sid in ("ann", "bob", "cy")}
+    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob", "cy", "dee")],
+                           spec=SPEC, notebooks={**nbs, "dee": None}, course_root=None)
+    submitted, autograded = _submitted_students(out)
+    # dee sent no notebook: a gradebook row, not a submission to open.
+    assert submitted == autograded == {"ann", "bob", "cy"}
+    assert (out / "submitted" / "ann" / "hw" / "timestamp.txt").exists()
+    assert not (out / "submitted" / "bob" / "hw" / "timestamp.txt").exists()
+    assert not list((out / "submitted").rglob("*.ipynb"))
+
+    # Re-graded without cy: cy's marker goes, a folder that is not ours stays.
+    (out / "submitted" / "zed" / "hw").mkdir(parents=True)
+    (out / "submitted" / "zed" / "hw" / "hw.ipynb").write_text("{}")
+    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob")], spec=SPEC,
+                           notebooks=nbs, course_root=None)
+    assert not (out / "submitted" / "cy").exists()
+    assert (out / "submitted" / "zed" / "hw" / "hw.ipynb").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rfc3987_syntax") is None,
+                    reason="rfc3987_syntax is not installed: nothing to leave out")
+def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
+    """The course output (autograded notebooks with rendered Markdown, then the gradebook)
+    imports nbgrader and nbconvert without rfc3987_syntax (whose grammar costs ~1.6 s at
+    import), is still written, and leaves that module importable afterwards."""
+    code = (
+        "import sys\n"
+        "from autograder.record.nbgrader import gradebook\n"
+        "import tests.autograder.record.nbgrader.test_gradebook as t\n"
+        "import json, pathlib\n"
+        f"nb = pathlib.Path({str(tmp_path / 'ann.ipynb')!r})\n"
+        "nb.write_text(json.dumps({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, "
+        "'cells': [{'cell_type': 'markdown', 'metadata': {}, 'source': '# *Hi* [a](b)'}]}))\n"
+        f"gradebook.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
+        "results=[t.result('ann')], spec=t.SPEC, notebooks={'ann': nb}, course_root=None)\n"
+        "assert 'nbconvert.filters.markdown_mistune' in sys.modules, 'no Markdown rendered'\n"
+        "assert 'jsonschema._format' in sys.modules and 'nbgrader.api' in sys.modules\n"
+        "assert 'rfc3987_syntax' not in sys.modules, 'the IRI grammar was imported'\n"
+        "import rfc3987_syntax\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    assert scores(tmp_path / "out" / "gradebook.db") == {"ann": 5.0}
+
+
+def test_only_the_releases_own_markdown_keeps_its_formulas_typeset(tmp_path):
+    """Student Markdown is shown with its math as TeX (out of MathJax's reach); a cell
+    left exactly as released is the instructor's text and keeps its formulas."""
+    from autograder.untrusted import NO_MATH
+    release = tmp_path / "release.ipynb"
+    release.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["The loss is ", "$L = -\\log p$."]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 4}))
+    trusted = nbgrader_course.release_markdown(release)
+    nb = {"cells": [{"cell_type": "markdown", "source": "The loss is $L = -\\log p$."},
+                    {"cell_type": "markdown", "source": "The loss is $L = -\\log p$. Mine."},
+                    {"cell_type": "raw", "source": "$x$"}], "metadata": {}}
+    out = nbgrader_course.autograded_notebook(nb, result("ann"), SPEC, trusted=trusted)
+    kept, changed, raw = (c["source"] for c in out["cells"][:3])
+    assert kept.startswith("<div><p>") and NO_MATH not in kept and "$L = -\\log p$" in kept
+    assert changed.startswith(f'<div class="{NO_MATH}">')
+    assert NO_MATH in raw and all(c["cell_type"] == "markdown" for c in out["cells"][:3])
+    assert nbgrader_course.release_markdown(tmp_path / "missing.ipynb") == {}
