@@ -137,12 +137,19 @@ def file_sha256(path):
         return ""
 
 
+def grader_files(spec_files):
+    """The files a stored grade depends on: the autograder package's Python files (the
+    core, the sandbox's worker, every assignment's checks and reference) and the
+    assignment's own files. Development tools (dev/, bench/, the attack samples under
+    tests/) live outside the package, so editing them keeps every stored grade."""
+    here = Path(__file__).resolve().parents[1]     # the autograder package
+    return sorted(here.rglob("*.py")) + list(spec_files)
+
+
 def grader_fingerprint(spec_files):
     """Changes whenever the checks, reference, worker or notebooks change."""
-    here = Path(__file__).resolve().parents[1]     # the autograder package
-    files = sorted(here.rglob("*.py")) + list(spec_files)
     h = hashlib.sha256()
-    for f in files:
+    for f in grader_files(spec_files):
         h.update(str(f).encode())
         h.update(Path(f).read_bytes())
     return h.hexdigest()[:16]

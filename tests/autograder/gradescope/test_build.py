@@ -51,3 +51,15 @@ def test_cli_mistakes_are_one_line(argv, words, capsys, tmp_path):
     assert status == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "\n" not in err
+
+
+def test_the_zip_ships_only_the_grader():
+    """autograder.zip holds the package, the assignment's notebooks and pins: no development
+    tool (mutation testing, the benchmark's kernel, the attack samples) and no tests."""
+    from autograder.gradescope.build import contents
+    from autograder.pipeline import load_assignment
+    files = contents(load_assignment("softmax")[0])
+    assert "autograder/sandbox/worker.py" in files
+    assert not [f for f in files if f.split("/")[0] in ("dev", "bench", "tests")]
+    assert not [f for f in files
+                if f.rsplit("/", 1)[-1] in ("mutants.py", "realistic.py", "blocked.py", "hostile.py")]

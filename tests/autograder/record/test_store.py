@@ -1,5 +1,6 @@
 """Results are saved atomically and reused only for the same notebook and grader."""
 import json
+from pathlib import Path
 
 from autograder.record.store import (
     ResultStore, StudentResult, TestResult, atomic_write, file_sha256,
@@ -96,3 +97,19 @@ def test_internal_errors_are_never_reused(tmp_path):
 def test_sha_never_follows_a_link(tmp_path):
     (tmp_path / "nb.ipynb").symlink_to("/etc/passwd")
     assert file_sha256(tmp_path / "nb.ipynb") == "refused:symlink"
+
+
+def test_development_tools_are_outside_the_fingerprint():
+    """Mutation testing, the benchmark's kernel and the attack samples are not the grader:
+    editing them must not throw away stored grades."""
+    from autograder.record.store import grader_files
+    repo = Path(__file__).resolve().parents[3]
+    files = [Path(f).resolve() for f in grader_files([])]
+    assert repo / "autograder" / "sandbox" / "worker.py" in files
+    assert repo / "autograder" / "assignments" / "softmax" / "checks.py" in files
+    assert all(f.is_relative_to(repo / "autograder") for f in files)
+    names = {f.name for f in files}
+    assert not names & {"mutants.py", "realistic.py", "blocked.py", "hostile.py"}
+    for tool in ("dev/mutants.py", "dev/realistic.py", "bench/blocked.py",
+                 "tests/e2e/adversarial/hostile.py"):
+        assert (repo / tool).is_file(), tool
