@@ -25,7 +25,7 @@ from autograder.submissions.discover import (
 from autograder.submissions.notebook import close_readers, read_submission
 from autograder.record.store import ResultStore, StudentResult, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
-from .sandbox import Limits, modes
+from .sandbox import Limits, WorkerProcess, modes
 from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
 from .untrusted import terminal, valid
@@ -119,7 +119,13 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     again, the result says so (test by test, or the whole row "internal grader
     error") and the store never reuses it."""
     timers.prestart()
-    code = read_submission(sub, spec)
+    jail = _prelaunch(opts)
+    try:
+        code = read_submission(sub, spec)
+    except BaseException:
+        if jail is not None:
+            jail.close()
+        raise
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
     release = getattr(assignment, "release", None)      # None: a test's stand-in assignment
     # The suite's test cells only when they run; the hidden checks' jail needs the helpers.
@@ -133,13 +139,29 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
                                 limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
                                 unsafe=opts.unsafe, secrets=secrets, budget=budget,
                                 notebook_suite=suite,
-                                helpers=helpers)
+                                helpers=helpers, jail=jail)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise
             continue
+        finally:
+            # Closed by grade_code (closing again does nothing): a second attempt, like
+            # an exception, leaves no jail behind; it starts one afresh.
+            if jail is not None:
+                jail.close()
+            jail = None
         if not result.internal_error or attempt == 2:
             return result
+
+
+def _prelaunch(opts):
+    """The student's first jail, started now so that it boots (bwrap, Python, NumPy) while
+    the notebook is read: it is sent nothing until grade_code runs the cells. None when
+    it cannot start here (grade_code then starts one, and says why not)."""
+    try:
+        return WorkerProcess(Limits(memory_mb=opts.memory_mb), unsafe=opts.unsafe)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
 
 
 def _secrets(assignment, submissions, out, closed=()):

@@ -135,17 +135,20 @@ def _message(reply, unavailable):
 
 
 def run(code, the_suite, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),
-        budget=None):
+        budget=None, jail=None):
     """(NotebookChecks, flags) for StudentCode `code`: every test cell of `the_suite` run
-    after the student's cells in a fresh jail, which is closed before this returns."""
+    after the student's cells in a fresh jail, which is closed before this returns
+    (`jail`: one started already and sent nothing yet, used and closed; see CellWorker)."""
     if code.problem:
+        if jail is not None:
+            jail.close()
         return [NotebookCheck(gid, False, f"not run: {code.problem}")
                 for gid, _ in the_suite.tests], []
     blame = Blame()
     worker = CellWorker([(HELPERS, the_suite.helpers), *code.cells,
                          (IMPORTS, the_suite.imports)],
                         blame=blame, limits=limits, timeout=timeout, unsafe=unsafe,
-                        secrets=secrets, budget=budget)
+                        secrets=secrets, budget=budget, jail=jail)
     results = []
     try:
         for gid, source in the_suite.tests:

@@ -91,7 +91,7 @@ def _internal(test, error):
 
 def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
                limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None,
-               notebook_suite=None, helpers=None):
+               notebook_suite=None, helpers=None, jail=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
@@ -109,6 +109,10 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     own machinery inside a check (TimerFailed, a bug) fails that test as an
     internal error (`TestResult.internal`): it is not the student's result, and
     the rest of the student is still graded.
+
+    `jail`: a WorkerProcess started beforehand (with `limits` and the same mode), sent
+    nothing yet: the first jail to start (the notebook checks', else the hidden
+    checks') is that one. Closed before this returns, used or not.
     """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem,
                            unavailable=dict(getattr(code, "unavailable", {})))
@@ -117,13 +121,16 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     timings = {}
     if notebook_suite is not None:
         t0 = time.perf_counter()
+        first, jail = jail, None
         result.notebook_checks, result.notebook_flags = notebook_checks.run(
             code, notebook_suite, limits=limits, timeout=timeout, unsafe=unsafe,
-            secrets=secrets, budget=budget)
+            secrets=secrets, budget=budget, jail=first)
         timings["notebook_checks"] = time.perf_counter() - t0
     cells = ([(notebook_checks.HELPERS, helpers)] if helpers else []) + list(code.cells)
+    if code.problem and jail is not None:
+        jail.close()
     student = (SandboxStudent(cells, limits=limits, timeout=timeout, unsafe=unsafe,
-                              secrets=secrets, budget=budget)
+                              secrets=secrets, budget=budget, jail=jail)
                if not code.problem else None)
     try:
         if student is not None:

@@ -55,12 +55,13 @@ class SandboxStudent:
     """The student's solution cells, run in a jailed worker, as the checks see them."""
 
     def __init__(self, cells, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),
-                 budget=None):
-        """`budget`: wall-clock seconds for everything this student's code does, from now."""
+                 budget=None, jail=None):
+        """`budget`: wall-clock seconds for everything this student's code does, from now.
+        `jail`: a WorkerProcess already started for it (see CellWorker), or None."""
         self.blame = Blame()
         self.sources = dict(cells)
         self.cells = CellWorker(cells, blame=self.blame, limits=limits, timeout=timeout,
-                                unsafe=unsafe, secrets=secrets, budget=budget)
+                                unsafe=unsafe, secrets=secrets, budget=budget, jail=jail)
         self._cpu_mark = None   # (worker, jail CPU) at the end of the last timed call
 
     # -- for the runner

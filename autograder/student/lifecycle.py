@@ -18,7 +18,11 @@ class CellWorker:
     """The student's cells `[(solution id, source)]` loaded in a WorkerProcess."""
 
     def __init__(self, cells, *, blame, limits=Limits(), timeout=30.0, unsafe=False,
-                 secrets=(), budget=None):
+                 secrets=(), budget=None, jail=None):
+        """`jail`: a WorkerProcess started already, with the same limits and mode, that
+        the first start uses instead of launching one (it has been sent nothing yet);
+        this CellWorker owns it from now on and closes it."""
+        self._jail = jail
         self.budget = budget
         self.deadline = None if budget is None else time.monotonic() + budget
         self.cells = list(cells)
@@ -59,7 +63,8 @@ class CellWorker:
             if self.restarts > MAX_RESTARTS:
                 raise WorkerDied("crash", "the grader gave up after repeated crashes")
             self.request_timeout()      # raises once the budget is spent
-            self.worker = WorkerProcess(self.limits, unsafe=self.unsafe)
+            self.worker, self._jail = (self._jail or WorkerProcess(self.limits,
+                                                                   unsafe=self.unsafe)), None
             name = None
             try:
                 hello = self.worker.request({"op": "secrets", "paths": self.secrets},
@@ -120,6 +125,7 @@ class CellWorker:
             self.blame.flag("output_truncated")
 
     def close(self):
-        if self.worker is not None:
-            self.worker.close()
-            self.worker = None
+        for w in (self.worker, self._jail):
+            if w is not None:
+                w.close()
+        self.worker = self._jail = None

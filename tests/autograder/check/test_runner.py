@@ -195,3 +195,49 @@ def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
                         grader="g", timer_factory=None, unsafe=UNSAFE)
     assert result.raised == {"tampering": READING, "output_truncated": "test_softmax_backward"}
     assert result.tests[0].settled and not result.tests[1].settled
+
+
+def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(monkeypatch):
+    events = []
+
+    class Jail:
+        def __init__(self, *a, **k):
+            events.append("launch")
+            self.closed = False
+
+        def close(self):
+            self.closed = True
+
+    def read(sub, spec):
+        events.append("read")
+        return StudentCode(sha256="x")
+
+    def fake_grade_code(**kw):
+        events.append(("grade", kw["jail"]))
+        return RESULT
+    monkeypatch.setattr(pipeline, "WorkerProcess", Jail)
+    monkeypatch.setattr(pipeline, "read_submission", read)
+    monkeypatch.setattr(pipeline, "grade_code", fake_grade_code)
+
+    class Sub:
+        student_id = "s"
+
+    class Timers:
+        get = None
+
+        def prestart(self):
+            pass
+    assert pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
+                              opts=pipeline.Options(timeout=10), timers=Timers(),
+                              secrets=()) is RESULT
+    assert events[:2] == ["launch", "read"] and isinstance(events[2][1], Jail)
+    assert events[2][1].closed      # used or not, no jail outlives grade_one
+
+
+def test_a_jail_started_for_an_unreadable_notebook_is_closed(spec):
+    from autograder.sandbox import WorkerProcess
+    jail = WorkerProcess(unsafe=UNSAFE)
+    result = grade_code(student_id="s", code=StudentCode(sha256="x", problem="unreadable"),
+                        assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
+                        timer_factory=lambda: None, unsafe=UNSAFE, jail=jail)
+    assert jail.proc.poll() is not None and result.score == 0
