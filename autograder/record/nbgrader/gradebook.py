@@ -13,6 +13,8 @@ Guarantees:
   comment is inert as Markdown (`untrusted.markdown_inert`), since
   generate_feedback renders it unsanitised.
 """
+import importlib
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -30,12 +32,28 @@ SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
 _UNUSED_IMPORTS = ("rfc3987_syntax",)
 
 
+def _package_without_init(name):
+    """Make `name` importable as a package whose __init__ has not run (its submodules load
+    as usual), unless it is imported already. nbgrader's __init__ only loads its Jupyter
+    server extensions (jupyter_server, tornado's web stack, the exchange: about a third
+    of nbgrader's import), which a process writing a gradebook never serves."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        return                      # the import that follows fails as it would have
+    package = importlib.util.module_from_spec(spec)
+    if sys.modules.setdefault(name, package) is package:
+        package.__version__ = importlib.import_module(f"{name}._version").__version__
+
+
 def _nbgrader_api():
     """nbgrader.api, imported without the optional modules the gradebook never uses."""
     blocked = [m for m in _UNUSED_IMPORTS if m not in sys.modules]
     for m in blocked:
         sys.modules[m] = None       # `import m` raises ImportError, which jsonschema allows
     try:
+        _package_without_init("nbgrader")
         from nbgrader import api
     finally:
         for m in blocked:
@@ -52,6 +70,9 @@ def preload():
     try:
         _nbgrader_api()
         from alembic.script import ScriptDirectory  # noqa: F401
+        # What the autograded notebooks' Markdown needs (untrusted.markdown_html).
+        from nbconvert.filters.markdown_mistune import MarkdownWithMath  # noqa: F401
+        import bleach  # noqa: F401
     except Exception:  # noqa: BLE001 - see the docstring
         pass
 

@@ -211,6 +211,25 @@ def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
     assert scores(tmp_path / "out" / "gradebook.db") == {"ann": 5.0}
 
 
+def test_the_gradebook_is_written_without_nbgraders_server_extensions(tmp_path):
+    """nbgrader's package __init__ (its Jupyter server extensions) is not run in the
+    grader; nbgrader's version and its other modules are still there afterwards."""
+    code = (
+        "import sys, pathlib\n"
+        "from autograder import gradebook\n"
+        "import tests.autograder.test_gradebook as t\n"
+        "gradebook.preload()\n"
+        f"gradebook.record([t.result('ann')], t.SPEC, pathlib.Path({str(tmp_path / 'g.db')!r}))\n"
+        "assert 'nbgrader.api' in sys.modules and 'bleach' in sys.modules\n"
+        "assert 'jupyter_server' not in sys.modules, 'the server extensions were loaded'\n"
+        "import nbgrader\n"
+        "assert nbgrader.__version__\n"
+        "from nbgrader.apps.api import NbGraderAPI\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    assert scores(tmp_path / "g.db") == {"ann": 5.0}
+
+
 def test_only_the_releases_own_markdown_keeps_its_formulas_typeset(tmp_path):
     """Student Markdown is shown with its math as TeX (out of MathJax's reach); a cell
     left exactly as released is the instructor's text and keeps its formulas."""
