@@ -40,7 +40,7 @@ def test_the_hidden_checks_get_the_suites_helpers_without_reading_a_cell():
     assert notebook_checks.helpers(ASSIGNMENT.release) == SUITE.helpers
     # The release's test cells end comments with "?", which IPython's transform reads:
     # the helpers alone (all a run without notebook checks needs) never import it.
-    probe = ("import sys; from autograder import notebook_checks as n; "
+    probe = ("import sys; from autograder.check import notebook_checks as n; "
              "from autograder.assignments.softmax import ASSIGNMENT as a; "
              "n.helpers(a.release); print('IPython' in sys.modules); "
              "n.suite(a.release); print('IPython' in sys.modules)")

@@ -216,8 +216,8 @@ def test_the_gradebook_is_written_without_nbgraders_server_extensions(tmp_path):
     grader; nbgrader's version and its other modules are still there afterwards."""
     code = (
         "import sys, pathlib\n"
-        "from autograder import gradebook\n"
-        "import tests.autograder.test_gradebook as t\n"
+        "from autograder.record.nbgrader import gradebook\n"
+        "import tests.autograder.record.nbgrader.test_gradebook as t\n"
         "gradebook.preload()\n"
         f"gradebook.record([t.result('ann')], t.SPEC, pathlib.Path({str(tmp_path / 'g.db')!r}))\n"
         "assert 'nbgrader.api' in sys.modules and 'bleach' in sys.modules\n"
