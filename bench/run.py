@@ -157,7 +157,8 @@ def sec_imports(work, log):
 
 
 def sec_batch(work, log):
-    """The same batch for all three: ours --jobs 2, Otter 2 at a time, nbgrader autograde."""
+    """The same batch for all three: ours --jobs 2, Otter 2 at a time, nbgrader autograde
+    (one at a time: it has no other mode)."""
     n = _int("BENCH_BATCH", 8)
     tmp = work.tmp / "batch"
     batch, kinds = work.samples(n)
@@ -168,13 +169,13 @@ def sec_batch(work, log):
 
     def ours():
         given["ours"].append(_given(batch))
-        t = scale.run_ours(batch, out, "--jobs", "2")
+        t = scale.run_ours(batch, out, "--jobs", str(scale.JOBS))
         verdicts["ours"].append(peers.ours_scores(out))
         return t
 
     def otter():
         shutil.rmtree(tmp / "otter-out", ignore_errors=True)
-        t, scores, digest = peers.run_otter(zip_path, batch, tmp / "otter-out", jobs=2)
+        t, scores, digest = peers.run_otter(zip_path, batch, tmp / "otter-out", jobs=scale.JOBS)
         given["otter"].append(digest)
         verdicts["otter"].append(scores)
         return t
