@@ -62,22 +62,31 @@ def covering(dims: Dimensions, *, seed_cases=()):
     notebook's own sizes).
     """
     pool = dims.combinations()
-    # Each candidate's pairs, computed once (not once per candidate per step).
-    held = [frozenset(pairs_of(c)) for c in pool]
-    left = set().union(*held)           # dims.required_pairs(), from the same pool
+    # Each required pair is one bit; each candidate's pairs one int, computed once, so a
+    # step's count of the pairs it would cover is an AND and a bit count.
+    bit = {}
+    held = []
+    for case in pool:
+        mask = 0
+        for pair in pairs_of(case):
+            mask |= 1 << bit.setdefault(pair, len(bit))
+        held.append(mask)
+    left = (1 << len(bit)) - 1          # dims.required_pairs(), from the same pool
     chosen = []
     for case in seed_cases:
         if not dims.valid(case):
             raise ValueError(f"seed case {case} is not valid")
         chosen.append(dict(case))
-        left -= pairs_of(case)
+        for pair in pairs_of(case):
+            if pair in bit:             # a pair no valid case holds is not required
+                left &= ~(1 << bit[pair])
     while left:
-        best = max(range(len(pool)), key=lambda i: len(held[i] & left))
-        gain = held[best] & left
-        if not gain:                    # cannot happen: every required pair is in the pool
+        gains = [(mask & left).bit_count() for mask in held]
+        best = gains.index(max(gains))  # the first of the best, as max() would take
+        if not gains[best]:             # cannot happen: every required pair is in the pool
             raise AssertionError("uncoverable pairs")
         chosen.append(pool[best])
-        left -= gain
+        left &= ~held[best]
     return chosen
 
 
