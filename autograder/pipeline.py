@@ -241,7 +241,8 @@ def grade(submissions, out, opts=Options()):
 
     _preload_reports(gradebook=opts.gradebook == "yes" or (
         opts.gradebook == "auto" and (len(subs) > 1 or roster is not None)),
-        batch=len(subs) > 1 or roster is not None)
+        batch=len(subs) > 1 or roster is not None,
+        release=getattr(assignment, "release", None))
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference,
                      needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
@@ -313,10 +314,10 @@ def _progress(*, total, initial, show):
     return tqdm(total=total, initial=initial, unit="nb", desc="grading", dynamic_ncols=True)
 
 
-def _preload_reports(*, gradebook, batch):
+def _preload_reports(*, gradebook, batch, release=None):
     """Import what the reports written after grading will need, in a background thread:
-    nbgrader for the gradebook (about a second of CPU), matplotlib for a batch's
-    histogram. The import then overlaps the grading, which mostly waits for the jails,
+    nbgrader for the gradebook (about a second of CPU) and the `release` notebook's
+    Markdown rendered for it, matplotlib for a batch's histogram. The import then overlaps the grading, which mostly waits for the jails,
     instead of following it. A failure here shows again, with its traceback, where the
     report is written."""
     def work():
@@ -327,7 +328,7 @@ def _preload_reports(*, gradebook, batch):
                 import matplotlib.pyplot  # noqa: F401
             if gradebook:
                 from autograder.record.nbgrader import gradebook as nbgrader_gradebook
-                nbgrader_gradebook.preload()
+                nbgrader_gradebook.preload(release)
         except Exception:  # noqa: BLE001 - see the docstring
             pass
     if gradebook or batch:

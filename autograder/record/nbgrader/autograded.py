@@ -24,6 +24,7 @@ Guarantees, for every graded student:
 
 Plain JSON only: no nbgrader import (it costs about two seconds).
 """
+import functools
 import json
 import os
 import shutil
@@ -150,9 +151,19 @@ def _shown(ctype, source, markdown, trusted):
 
 def release_markdown(release):
     """{source: its safe HTML, formulas typeset} for each Markdown cell of the release
-    notebook: the instructor's own text, rendered once per batch. A student's cell left
-    exactly as released is shown so (and costs no rendering); every other cell is the
-    student's. Empty when there is no release to read."""
+    notebook: the instructor's own text, rendered once per process and version of the
+    file (the gradebook's preload renders it while the students are graded). A
+    student's cell left exactly as released is shown so (and costs no rendering); every
+    other cell is the student's. Empty when there is no release to read."""
+    try:
+        st = os.stat(release)
+    except (OSError, TypeError, ValueError):
+        return {}
+    return dict(_release_markdown(str(release), st.st_mtime_ns, st.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _release_markdown(release, mtime_ns, size):
     try:
         nb = json.loads(Path(release).read_text(encoding="utf-8"))
         sources = {_text(c.get("source", "")) for c in nb["cells"]

@@ -62,17 +62,21 @@ def _nbgrader_api():
     return api
 
 
-def preload():
-    """Import what writing the gradebook needs. The pipeline calls it in a background
-    thread while the students are graded, so that write_course does not wait for
-    nbgrader's import; a failure here shows again, with its traceback, where the
-    gradebook is written."""
+def preload(release=None):
+    """Import what writing the gradebook needs, and render the `release` notebook's
+    Markdown (autograded.release_markdown, kept for write_course). The pipeline calls it
+    in a background thread while the students are graded, so that write_course does not
+    wait for nbgrader's import; a failure here shows again, with its traceback, where
+    the gradebook is written."""
     try:
         _nbgrader_api()
         from alembic.script import ScriptDirectory  # noqa: F401
         # What the autograded notebooks' Markdown needs (untrusted.markdown_html).
         from nbconvert.filters.markdown_mistune import MarkdownWithMath  # noqa: F401
         import bleach  # noqa: F401
+        if release is not None:
+            from . import autograded
+            autograded.release_markdown(release)
     except Exception:  # noqa: BLE001 - see the docstring
         pass
 

@@ -248,3 +248,24 @@ def test_only_the_releases_own_markdown_keeps_its_formulas_typeset(tmp_path):
     assert changed.startswith(f'<div class="{NO_MATH}">')
     assert NO_MATH in raw and all(c["cell_type"] == "markdown" for c in out["cells"][:3])
     assert nbgrader_course.release_markdown(tmp_path / "missing.ipynb") == {}
+
+
+def test_the_preload_renders_the_releases_markdown_once_for_write_course(tmp_path, monkeypatch):
+    release = tmp_path / "release.ipynb"
+    cell = {"cell_type": "markdown", "metadata": {}, "source": "The loss is $L$."}
+    release.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                   "nbformat_minor": 4}))
+    gradebook.preload(release)
+    rendered = nbgrader_course.release_markdown(release)
+
+    def no_render(*a, **k):
+        raise AssertionError("rendered again")
+    monkeypatch.setattr(nbgrader_course, "markdown_html", no_render)
+    assert nbgrader_course.release_markdown(release) == rendered
+    assert list(rendered) == ["The loss is $L$."]
+    # An edited release is rendered anew.
+    cell["source"] = "Another text, longer."
+    release.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                   "nbformat_minor": 4}))
+    monkeypatch.undo()
+    assert list(nbgrader_course.release_markdown(release)) == ["Another text, longer."]
