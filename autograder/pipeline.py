@@ -82,7 +82,9 @@ class _Timers:
 
     def prestart(self):
         """Start this thread's timer process, if a check will need it, without waiting:
-        it starts while the student's notebook is read and jailed."""
+        grade_code calls it once the student's jail has started, so that it starts while
+        the first checks run (one core is then mostly idle: the grader and the jail take
+        turns), not beside the jail and the reader child, which it would slow."""
         if self.needed:
             self.get().start()
 
@@ -118,7 +120,6 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     timer that failed twice, a bug) is retried once from scratch; if it fails
     again, the result says so (test by test, or the whole row "internal grader
     error") and the store never reuses it."""
-    timers.prestart()
     jail = _prelaunch(opts)
     try:
         code = read_submission(sub, spec)
@@ -139,7 +140,7 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
                                 limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
                                 unsafe=opts.unsafe, secrets=secrets, budget=budget,
                                 notebook_suite=suite,
-                                helpers=helpers, jail=jail)
+                                helpers=helpers, jail=jail, when_started=timers.prestart)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise

@@ -91,7 +91,7 @@ def _internal(test, error):
 
 def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
                limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None,
-               notebook_suite=None, helpers=None, jail=None):
+               notebook_suite=None, helpers=None, jail=None, when_started=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
@@ -112,7 +112,10 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
 
     `jail`: a WorkerProcess started beforehand (with `limits` and the same mode), sent
     nothing yet: the first jail to start (the notebook checks', else the hidden
-    checks') is that one. Closed before this returns, used or not.
+    checks') is that one. Closed before this returns, used or not. `when_started()`:
+    called once the hidden checks' jail has started (not when nothing runs), e.g. to start
+    the reference timer's process then, beside the checks rather than beside the
+    jail's own start.
     """
     result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem,
                            unavailable=dict(getattr(code, "unavailable", {})))
@@ -141,6 +144,8 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                 pass
             _raised_since(student, raised, STARTUP)
             timings["start_and_cells"] = time.perf_counter() - t0
+            if when_started is not None:
+                when_started()
         for test in spec.tests:
             t0 = time.perf_counter()
             check = assignment.checks[test.grade_id]

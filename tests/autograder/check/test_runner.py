@@ -241,3 +241,18 @@ def test_a_jail_started_for_an_unreadable_notebook_is_closed(spec):
                         assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
                         timer_factory=lambda: None, unsafe=UNSAFE, jail=jail)
     assert jail.proc.poll() is not None and result.score == 0
+
+
+def test_the_reference_timer_is_started_once_the_students_jail_has(spec, monkeypatch):
+    from autograder.check import runner
+    events = []
+    real_start = runner.SandboxStudent.start
+    monkeypatch.setattr(runner.SandboxStudent, "start",
+                        lambda self: (real_start(self), events.append("jail")))
+    monkeypatch.setattr(runner, "run_check", lambda *a, **k: runner.Verdict(True, ""))
+    cells = [("softmax", "def softmax(x):\n    return x\n")]
+    for code in (StudentCode(cells=cells, sha256="x"), StudentCode(sha256="x", problem="bad")):
+        grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=spec, sha="x",
+                   grader="g", timer_factory=lambda: None, unsafe=UNSAFE,
+                   when_started=lambda: events.append("timer"))
+    assert events == ["jail", "timer"]      # and nothing for a notebook that runs nothing
