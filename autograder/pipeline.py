@@ -25,14 +25,16 @@ from autograder.submissions.discover import (
 from autograder.submissions.notebook import close_readers, read_submission
 from autograder.record.store import ResultStore, StudentResult, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
-from .sandbox import Limits, WorkerProcess, modes
+from .sandbox import JailSettings, Limits, WorkerProcess, modes
 from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
 from .untrusted import terminal, valid
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
+    """Every setting of one grading run, built once (cli.py, from argv; the Gradescope
+    and PrairieLearn runs) and read by the stages, never changed."""
     jobs: int = 0             # 0: one per core
     timeout: float = 30.0     # seconds per cell / per call
     memory_mb: int = 1024
@@ -114,20 +116,19 @@ def _check_paths(submissions, out, *, given=None):
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
 
-def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
+def grade_one(sub, *, assignment, spec, grader, opts, timers, jail):
     """One student's result. A failure of the grader's own machinery (a test
     failed as an internal error, or an exception out of grade_code: a reference
     timer that failed twice, a bug) is retried once from scratch; if it fails
     again, the result says so (test by test, or the whole row "internal grader
-    error") and the store never reuses it."""
-    jail = _prelaunch(opts)
+    error") and the store never reuses it. `jail`: the run's JailSettings."""
+    started = _prelaunch(jail)
     try:
         code = read_submission(sub, spec)
     except BaseException:
-        if jail is not None:
-            jail.close()
+        if started is not None:
+            started.close()
         raise
-    budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
     release = getattr(assignment, "release", None)      # None: a test's stand-in assignment
     # The suite's test cells only when they run; the hidden checks' jail needs the helpers.
     suite = notebook_checks.suite(release) if opts.notebook_checks and release else None
@@ -135,12 +136,9 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
     for attempt in (1, 2):
         try:
             result = grade_code(student_id=sub.student_id, code=code, assignment=assignment,
-                                spec=spec, sha=code.sha256, grader=grader,
-                                timer_factory=timers.get,
-                                limits=Limits(memory_mb=opts.memory_mb), timeout=opts.timeout,
-                                unsafe=opts.unsafe, secrets=secrets, budget=budget,
-                                notebook_suite=suite,
-                                helpers=helpers, jail=jail, when_started=timers.prestart)
+                                spec=spec, grader=grader, timer_factory=timers.get, jail=jail,
+                                started=started, notebook_suite=suite, helpers=helpers,
+                                when_started=timers.prestart)
         except Exception:  # noqa: BLE001 - see the docstring
             if attempt == 2:
                 raise
@@ -148,19 +146,20 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, secrets):
         finally:
             # Closed by grade_code (closing again does nothing): a second attempt, like
             # an exception, leaves no jail behind; it starts one afresh.
-            if jail is not None:
-                jail.close()
-            jail = None
+            if started is not None:
+                started.close()
+            started = None
         if not result.internal_error or attempt == 2:
             return result
 
 
-def _prelaunch(opts):
-    """The student's first jail, started now so that it boots (bwrap, Python, NumPy) while
-    the notebook is read: it is sent nothing until grade_code runs the cells. None when
-    it cannot start here (grade_code then starts one, and says why not)."""
+def _prelaunch(jail):
+    """The student's first jail, started now (as JailSettings `jail` says) so that it
+    boots (bwrap, Python, NumPy) while the notebook is read: it is sent nothing until
+    grade_code runs the cells. None when it cannot start here (grade_code then starts
+    one, and says why not)."""
     try:
-        return WorkerProcess(Limits(memory_mb=opts.memory_mb), unsafe=opts.unsafe)
+        return WorkerProcess(jail.limits, sandbox=jail.mode)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
 
@@ -192,15 +191,24 @@ def sandbox_mode(opts):
 
 
 def _start_sandbox(mode, opts, secrets):
-    """Activate `mode` (container mode first locks the grader's paths away) and say so."""
+    """Get `mode` ready (container mode first locks the grader's paths away; a mode's
+    font list starts building) and say so."""
     if hasattr(mode, "prepare"):
         try:
             mode.prepare(sys.executable, extra=[*secrets, *opts.closed])
         except SandboxUnavailable as e:
             mode.close()
             raise UsageError(str(e)) from None
-    modes.activate(mode)
+    modes.prefetch(mode, sys.executable)
     print(mode.describe(Limits(memory_mb=opts.memory_mb)), file=sys.stderr, flush=True)
+
+
+def jail_settings(opts, mode, secrets):
+    """The run's JailSettings: `mode`, `secrets`, and the caps `opts` asks for (the
+    budget: --budget, else default_budget(--timeout))."""
+    budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
+    return JailSettings(mode=mode, limits=Limits(memory_mb=opts.memory_mb),
+                        timeout=opts.timeout, budget=budget, secrets=tuple(secrets))
 
 
 def load_assignment(name=None):
@@ -249,6 +257,7 @@ def grade(submissions, out, opts=Options()):
                      needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
     secrets = _secrets(assignment, submissions, out, opts.closed)
     _start_sandbox(mode, opts, secrets)
+    jail = jail_settings(opts, mode, secrets)
     bar = _progress(total=len(subs), initial=len(results), show=opts.progress)
     # The checks' own arithmetic (references, diagnoses) is on small matrices: one BLAS
     # thread does it faster than several spinning beside the jobs, and leaves the cores
@@ -257,7 +266,7 @@ def grade(submissions, out, opts=Options()):
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         futures = {pool.submit(grade_one, s, assignment=assignment, spec=spec, grader=grader,
-                               opts=opts, timers=timers, secrets=secrets): s
+                               opts=opts, timers=timers, jail=jail): s
                    for s in todo}
         for fut in as_completed(futures):
             sub = futures[fut]
@@ -278,7 +287,6 @@ def grade(submissions, out, opts=Options()):
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
         timers.close()
-        modes.activate(None)        # the next WorkerProcess finds its own mode again
         if hasattr(mode, "close"):
             mode.close()
         close_readers()

@@ -25,6 +25,7 @@ from autograder.assignments.softmax.samples import reference_cells
 from autograder.assignments.softmax.samples.loops import FLOAT_SUM, LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES
 from autograder.assignments.softmax.samples.styles import STYLES
+from autograder.sandbox import JailSettings, modes
 
 
 def run_check(test_id, student, timer=None):
@@ -81,12 +82,13 @@ def busy_core(on=True):
 def run_config(cells, runs, busy, unsafe=False):
     """(verdicts, messages, seconds) of `runs` speed checks, a fresh jail each."""
     timer = ProcessTimer(ASSIGNMENT.timer_reference)
+    jail = JailSettings(mode=modes.UNSAFE if unsafe else modes.select("bubblewrap"))
     passed, messages = [], []
     t0 = time.perf_counter()
     try:
         with busy_core(busy):
             for _ in range(runs):
-                student = SandboxStudent(cells, unsafe=unsafe)
+                student = SandboxStudent(cells, jail=jail)
                 try:
                     student.start()
                     v = run_check(TEST_ID, student, timer)

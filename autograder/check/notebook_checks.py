@@ -25,7 +25,7 @@ from autograder.submissions import nbcells
 from autograder.submissions import nbparse
 from autograder.submissions.notebook import explain
 from autograder.record.store import NotebookCheck
-from autograder.sandbox import Limits, WorkerDied
+from autograder.sandbox import WorkerDied
 from autograder.student.blame import Blame
 from autograder.student.lifecycle import CellWorker
 
@@ -134,21 +134,20 @@ def _message(reply, unavailable):
     return False, explain(reply.get("error") or "failed", unavailable).message
 
 
-def run(code, the_suite, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),
-        budget=None, jail=None):
+def run(code, the_suite, *, jail, started=None):
     """(NotebookChecks, flags) for StudentCode `code`: every test cell of `the_suite` run
-    after the student's cells in a fresh jail, which is closed before this returns
-    (`jail`: one started already and sent nothing yet, used and closed; see CellWorker)."""
+    after the student's cells in a fresh jail (made as JailSettings `jail` says), which is
+    closed before this returns (`started`: one started already and sent nothing yet,
+    used and closed; see CellWorker)."""
     if code.problem:
-        if jail is not None:
-            jail.close()
+        if started is not None:
+            started.close()
         return [NotebookCheck(gid, False, f"not run: {code.problem}")
                 for gid, _ in the_suite.tests], []
     blame = Blame()
     worker = CellWorker([(HELPERS, the_suite.helpers), *code.cells,
                          (IMPORTS, the_suite.imports)],
-                        blame=blame, limits=limits, timeout=timeout, unsafe=unsafe,
-                        secrets=secrets, budget=budget, jail=jail)
+                        blame=blame, jail=jail, started=started)
     results = []
     try:
         for gid, source in the_suite.tests:

@@ -11,7 +11,7 @@ from . import notebook_checks
 from autograder.check.registry import Verdict, run_check
 from autograder.submissions.notebook import UNAVAILABLE_NAME, explain
 from autograder.record.store import READING, STARTUP, StudentResult, TestResult
-from autograder.sandbox import Limits, WorkerDied, WorkerProcess
+from autograder.sandbox import Limits, WorkerDied, WorkerProcess, modes
 from autograder.student import SandboxStudent  # noqa: F401  (re-exported for callers)
 from autograder.student.interface import measure
 from .timing import TimerFailed
@@ -36,7 +36,7 @@ class ProcessTimer:
         """Start the timer's process without waiting for it: it starts Python and NumPy
         while the student's notebook is read and jailed (`timed` waits for it)."""
         if self.worker is None:
-            self.worker = WorkerProcess(Limits(memory_mb=4096), unsafe=True)
+            self.worker = WorkerProcess(Limits(memory_mb=4096), sandbox=modes.UNSAFE)
             self.loaded = False
 
     def _load(self):
@@ -89,15 +89,16 @@ def _internal(test, error):
                       f"{str(error)[:200]})", internal=True)
 
 
-def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory,
-               limits=Limits(), timeout=30.0, unsafe=False, secrets=(), budget=None,
-               notebook_suite=None, helpers=None, jail=None, when_started=None):
+def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jail,
+               started=None, notebook_suite=None, helpers=None, when_started=None):
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
     checks and hints; `timer_factory()` returns the reference timer of this
-    thread for timed checks. `budget`: wall-clock seconds for this student's
-    code; once spent, the remaining tests fail with flag `timeout`.
+    thread for timed checks. `jail` (JailSettings): how the student's code is
+    jailed; once its `budget` (wall-clock seconds for this student's code) is
+    spent, the remaining tests fail with flag `timeout`. The result is keyed by
+    `code.sha256`.
     `notebook_suite` (a notebook_checks.Suite): also run the notebook's own
     checks, in a jail of their own that is closed before the hidden checks'
     jail starts. `helpers` (a Suite's `helpers` source): the release's helper
@@ -110,30 +111,28 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
     internal error (`TestResult.internal`): it is not the student's result, and
     the rest of the student is still graded.
 
-    `jail`: a WorkerProcess started beforehand (with `limits` and the same mode), sent
-    nothing yet: the first jail to start (the notebook checks', else the hidden
-    checks') is that one. Closed before this returns, used or not. `when_started()`:
-    called once the hidden checks' jail has started (not when nothing runs), e.g. to start
-    the reference timer's process then, beside the checks rather than beside the
-    jail's own start.
+    `started`: a WorkerProcess started beforehand (as `jail` says), sent nothing
+    yet: the first jail to start (the notebook checks', else the hidden checks') is
+    that one. Closed before this returns, used or not. `when_started()`: called once
+    the hidden checks' jail has started (not when nothing runs), e.g. to start the
+    reference timer's process then, beside the checks rather than beside the jail's
+    own start.
     """
-    result = StudentResult(student_id, sha, grader, flags=[], problem=code.problem,
-                           unavailable=dict(getattr(code, "unavailable", {})))
+    result = StudentResult(student_id, code.sha256, grader, flags=[], problem=code.problem,
+                           unavailable=dict(code.unavailable))
     flags = set(code.flags)
     raised = {f: READING for f in code.flags}
     timings = {}
     if notebook_suite is not None:
         t0 = time.perf_counter()
-        first, jail = jail, None
+        first, started = started, None
         result.notebook_checks, result.notebook_flags = notebook_checks.run(
-            code, notebook_suite, limits=limits, timeout=timeout, unsafe=unsafe,
-            secrets=secrets, budget=budget, jail=first)
+            code, notebook_suite, jail=jail, started=first)
         timings["notebook_checks"] = time.perf_counter() - t0
     cells = ([(notebook_checks.HELPERS, helpers)] if helpers else []) + list(code.cells)
-    if code.problem and jail is not None:
-        jail.close()
-    student = (SandboxStudent(cells, limits=limits, timeout=timeout, unsafe=unsafe,
-                              secrets=secrets, budget=budget, jail=jail)
+    if code.problem and started is not None:
+        started.close()
+    student = (SandboxStudent(cells, jail=jail, started=started)
                if not code.problem else None)
     try:
         if student is not None:
@@ -175,7 +174,7 @@ def grade_code(*, student_id, code, assignment, spec, sha, grader, timer_factory
                         False, "no points: while graded, this code tried something not "
                                f"allowed ({'; '.join(acts[:3])})")
             _raised_since(student, raised, test.grade_id)
-            why = explain(verdict.message, getattr(code, "unavailable", {}))
+            why = explain(verdict.message, code.unavailable)
             # A name the grader lacks is the cause: no formula hint beside it.
             mistake, hint = ((UNAVAILABLE_NAME, None) if why.lacking and not verdict.passed
                              else (verdict.mistake, verdict.hint))

@@ -12,8 +12,6 @@ SandboxUnavailable with one line saying why none can run here.
 """
 import itertools
 import os
-import sys
-import threading
 from dataclasses import dataclass, field
 
 from . import bwrap as _bwrap
@@ -116,8 +114,6 @@ class _NoCgroup:
 
 
 UNSAFE = UnsafeMode()
-_active = None
-_lock = threading.Lock()
 
 
 def select(name="auto", **container_options):
@@ -132,24 +128,12 @@ def select(name="auto", **container_options):
     return BubblewrapMode()      # raises with the diagnosis when bwrap cannot run
 
 
-def activate(mode):
-    """Make `mode` the one WorkerProcess uses unless told otherwise, and start building
-    its font list for this Python (fontlist.py) while the run gets ready."""
-    global _active
-    with _lock:
-        _active = mode
-    if getattr(mode, "fonts", None) is not None:
-        mode.fonts.prefetch(sys.executable)
-    return mode
-
-
-def active():
-    """The activated mode; by default bubblewrap, found on first use."""
-    global _active
-    with _lock:
-        if _active is None:
-            _active = BubblewrapMode()
-        return _active
+def prefetch(mode, python):
+    """Start building `mode`'s font list for `python` (fontlist.py) in the background,
+    so it overlaps the run getting ready; a mode without one needs nothing."""
+    fonts = getattr(mode, "fonts", None)
+    if fonts is not None:
+        fonts.prefetch(python)
 
 
 def describe(mode, limits=Limits()):

@@ -14,7 +14,6 @@ import time
 
 from ..untrusted import valid_tree
 from . import worker as wire
-from . import modes
 from .jail import Limits
 
 
@@ -33,12 +32,12 @@ class WorkerDied(Exception):
 class WorkerProcess:
     """One jailed worker. Use `request(msg, timeout)`; always `close()`."""
 
-    def __init__(self, limits=Limits(), unsafe=False, python=None, sandbox=None):
-        """`sandbox`: a mode from sandbox.modes (default: the activated one)."""
+    def __init__(self, limits=Limits(), *, sandbox, python=None):
+        """`sandbox`: the mode that jails it (`modes.select(...)`, or `modes.UNSAFE`: none),
+        always given by the caller (a JailSettings' `mode`): no mode is implied."""
         self.limits = limits
         python = python or sys.executable
-        mode = modes.UNSAFE if unsafe else (sandbox or modes.active())
-        self.launch = mode.launch(python, limits)
+        self.launch = sandbox.launch(python, limits)
         self.cgroup = self.launch.cgroup
         try:
             self.proc = subprocess.Popen(

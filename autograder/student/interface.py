@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from autograder.check.registry import Outcome
-from ..sandbox import Limits, WorkerDied
+from ..sandbox import WorkerDied
 from .blame import Blame
 from .lifecycle import CellWorker
 
@@ -54,14 +54,13 @@ def _result_ok(r):
 class SandboxStudent:
     """The student's solution cells, run in a jailed worker, as the checks see them."""
 
-    def __init__(self, cells, *, limits=Limits(), timeout=30.0, unsafe=False, secrets=(),
-                 budget=None, jail=None):
-        """`budget`: wall-clock seconds for everything this student's code does, from now.
-        `jail`: a WorkerProcess already started for it (see CellWorker), or None."""
+    def __init__(self, cells, *, jail, started=None):
+        """`jail`: the JailSettings of its workers; its `budget` (wall-clock seconds for
+        everything this student's code does) counts from now. `started`: a WorkerProcess
+        already started for it (see CellWorker), or None."""
         self.blame = Blame()
         self.sources = dict(cells)
-        self.cells = CellWorker(cells, blame=self.blame, limits=limits, timeout=timeout,
-                                unsafe=unsafe, secrets=secrets, budget=budget, jail=jail)
+        self.cells = CellWorker(cells, blame=self.blame, jail=jail, started=started)
         self._cpu_mark = None   # (worker, jail CPU) at the end of the last timed call
 
     # -- for the runner

@@ -8,7 +8,7 @@ it, and once it is spent every call fails with `timeout` at once.
 """
 import time
 
-from ..sandbox import Limits, WorkerDied, WorkerProcess
+from ..sandbox import WorkerDied, WorkerProcess
 
 MAX_RESTARTS = 4
 OUTPUT_FLAG_BYTES = 1024 * 1024
@@ -17,18 +17,19 @@ OUTPUT_FLAG_BYTES = 1024 * 1024
 class CellWorker:
     """The student's cells `[(solution id, source)]` loaded in a WorkerProcess."""
 
-    def __init__(self, cells, *, blame, limits=Limits(), timeout=30.0, unsafe=False,
-                 secrets=(), budget=None, jail=None):
-        """`jail`: a WorkerProcess started already, with the same limits and mode, that
-        the first start uses instead of launching one (it has been sent nothing yet);
-        this CellWorker owns it from now on and closes it."""
-        self._jail = jail
-        self.budget = budget
-        self.deadline = None if budget is None else time.monotonic() + budget
+    def __init__(self, cells, *, blame, jail, started=None):
+        """`jail`: the JailSettings of every worker it starts; its budget counts from now.
+        `started`: a WorkerProcess started already, as `jail` says, that the first start
+        uses instead of launching one (it has been sent nothing yet); this CellWorker
+        owns it from now on and closes it."""
+        self._started = started
+        self.jail = jail
+        self.budget = jail.budget
+        self.deadline = None if self.budget is None else time.monotonic() + self.budget
+        self.timeout = jail.timeout
         self.cells = list(cells)
         self.blame = blame
-        self.limits, self.timeout, self.unsafe = limits, timeout, unsafe
-        self.secrets = [str(p) for p in secrets]
+        self.secrets = [str(p) for p in jail.secrets]
         self.cell_error = {}    # solution id -> why the cell did not run
         self.restarts = 0
         self.worker = None
@@ -63,8 +64,8 @@ class CellWorker:
             if self.restarts > MAX_RESTARTS:
                 raise WorkerDied("crash", "the grader gave up after repeated crashes")
             self.request_timeout()      # raises once the budget is spent
-            self.worker, self._jail = (self._jail or WorkerProcess(self.limits,
-                                                                   unsafe=self.unsafe)), None
+            self.worker, self._started = (
+                self._started or WorkerProcess(self.jail.limits, sandbox=self.jail.mode)), None
             name = None
             try:
                 hello = self.worker.request({"op": "secrets", "paths": self.secrets},
@@ -125,7 +126,7 @@ class CellWorker:
             self.blame.flag("output_truncated")
 
     def close(self):
-        for w in (self.worker, self._jail):
+        for w in (self.worker, self._started):
             if w is not None:
                 w.close()
-        self.worker = self._jail = None
+        self.worker = self._started = None

@@ -1,3 +1,4 @@
+import functools
 import linecache
 
 import numpy as np
@@ -29,3 +30,17 @@ def namespace_with(cells):
     return ns
 
 
+
+
+@functools.cache
+def bubblewrap():
+    """The bubblewrap mode, made once per test process (it builds its font list once)."""
+    from autograder.sandbox import modes
+    return modes.select("bubblewrap")
+
+
+def jail(*, unsafe=False, **settings):
+    """JailSettings for a test: bubblewrap, or no jail at all when `unsafe`; the rest
+    (limits, timeout, budget, secrets) as given."""
+    from autograder.sandbox import JailSettings, modes
+    return JailSettings(mode=modes.UNSAFE if unsafe else bubblewrap(), **settings)

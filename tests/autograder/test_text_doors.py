@@ -4,13 +4,14 @@ import json
 
 from autograder.submissions.notebook import read_outline, read_submission
 from autograder.sandbox import Limits, WorkerProcess
+from autograder.sandbox import modes
 
 SURROGATES = "\udc80\ud800-\udfff"   # lone: no high one before a low one
 
 
 def test_the_jails_reply_is_valid_text_after_decoding():
     source = f"import warnings\nwarnings.warn({SURROGATES!r})\nraise ValueError({SURROGATES!r})"
-    with WorkerProcess(Limits(memory_mb=1024), unsafe=True) as w:
+    with WorkerProcess(Limits(memory_mb=1024), sandbox=modes.UNSAFE) as w:
         reply = w.request({"op": "exec", "name": "bad", "source": source}, 30)
     assert reply["ok"] is False
     text = json.dumps(reply, ensure_ascii=False)

@@ -10,6 +10,7 @@ from autograder.assignments.softmax.samples import build, mistake_overrides, wri
 from autograder.submissions.notebook import StudentCode, read_submission
 from autograder.check import notebook_checks
 from autograder.sandbox import bwrap_available
+from tests.autograder.helpers import jail
 
 UNSAFE = not bwrap_available()
 SPEC = load_spec(ASSIGNMENT)
@@ -18,7 +19,7 @@ SUITE = notebook_checks.suite(ASSIGNMENT.release)
 
 def _run(tmp_path, nb, name="s"):
     code = read_submission(write(tmp_path, name, nb), SPEC)
-    return notebook_checks.run(code, SUITE, unsafe=UNSAFE)
+    return notebook_checks.run(code, SUITE, jail=jail(unsafe=UNSAFE))
 
 
 def test_the_suite_is_the_release_and_its_helpers_only():
@@ -78,7 +79,7 @@ def test_an_edited_test_cell_is_run_as_released(tmp_path):
 
 def test_nothing_is_run_without_a_notebook():
     code = StudentCode(problem="no softmax.ipynb was found", flags={"missing_notebook"})
-    results, flags = notebook_checks.run(code, SUITE, unsafe=UNSAFE)
+    results, flags = notebook_checks.run(code, SUITE, jail=jail(unsafe=UNSAFE))
     assert all(not r.passed and r.message.startswith("not run: no softmax.ipynb")
                for r in results) and flags == []
 

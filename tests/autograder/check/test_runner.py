@@ -7,6 +7,7 @@
 - grade_one retries a grader failure once; a second failure propagates (the
   pipeline's row then says "internal grader error", which is never stored).
 """
+import dataclasses
 import json
 import os
 import signal
@@ -20,8 +21,9 @@ from autograder.assignments.softmax.checks import speed_input
 from autograder.submissions.notebook import StudentCode
 from autograder.record.store import StudentResult, TestResult
 from autograder.check.runner import ProcessTimer, grade_code
-from autograder.sandbox import bwrap_available
+from autograder.sandbox import JailSettings, Limits, bwrap_available, modes
 from autograder.check.timing import TimerFailed
+from tests.autograder.helpers import jail
 
 UNSAFE = not bwrap_available()
 
@@ -39,8 +41,9 @@ def test_a_sleeping_students_row_ends_within_its_budget(spec):
     t0 = time.monotonic()
     try:
         result = grade_code(student_id="sleepy", code=StudentCode(cells=cells, sha256="x"),
-                            assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
-                            timer_factory=lambda: timer, timeout=1.0, unsafe=UNSAFE, budget=5.0)
+                            assignment=ASSIGNMENT, spec=spec, grader="g",
+                            timer_factory=lambda: timer,
+                            jail=jail(unsafe=UNSAFE, timeout=1.0, budget=5.0))
     finally:
         timer.close()
     assert time.monotonic() - t0 < 5.0 + 3.0
@@ -94,7 +97,7 @@ def _grade_one(monkeypatch, failures, failure=None):
     calls = []
 
     def fake_grade_code(**kw):
-        calls.append(kw["budget"])
+        calls.append(kw["jail"])
         if len(calls) <= failures:
             if failure is not None:
                 return failure
@@ -113,13 +116,26 @@ def _grade_one(monkeypatch, failures, failure=None):
         def prestart(self):
             pass
     out = pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
-                             opts=pipeline.Options(timeout=10), timers=Timers(), secrets=())
+                             opts=pipeline.Options(timeout=10), timers=Timers(), jail=JAIL)
     return out, calls
+
+
+JAIL = pipeline.jail_settings(pipeline.Options(timeout=10), modes.UNSAFE, ["/secret"])
+
+
+def test_the_runs_jail_settings_carry_the_options():
+    """Mode, secrets and caps travel in one frozen record; the budget defaults from --timeout."""
+    assert JAIL == JailSettings(mode=modes.UNSAFE, limits=Limits(memory_mb=1024), timeout=10,
+                                budget=120.0, secrets=("/secret",))
+    assert pipeline.jail_settings(pipeline.Options(budget=7.5, memory_mb=512), modes.UNSAFE,
+                                  ()).budget == 7.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        JAIL.timeout = 1
 
 
 def test_a_grader_failure_is_retried_once(monkeypatch):
     out, calls = _grade_one(monkeypatch, failures=1)
-    assert out is RESULT and calls == [120.0, 120.0]
+    assert out is RESULT and calls == [JAIL, JAIL]
 
 
 def test_a_test_failed_inside_the_grader_is_retried_once_then_kept(monkeypatch):
@@ -143,8 +159,8 @@ def test_a_check_that_fails_inside_the_grader_costs_only_its_test(spec, monkeypa
                                                                             "softmax_backward")]
     one = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
     result = grade_code(student_id="s", code=StudentCode(cells=cells, sha256="x"),
-                        assignment=ASSIGNMENT, spec=one, sha="x", grader="g",
-                        timer_factory=None, unsafe=UNSAFE)
+                        assignment=ASSIGNMENT, spec=one, grader="g",
+                        timer_factory=None, jail=jail(unsafe=UNSAFE))
     first, second = result.tests
     assert first.passed and not first.internal
     assert not second.passed and second.internal and "internal grader error" in second.message
@@ -191,8 +207,8 @@ def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
     code = StudentCode(cells=[("softmax", cells["softmax"]), ("softmax_backward", loud)],
                        sha256="x", flags={"tampering"}, tampered={"test_softmax": "edited"})
     two = type(spec)(spec.name, spec.solution_ids, spec.tests[:2])
-    result = grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=two, sha="x",
-                        grader="g", timer_factory=None, unsafe=UNSAFE)
+    result = grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=two,
+                        grader="g", timer_factory=None, jail=jail(unsafe=UNSAFE))
     assert result.raised == {"tampering": READING, "output_truncated": "test_softmax_backward"}
     assert result.tests[0].settled and not result.tests[1].settled
 
@@ -213,7 +229,7 @@ def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(mon
         return StudentCode(sha256="x")
 
     def fake_grade_code(**kw):
-        events.append(("grade", kw["jail"]))
+        events.append(("grade", kw["started"]))
         return RESULT
     monkeypatch.setattr(pipeline, "WorkerProcess", Jail)
     monkeypatch.setattr(pipeline, "read_submission", read)
@@ -229,18 +245,19 @@ def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(mon
             pass
     assert pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
                               opts=pipeline.Options(timeout=10), timers=Timers(),
-                              secrets=()) is RESULT
+                              jail=JAIL) is RESULT
     assert events[:2] == ["launch", "read"] and isinstance(events[2][1], Jail)
     assert events[2][1].closed      # used or not, no jail outlives grade_one
 
 
 def test_a_jail_started_for_an_unreadable_notebook_is_closed(spec):
     from autograder.sandbox import WorkerProcess
-    jail = WorkerProcess(unsafe=UNSAFE)
+    settings = jail(unsafe=UNSAFE)
+    started = WorkerProcess(sandbox=settings.mode)
     result = grade_code(student_id="s", code=StudentCode(sha256="x", problem="unreadable"),
-                        assignment=ASSIGNMENT, spec=spec, sha="x", grader="g",
-                        timer_factory=lambda: None, unsafe=UNSAFE, jail=jail)
-    assert jail.proc.poll() is not None and result.score == 0
+                        assignment=ASSIGNMENT, spec=spec, grader="g",
+                        timer_factory=lambda: None, jail=settings, started=started)
+    assert started.proc.poll() is not None and result.score == 0
 
 
 def test_the_reference_timer_is_started_once_the_students_jail_has(spec, monkeypatch):
@@ -252,7 +269,7 @@ def test_the_reference_timer_is_started_once_the_students_jail_has(spec, monkeyp
     monkeypatch.setattr(runner, "run_check", lambda *a, **k: runner.Verdict(True, ""))
     cells = [("softmax", "def softmax(x):\n    return x\n")]
     for code in (StudentCode(cells=cells, sha256="x"), StudentCode(sha256="x", problem="bad")):
-        grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=spec, sha="x",
-                   grader="g", timer_factory=lambda: None, unsafe=UNSAFE,
+        grade_code(student_id="s", code=code, assignment=ASSIGNMENT, spec=spec,
+                   grader="g", timer_factory=lambda: None, jail=jail(unsafe=UNSAFE),
                    when_started=lambda: events.append("timer"))
     assert events == ["jail", "timer"]      # and nothing for a notebook that runs nothing

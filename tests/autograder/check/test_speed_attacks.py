@@ -19,6 +19,7 @@ from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.check.registry import run_check
 from autograder.check.runner import ProcessTimer, SandboxStudent
 from autograder.sandbox import bwrap_available
+from tests.autograder.helpers import jail
 
 pytestmark = [pytest.mark.slow]
 FN = "softmax_loss_vectorized"
@@ -285,7 +286,7 @@ def timer():
 
 
 def speed_verdict(cells, timer, unsafe):
-    student = SandboxStudent(cells, unsafe=unsafe, timeout=60)
+    student = SandboxStudent(cells, jail=jail(unsafe=unsafe, timeout=60))
     try:
         return run_check(CHECK, student, timer, ASSIGNMENT.hints)
     finally:

@@ -18,6 +18,7 @@ from autograder.assignments.softmax.samples.loops import LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES
 from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.sandbox import bwrap_available
+from tests.autograder.helpers import jail
 
 
 def run_check(test_id, student, timer=None):
@@ -51,7 +52,7 @@ def _verdicts(cells):
     try:
         with other_core_busy():
             for _ in range(RUNS):
-                student = SandboxStudent(cells)
+                student = SandboxStudent(cells, jail=jail())
                 try:
                     verdicts.append(run_check(TEST_ID, student, timer))
                 finally:

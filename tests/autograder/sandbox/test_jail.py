@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import Limits, WorkerDied, WorkerProcess, bwrap_available
+from tests.autograder.helpers import bubblewrap
 
 pytestmark = pytest.mark.skipif(not bwrap_available() and not os.environ.get("CI"),
                                 reason="bubblewrap is not installed")
@@ -15,12 +16,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)
 
 
 def run(source, timeout=20, limits=Limits()):
-    with WorkerProcess(limits) as w:
+    with WorkerProcess(limits, sandbox=bubblewrap()) as w:
         return w.request({"op": "exec", "name": "probe", "source": source}, timeout)
 
 
 def test_runs_numpy_code_and_returns_numbers():
-    with WorkerProcess() as w:
+    with WorkerProcess(sandbox=bubblewrap()) as w:
         assert w.request({"op": "exec", "name": "f", "source": "def f(x):\n    return x * 2\n"},
                          20)["ok"]
         r = w.request({"op": "call", "fn": "f", "calls": [[np.arange(3.0)]]}, 20)
@@ -97,7 +98,7 @@ def test_fork_bomb_is_contained_and_nothing_survives():
            "            time.sleep(300); os._exit(0)\n"
            "    except OSError:\n"
            "        break\n")
-    with WorkerProcess(Limits(processes=16)) as w:
+    with WorkerProcess(Limits(processes=16), sandbox=bubblewrap()) as w:
         pid = w.proc.pid
         w.request({"op": "exec", "name": "bomb", "source": src}, 30)
     time.sleep(0.5)
@@ -116,7 +117,7 @@ def test_fork_bomb_is_contained_and_nothing_survives():
 
 
 def test_student_output_cannot_forge_replies():
-    with WorkerProcess() as w:
+    with WorkerProcess(sandbox=bubblewrap()) as w:
         r = w.request({"op": "exec", "name": "x",
                        "source": "import os\nos.write(1, b'\\x00\\x00\\x00\\x02{}')\nprint('hi')"}, 20)
         assert r["ok"]
@@ -134,7 +135,7 @@ def test_no_thread_or_process_can_be_started():
            "        except (OSError, RuntimeError):\n"
            "            refused += 1\n"
            "    return refused\n")
-    with WorkerProcess() as w:
+    with WorkerProcess(sandbox=bubblewrap()) as w:
         assert w.request({"op": "exec", "name": "spawn", "source": src}, 20)["ok"]
         r = w.request({"op": "call", "fn": "attempts", "calls": [[]]}, 20)
         assert r["results"][0]["value"] == 4.0
@@ -153,7 +154,7 @@ def test_no_file_can_be_made_in_tmp_or_dev_shm():
            "    except OSError:\n"
            "        pass\n"
            "    return float(written)\n")
-    with WorkerProcess(Limits(memory_mb=1024, file_mb=32)) as w:
+    with WorkerProcess(Limits(memory_mb=1024, file_mb=32), sandbox=bubblewrap()) as w:
         assert w.request({"op": "exec", "name": "fill", "source": src}, 20)["ok"]
         r = w.request({"op": "call", "fn": "fill", "calls": [["/tmp", 100], ["/dev/shm", 4]]},
                       30)
@@ -180,7 +181,7 @@ def test_no_inode_flood():
            "            except OSError:\n"
            "                pass\n"
            "    return float(made)\n")
-    with WorkerProcess(Limits(memory_mb=1024)) as w:
+    with WorkerProcess(Limits(memory_mb=1024), sandbox=bubblewrap()) as w:
         assert w.request({"op": "exec", "name": "flood", "source": src}, 20)["ok"]
         r = w.request({"op": "call", "fn": "flood", "calls": [[]]}, 30)
     assert r["results"][0]["value"] == 0
@@ -203,7 +204,7 @@ def as_normal_user(script, uid=65534):
 
 
 HOSTILE_NEIGHBOUR = r"""
-from autograder.sandbox import Limits, WorkerProcess
+from autograder.sandbox import Limits, WorkerProcess, select
 src = (
     "import os, threading, time\n"
     "held = []\n"
@@ -217,11 +218,12 @@ src = (
     "            time.sleep(60); os._exit(0)\n"
     "    except Exception:\n"
     "        pass\n")
-bad = WorkerProcess(Limits(processes=16))
+mode = select("bubblewrap")
+bad = WorkerProcess(Limits(processes=16), sandbox=mode)
 bad.request({"op": "exec", "name": "hog", "source": src}, 30)
 ok = 0
 for _ in range(5):
-    with WorkerProcess() as w:
+    with WorkerProcess(sandbox=mode) as w:
         w.request({"op": "exec", "name": "f", "source": "def f(x):\n    return x + 1\n"}, 20)
         ok += w.request({"op": "call", "fn": "f", "calls": [[1.0]]}, 20)["results"][0]["value"] == 2.0
 bad.close()
@@ -239,7 +241,7 @@ def test_thread_and_fork_hog_cannot_starve_other_jails_of_the_same_user():
 
 
 CAPS_AS_USER = r"""
-from autograder.sandbox import Limits, WorkerProcess
+from autograder.sandbox import Limits, WorkerProcess, select
 src = (
     "import os, numpy as np\n"
     "def probe():\n"
@@ -258,7 +260,7 @@ src = (
     "    except MemoryError:\n"
     "        big = 0\n"
     "    return [n, forked, big]\n")
-with WorkerProcess(Limits(memory_mb=256)) as w:
+with WorkerProcess(Limits(memory_mb=256), sandbox=select("bubblewrap")) as w:
     w.request({"op": "exec", "name": "probe", "source": src}, 30)
     print("caps", w.request({"op": "call", "fn": "probe", "calls": [[]]}, 30)["results"][0]["value"].tolist())
 """

@@ -6,7 +6,7 @@ jail's cgroup accounting when there is one and through the process walk
 """
 import pytest
 
-from autograder.sandbox import WorkerProcess
+from autograder.sandbox import WorkerProcess, modes
 
 WORK = 0.3      # seconds of CPU the hidden work burns
 
@@ -42,7 +42,7 @@ def idle():
 
 @pytest.fixture(params=["cgroup_if_any", "process_walk"])
 def worker(request):
-    w = WorkerProcess(unsafe=True)
+    w = WorkerProcess(sandbox=modes.UNSAFE)
     if request.param == "process_walk":
         w.cgroup = None
     assert w.request({"op": "exec", "name": "cell", "source": CELL}, 30)["ok"]

@@ -12,6 +12,7 @@ import pytest
 
 from autograder.sandbox import bwrap_available
 from autograder.student import SandboxStudent
+from tests.autograder.helpers import jail
 
 UNSAFE = not bwrap_available()
 TIMEOUT, BUDGET = 1.0, 4.0
@@ -25,7 +26,7 @@ SLEEPY_CELLS = [
 
 
 def _student(cells, budget=BUDGET):
-    return SandboxStudent(cells, unsafe=UNSAFE, timeout=TIMEOUT, budget=budget)
+    return SandboxStudent(cells, jail=jail(unsafe=UNSAFE, timeout=TIMEOUT, budget=budget))
 
 
 def test_sleeping_cells_and_calls_end_within_the_budget():
@@ -72,7 +73,8 @@ def test_an_honest_student_never_notices_the_budget():
 
 
 def test_no_budget_means_only_the_per_call_timeout():
-    student = SandboxStudent([("f", "def f():\n    return 1\n")], unsafe=UNSAFE, timeout=5)
+    student = SandboxStudent([("f", "def f():\n    return 1\n")],
+                             jail=jail(unsafe=UNSAFE, timeout=5))
     try:
         assert not student.out_of_budget() and student.budget is None
         assert student.call("f", [()])[0].ok

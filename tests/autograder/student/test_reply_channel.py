@@ -13,6 +13,7 @@ import pytest
 
 from autograder.sandbox import bwrap_available, worker as wire
 from autograder.student import SandboxStudent
+from tests.autograder.helpers import jail
 
 UNSAFE = not bwrap_available()
 
@@ -126,7 +127,8 @@ def _rss_mb():
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_a_forged_reply_costs_that_call_only(name):
     student = SandboxStudent([("imports", "import numpy as np"),
-                              ("cell", FIND_FD + ATTACKS[name])], unsafe=UNSAFE, timeout=20)
+                              ("cell", FIND_FD + ATTACKS[name])],
+                             jail=jail(unsafe=UNSAFE, timeout=20))
     try:
         before = _rss_mb()
         x = np.arange(3.0)

@@ -4,6 +4,7 @@ import pytest
 from autograder.assignments.softmax.samples import reference_cells
 from autograder.sandbox import bwrap
 from autograder.student import SandboxStudent
+from tests.autograder.helpers import jail
 
 pytestmark = pytest.mark.skipif(not bwrap.available(), reason="no working bubblewrap here")
 
@@ -33,7 +34,7 @@ ATTACKS = {
 
 
 def flags_of(source):
-    student = SandboxStudent([("softmax", source + SOFTMAX)])
+    student = SandboxStudent([("softmax", source + SOFTMAX)], jail=jail())
     try:
         out = student.call("softmax", [([1.0, 2.0],)])
         return set(student.flags), student.suspicious.get("softmax", []), out[0]
@@ -85,7 +86,7 @@ def test_a_patch_is_noted_in_the_call_that_made_it_after_honest_changes():
            "        import sys, types\n"
            "        sys.modules['math'] = types.ModuleType('math')\n"
            "    return np.asarray(x) * 0.5\n")
-    student = SandboxStudent([("softmax", src)])
+    student = SandboxStudent([("softmax", src)], jail=jail())
     try:
         for n in (1, 2):
             assert student.call("softmax", [([1.0, 2.0],)])[0].ok
