@@ -201,3 +201,49 @@ def run(*args, timeout=300):
     t0 = time.monotonic()
     r = podman("run", "--rm", *HOST_ULIMITS, *args, timeout=timeout, check=False)
     return r, time.monotonic() - t0
+
+
+def build_with_wheels(context, source, repo):
+    """The grader image of build folder `context` on the base image, installing from the
+    wheelhouse of the pins in `source` (linked into `context/wheels` only now, after the
+    caller took any key of its own inputs). Returns (tag, timings): seconds for the
+    base image, the wheelhouse and the build (0: cached)."""
+    t0 = time.monotonic()
+    base = base_image()
+    base_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    wheels = wheelhouse(source)
+    wheels_s = time.monotonic() - t0
+    link_tree(wheels, Path(context) / "wheels")
+    tag, build_s = build_image(context, repo, base=base)
+    return tag, {"base": base_s, "wheels": wheels_s, "build": build_s}
+
+
+def sample_submissions(folder, *, hostile_reads):
+    """The six submissions both container tests grade, written under `folder`: {name: the
+    notebook's path}. perfect, two mistaken, blank, a malformed file, and a hostile one
+    that tries to read the two paths `hostile_reads` (where the platform keeps the
+    grader's files and the job's own)."""
+    from autograder.assignments.softmax.samples import build, mistake_overrides, write
+    from tests.e2e.adversarial.hostile import code_attack
+    made = {
+        "perfect": build(),
+        "mistaken-reg": build(mistake_overrides("naive_reg_2x")),
+        "mistaken-sign": build(mistake_overrides("vectorized_sign")),
+        "blank": build(perfect=False),
+        "hostile": build(code_attack("read-solutions", *hostile_reads)),
+    }
+    paths = {name: write(folder, name, nb) for name, nb in made.items()}
+    (Path(folder) / "malformed").mkdir()
+    paths["malformed"] = Path(folder) / "malformed" / "softmax.ipynb"
+    paths["malformed"].write_text('{"cells": [ this is not a notebook')
+    return paths
+
+
+def cli_grades(folder, out):
+    """grades.csv rows by student of `python -m autograder grade FOLDER --out OUT`: the
+    scores each container's result must carry."""
+    from .conftest import read_grades, run_grader
+    r = run_grader("grade", folder, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return read_grades(out)

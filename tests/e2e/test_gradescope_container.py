@@ -25,13 +25,11 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from autograder.assignments.softmax.samples import build, mistake_overrides, write
-from tests.e2e.adversarial.hostile import code_attack
+from autograder.assignments.softmax.samples import build, write
 from autograder.gradescope.build import build as build_zip
 from autograder.gradescope.schema import problems
 
 from . import containers
-from .conftest import read_grades, run_grader
 
 pytestmark = pytest.mark.slow
 
@@ -61,11 +59,8 @@ def image(tmp_path_factory):
     for script in ("setup.sh", "run_autograder"):
         (ctx / "source" / script).chmod(0o755)
     (ctx / "Containerfile").write_text(CONTAINERFILE)
-    base = containers.base_image()
-    wheels = containers.wheelhouse(ctx / "source")
-    containers.link_tree(wheels, ctx / "wheels")
-    tag, build_s = containers.build_image(ctx, "localhost/softmax-gradescope", base=base)
-    print(f"\nzip {zpath.stat().st_size / 1e6:.2f} MB; image with setup.sh {build_s:.0f} s "
+    tag, took = containers.build_with_wheels(ctx, ctx / "source", "localhost/softmax-gradescope")
+    print(f"\nzip {zpath.stat().st_size / 1e6:.2f} MB; image with setup.sh {took['build']:.0f} s "
           "(0: cached)")
     return dict(tag=tag, names=names, zip=zpath)
 
@@ -95,28 +90,14 @@ def run_autograder(image, notebook=None, metadata=METADATA, *extra):
 @pytest.fixture(scope="module")
 def notebooks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gs-subs")
-    made = {
-        "perfect": build(),
-        "mistaken-reg": build(mistake_overrides("naive_reg_2x")),
-        "mistaken-sign": build(mistake_overrides("vectorized_sign")),
-        "blank": build(perfect=False),
-        # Reads the grader's files and the metadata where Gradescope keeps them.
-        "hostile": build(code_attack("read-solutions", f"{AG}/source", f"{AG}/results")),
-    }
-    paths = {name: write(folder, name, nb) for name, nb in made.items()}
-    (folder / "malformed").mkdir()
-    paths["malformed"] = folder / "malformed" / "softmax.ipynb"
-    paths["malformed"].write_text('{"cells": [ this is not a notebook')
-    return folder, paths
+    # The hostile one reads the grader's files and the metadata where Gradescope keeps them.
+    return folder, containers.sample_submissions(folder,
+                                                 hostile_reads=(f"{AG}/source", f"{AG}/results"))
 
 
 @pytest.fixture(scope="module")
 def cli_grades(notebooks, tmp_path_factory):
-    folder, _ = notebooks
-    out = tmp_path_factory.mktemp("gs-cli-out")
-    r = run_grader("grade", folder, "--out", out, "--no-progress")
-    assert r.returncode == 0, r.stderr[-3000:]
-    return read_grades(out)
+    return containers.cli_grades(notebooks[0], tmp_path_factory.mktemp("gs-cli-out"))
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,17 @@ score `python -m autograder grade` gives the same notebook.
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from autograder.assignments.softmax.samples import build, mistake_overrides, write
+from autograder.assignments.softmax.samples import build, write
 from tests.e2e.adversarial.hostile import code_attack
 from autograder.prairielearn import build as plbuild
 from autograder.prairielearn.results import problems
 from autograder.prairielearn.run import LIMITS
 
 from . import containers
-from .conftest import read_grades, run_grader
 
 pytestmark = pytest.mark.slow
 
@@ -39,47 +37,28 @@ def image(tmp_path_factory):
     containers.require()
     work = tmp_path_factory.mktemp("pl-image")
     out = plbuild.build(work / "prairielearn", image="localhost/softmax-pl-grader")
-    t0 = time.monotonic()
-    base = containers.base_image()
-    base_s = time.monotonic() - t0
-    t0 = time.monotonic()
-    wheels = containers.wheelhouse(out / "grader-image" / "source")
-    wheels_s = time.monotonic() - t0
-    # The wheels join the build folder only now: the image's key is its own inputs.
+    # The wheels join the build folder only in build_with_wheels: the key is the inputs'.
     key_before = containers.context_key(out / "grader-image")
-    containers.link_tree(wheels, out / "grader-image" / "wheels")
-    tag, build_s = containers.build_image(out / "grader-image", "localhost/softmax-pl-grader",
-                                          base=base)
-    print(f"\nbase image {base_s:.0f} s, wheelhouse {wheels_s:.0f} s, image build "
-          f"{build_s:.0f} s (0: cached; key {key_before[:8]})")
+    tag, took = containers.build_with_wheels(out / "grader-image",
+                                             out / "grader-image" / "source",
+                                             "localhost/softmax-pl-grader")
+    print(f"\nbase image {took['base']:.0f} s, wheelhouse {took['wheels']:.0f} s, image build "
+          f"{took['build']:.0f} s (0: cached; key {key_before[:8]})")
     return dict(tag=tag, out=out)
 
 
 @pytest.fixture(scope="module")
 def notebooks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pl-subs")
-    made = {
-        "perfect": build(),
-        "mistaken-reg": build(mistake_overrides("naive_reg_2x")),
-        "mistaken-sign": build(mistake_overrides("vectorized_sign")),
-        "blank": build(perfect=False),
-        # Reads where the question's tests/ (hidden tests, solutions) and data are mounted.
-        "hostile": build(code_attack("read-solutions", f"{GRADE}/tests/grader", f"{GRADE}/data")),
-    }
-    paths = {name: write(folder, name, nb) for name, nb in made.items()}
-    (folder / "malformed").mkdir()
-    paths["malformed"] = folder / "malformed" / "softmax.ipynb"
-    paths["malformed"].write_text('{"cells": [ this is not a notebook')
-    return folder, paths
+    # The hostile one reads where the question's tests/ (hidden tests, solutions) and data
+    # are mounted.
+    return folder, containers.sample_submissions(
+        folder, hostile_reads=(f"{GRADE}/tests/grader", f"{GRADE}/data"))
 
 
 @pytest.fixture(scope="module")
 def cli_grades(notebooks, tmp_path_factory):
-    folder, _ = notebooks
-    out = tmp_path_factory.mktemp("pl-cli-out")
-    r = run_grader("grade", folder, "--out", out, "--no-progress")
-    assert r.returncode == 0, r.stderr[-3000:]
-    return read_grades(out)
+    return containers.cli_grades(notebooks[0], tmp_path_factory.mktemp("pl-cli-out"))
 
 
 def job_folder(image, notebook):
