@@ -8,8 +8,10 @@ enforces it and says which tests depend on which.
 Each check judges one property, so one mistake costs the tests of the
 property it breaks: the loss checks judge the loss, the gradient checks dW,
 the stability check the invariance of the student's OWN result under a
-shift of the scores (a result that is right or a recognised mistake's), the speed check the speed of a result that is right or
-equal to the student's own naive version. A failure names the property in
+shift of the scores (a result that is right or a recognised mistake's), the speed check
+the speed of a result that is right or wrong only by a mistake the loss and gradient
+tests name (agreeing with the student's own naive version does not count: see
+`speed_verifier`). A failure names the property in
 its message and, in `mistake`, the cause (see `mistakes.py`).
 """
 import ast
@@ -1084,7 +1086,7 @@ def _recognised(loss, dW, args):
 @REGISTRY.check("test_softmax_loss_vectorized_speed", target="softmax_loss_vectorized",
                 timed=True)
 def check_softmax_loss_vectorized_speed(student, timer):
-    """softmax_loss_vectorized is >= 5x faster than a loop over examples, on a result that is right or equal to the student's own naive version.
+    """softmax_loss_vectorized is >= 5x faster than a loop over examples, on a result that is right or wrong only by a mistake the loss and gradient tests name.
 
     `autograder.check.timing.compare`: the reference loop and the student's function
     timed alternately on fresh inputs (N = 2000), the median of the per-call
