@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from autograder.check import notebook_checks
 from autograder import report as reports
 from .assignment import AssignmentError, get, load_spec
+from .perthread import PerThread
 from autograder.submissions.discover import (
     UsageError, detect_layout, enclosing_course, find_submissions,
 )
@@ -63,24 +64,13 @@ def default_budget(timeout):
     return max(120.0, 8 * timeout)
 
 
-class _Timers:
+class _Timers(PerThread):
     """One clean reference-timer process per grading thread, made on first use."""
 
     def __init__(self, reference, *, needed=True):
         """`needed`: whether any check is timed (else `prestart` starts nothing)."""
-        self.reference = reference
+        super().__init__(lambda: ProcessTimer(reference))
         self.needed = needed
-        self.local = threading.local()
-        self.all = []
-        self.lock = threading.Lock()
-
-    def get(self):
-        t = getattr(self.local, "timer", None)
-        if t is None:
-            t = self.local.timer = ProcessTimer(self.reference)
-            with self.lock:
-                self.all.append(t)
-        return t
 
     def prestart(self):
         """Start this thread's timer process, if a check will need it, without waiting:
@@ -89,10 +79,6 @@ class _Timers:
         turns), not beside the jail and the reader child, which it would slow."""
         if self.needed:
             self.get().start()
-
-    def close(self):
-        for t in self.all:
-            t.close()
 
 
 def _out_folder(out):

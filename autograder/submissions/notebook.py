@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.perthread import PerThread
 from . import reader
 from .discover import Submission
 
@@ -32,7 +33,7 @@ class StudentCode:
     sha256: str = ""                                # of the bytes read ("" / a marker if none)
 
 
-_pool = reader.ReaderPool()
+_pool = PerThread(reader.ReaderProcess)      # one reader child per grading thread
 atexit.register(_pool.close)      # readers made outside a batch (read_outline, tests)
 
 

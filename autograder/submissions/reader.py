@@ -22,16 +22,14 @@ import errno
 import hashlib
 import json
 import os
-import select
 import stat
-import struct
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from autograder.untrusted import valid_tree
+from .reader_child import FRAME as _FRAME, read_exact
 
 MAX_BYTES = 20 * 1024 * 1024        # honest notebooks with plots are a few MB
 CHILD_MEMORY_MB = 512               # address space of the reader child
@@ -39,7 +37,6 @@ CHILD_CPU_SECONDS = 10              # CPU per notebook in the reader child
 CHILD_WALL_SECONDS = 60             # backstop when the machine is very loaded
 CHILD_START_SECONDS = 60            # for the child to start and say it is ready
 CHILD_MAX_RSS_KB = 200 * 1024       # replace the child once it holds this much
-_FRAME = struct.Struct(">I")
 
 
 class Refused(Exception):
@@ -205,19 +202,6 @@ _CHILD_CODE = ("import sys; sys.path.insert(0, sys.argv[1]); "
                "from autograder.submissions.reader_child import main; main()")
 
 
-def _read_exact(fd, n, deadline):
-    buf = bytearray()
-    while len(buf) < n:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, min(n - len(buf), 1 << 20))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return bytes(buf)
-
-
 class ReaderProcess:
     """One reader child; `parse` sends it a notebook and returns its reply dict."""
 
@@ -238,12 +222,12 @@ class ReaderProcess:
 
     def _reply(self, deadline, cap):
         fd = self.proc.stdout.fileno()
-        (n,) = _FRAME.unpack(_read_exact(fd, _FRAME.size, deadline))
+        (n,) = _FRAME.unpack(read_exact(fd, _FRAME.size, deadline))
         if n > cap:
             raise EOFError
         # A door for student text (untrusted.py): a notebook's JSON may escape lone
         # surrogates into its sources, grade ids and kernel names.
-        return valid_tree(json.loads(_read_exact(fd, n, deadline)))
+        return valid_tree(json.loads(read_exact(fd, n, deadline)))
 
     def _died(self, timed_out):
         """Stop the child and say why it stopped."""
@@ -301,27 +285,3 @@ class ReaderProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             return proc.wait()
-
-
-class ReaderPool:
-    """One ReaderProcess per thread, made on first use; `close` ends them all."""
-
-    def __init__(self):
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.all = []
-
-    def get(self):
-        r = getattr(self.local, "reader", None)
-        if r is None:
-            r = self.local.reader = ReaderProcess()
-            with self.lock:
-                self.all.append(r)
-        return r
-
-    def close(self):
-        with self.lock:
-            readers, self.all = self.all, []
-        for r in readers:
-            r.close()
-        self.local = threading.local()

@@ -10,15 +10,24 @@ child with SIGXCPU (the parent reports it and starts another).
 import json
 import os
 import resource
+import select
 import struct
 import sys
+import time
 
-_FRAME = struct.Struct(">I")
+FRAME = struct.Struct(">I")     # the length before each header, notebook and reply
 
 
-def _read_exact(fd, n):
+def read_exact(fd, n, deadline=None):
+    """Exactly `n` bytes from `fd`; EOFError if it ends first, TimeoutError once
+    time.monotonic() passes `deadline` (None: wait as long as it takes). Both ends of
+    the reader channel read with it (`reader.ReaderProcess` with a deadline)."""
     buf = bytearray()
     while len(buf) < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
         chunk = os.read(fd, min(n - len(buf), 1 << 20))
         if not chunk:
             raise EOFError
@@ -28,7 +37,7 @@ def _read_exact(fd, n):
 
 def _write(fd, obj):
     data = json.dumps(obj).encode()
-    data = _FRAME.pack(len(data)) + data
+    data = FRAME.pack(len(data)) + data
     while data:
         data = data[os.write(fd, data):]
 
@@ -71,10 +80,10 @@ def main():
     _write(fd_out, {"ready": True})
     while True:
         try:
-            (n,) = _FRAME.unpack(_read_exact(fd_in, _FRAME.size))
-            request = json.loads(_read_exact(fd_in, n))
-            (n,) = _FRAME.unpack(_read_exact(fd_in, _FRAME.size))
-            data = _read_exact(fd_in, n)
+            (n,) = FRAME.unpack(read_exact(fd_in, FRAME.size))
+            request = json.loads(read_exact(fd_in, n))
+            (n,) = FRAME.unpack(read_exact(fd_in, FRAME.size))
+            data = read_exact(fd_in, n)
         except EOFError:
             return
         _limit(resource.RLIMIT_CPU, int(_cpu_used()) + cpu_seconds + 1, resource.RLIM_INFINITY)

@@ -193,20 +193,6 @@ def test_child_killed_from_outside_is_replaced(honest):
         r.close()
 
 
-def test_pool_gives_one_reader_per_thread_and_closes_them():
-    import threading
-    pool = reader.ReaderPool()
-    got = []
-    threads = [threading.Thread(target=lambda: got.append(pool.get())) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len({id(g) for g in got}) == 3 and len(pool.all) == 3
-    pool.close()
-    assert pool.all == []
-
-
 def test_child_over_its_cpu_budget_is_stopped_and_not_retried(honest):
     nb = json.loads(honest.read_bytes())
     # A definitions analysis with 80 000 needed names: seconds of CPU, little memory.
