@@ -322,8 +322,8 @@ def _preload_reports(*, gradebook, batch, release=None):
                 matplotlib.use("Agg")
                 import matplotlib.pyplot  # noqa: F401
             if gradebook:
-                from autograder.record.nbgrader import gradebook as nbgrader_gradebook
-                nbgrader_gradebook.preload(release)
+                from autograder.record.nbgrader import course
+                course.preload(release)
         except Exception:  # noqa: BLE001 - see the docstring
             pass
     if gradebook or batch:
@@ -400,12 +400,12 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         reports.write_class_report(results, spec, out / "class_report.html")
         reports.write_mistakes_csv(results, spec, out / "mistakes.csv")
     if gradebook:
-        from autograder.record.nbgrader import gradebook as nbgrader_gradebook   # imports nbgrader: only when needed
+        from autograder.record.nbgrader import course   # imports nbgrader: only when needed
         # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),
         # so formgrader, `nbgrader export` and generate_feedback work on it. A roster
         # student who submitted nothing has no submission there, as in nbgrader.
         submitted = [r for r in results if "no_submission" not in r.flags]
-        nbgrader_gradebook.write_course(out, results=submitted, spec=spec,
-                                        notebooks=notebooks or {}, course_root=course_root,
-                                        on_error=unwritten, release=release)
+        course.write_course(out, results=submitted, spec=spec,
+                            notebooks=notebooks or {}, course_root=course_root,
+                            on_error=unwritten, release=release)
     return failed

@@ -43,6 +43,7 @@ from .bwrap import SandboxUnavailable
 from .fontlist import FontLists
 from .jail import (HOME_DIRS, MPL_DIR, WORKER, JailCgroups, Limits, cgroup_kind, limit_argv,
                    memory_budget, worker_env)
+from .launch import Launch
 
 BASE_UID = 61000
 MAX_SLOTS = 4096
@@ -199,7 +200,6 @@ class ContainerMode:
 
     # ---------------------------------------------------------------- jail
     def launch(self, python, limits):
-        from .modes import Launch
         self._setup()
         slot = self._acquire()
         uid = self.base_uid + slot

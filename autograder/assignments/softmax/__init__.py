@@ -3,26 +3,22 @@
 Notebooks: solutions/softmax/softmax.ipynb (nbgrader source) and
 assignments/softmax/softmax.ipynb (the release), at the repository root.
 """
-from pathlib import Path
-
 from ...assignment import Assignment
 from . import reference
 from .checks import REGISTRY
 from .mistakes import HINTS
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
+from .notebooks import HERE, REPO, RELEASE, SOURCE
 
 
 def _samples(folder):
-    from .samples import write_samples
+    from .samples import write_samples     # nbformat: imported only for the demo
     return write_samples(folder)
 
 
 ASSIGNMENT = Assignment(
     name="softmax",
-    source=REPO / "solutions" / "softmax" / "softmax.ipynb",
-    release=REPO / "assignments" / "softmax" / "softmax.ipynb",
+    source=SOURCE,
+    release=RELEASE,
     solution_ids=("softmax", "softmax_backward", "cross_entropy_error", "SoftmaxWithLoss",
                   "softmax_loss_naive", "softmax_loss_vectorized"),
     checks=REGISTRY,

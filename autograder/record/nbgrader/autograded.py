@@ -1,12 +1,6 @@
-"""OUT as an nbgrader course root, so that nbgrader's own tools read our grades.
+"""The notebooks of OUT's nbgrader course that formgrader shows (course.py writes the rest).
 
 Guarantees, for every graded student:
-- `OUT/nbgrader_config.py` makes OUT the course root of `nbgrader export`,
-  `generate_feedback`, `release_feedback` and formgrader (`jupyter lab` started
-  in OUT). It loads the course's own config (course id, exchange) and points
-  nbgrader's CSV export to `nbgrader_grades.csv` and nbgrader's feedback to
-  `nbgrader_feedback/`, so nbgrader never overwrites our `grades.csv` or
-  `feedback/`.
 - `OUT/autograded/<student>/<name>/<name>.ipynb` is the submitted notebook as
   formgrader needs it: nbgrader metadata kept only on the graded cells the
   gradebook knows (one cell per id, canonical flags, so no crafted metadata can
@@ -32,51 +26,12 @@ import stat
 from pathlib import Path
 
 from autograder.submissions import nbcells as cells
-from autograder.record.store import atomic_write, inside
+from autograder.record.store import atomic_write, inside, safe_name
 from autograder.untrusted import MarkdownBudget, markdown_html, output_text, text_html, valid_tree
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
 SIDE_FILES = ("timestamp.txt", "submission_secret.txt")
-
-CONFIG = '''"""nbgrader configuration of this grading output (written by `python -m autograder grade`).
-
-Run nbgrader's tools from this folder: `nbgrader export` (writes nbgrader_grades.csv),
-`nbgrader generate_feedback {name}` (nbgrader_feedback/), `nbgrader release_feedback {name}`,
-or `jupyter lab` here and open Nbgrader -> Formgrader.
-"""
-import os
-
-c = get_config()  # noqa: F821  (injected by traitlets)
-COURSE_CONFIG = {course_config!r}
-if COURSE_CONFIG and os.path.exists(COURSE_CONFIG):
-    load_subconfig(COURSE_CONFIG)  # noqa: F821  the course id and exchange of the course
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.root = HERE
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
-c.CourseDirectory.source_directory = {source_dir!r}
-c.CourseDirectory.autograded_directory = "autograded"
-# Never overwrite the grader's own grades.csv and feedback/.
-c.CsvExportPlugin.to = "nbgrader_grades.csv"
-c.CourseDirectory.feedback_directory = "nbgrader_feedback"
-# release_feedback releases what came through the exchange and names the rest
-# (nbgrader's own stops with a traceback at the first submission made otherwise).
-c.ExchangeFactory.release_feedback = "autograder.release.exchange.ReleaseFeedback"
-'''
-
-
-def write_config(out, *, name, course_root):
-    """OUT/nbgrader_config.py for the course whose root holds nbgrader_config.py."""
-    if course_root is None:
-        course_config, source_dir = "", "source"
-    else:
-        course_root = Path(course_root).resolve()
-        course_config = str(course_root / "nbgrader_config.py")
-        source_dir = str(course_root / "solutions")
-    text = CONFIG.format(name=name, course_config=course_config, source_dir=source_dir)
-    atomic_write(Path(out) / "nbgrader_config.py", text)
-
 
 UNREADABLE = {"missing_notebook", "invalid_notebook", "symlink"}
 
@@ -287,11 +242,11 @@ def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=No
     folder fails is told there and has no folder (no stale copy is left); the
     others are written. `trusted`: see `release_markdown`. Returns the student ids written.
     """
-    from .gradebook import nbgrader_id
     root = Path(out) / "autograded"
     written = []
     for r in results:
-        dest = inside(root, nbgrader_id(r.student_id), spec.name)
+        # The student's folder is named as in the gradebook (gradebook.nbgrader_id).
+        dest = inside(root, safe_name(r.student_id), spec.name)
         try:
             if _write_one(dest, r, spec, notebooks.get(r.student_id), trusted):
                 written.append(r.student_id)
@@ -330,19 +285,18 @@ def _mark_submitted(out, student_ids, name):
     the submission itself stays where the instructor keeps it). A folder of an
     earlier run whose student is gone is removed only when it holds nothing else.
     """
-    from .gradebook import nbgrader_id
     root = Path(out) / "submitted"
-    keep = {nbgrader_id(sid) for sid in student_ids}
+    keep = {safe_name(sid) for sid in student_ids}
     if root.is_dir() and not root.is_symlink():
         for old in root.iterdir():
             if old.name not in keep:
                 _remove_marker(old / name)
     for sid in student_ids:
-        dest = inside(root, nbgrader_id(sid), name)
+        dest = inside(root, safe_name(sid), name)
         dest.mkdir(parents=True, exist_ok=True)
         if set(os.listdir(dest)) - {"timestamp.txt"}:
             continue    # not a folder of ours: left as it is
-        stamp = inside(out, "autograded", nbgrader_id(sid), name, "timestamp.txt")
+        stamp = inside(out, "autograded", safe_name(sid), name, "timestamp.txt")
         if stamp.is_file() and _parses(stamp.read_text(encoding="utf-8", errors="replace")):
             atomic_write(dest / "timestamp.txt", stamp.read_bytes())
         elif (dest / "timestamp.txt").is_file():

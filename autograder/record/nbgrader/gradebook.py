@@ -47,7 +47,7 @@ def _package_without_init(name):
         package.__version__ = importlib.import_module(f"{name}._version").__version__
 
 
-def _nbgrader_api():
+def nbgrader_api():
     """nbgrader.api, imported without the optional modules the gradebook never uses."""
     blocked = [m for m in _UNUSED_IMPORTS if m not in sys.modules]
     for m in blocked:
@@ -62,35 +62,31 @@ def _nbgrader_api():
     return api
 
 
-def preload(release=None):
-    """Import what writing the gradebook needs, and render the `release` notebook's
-    Markdown (autograded.release_markdown, kept for write_course). The pipeline calls it
-    in a background thread while the students are graded, so that write_course does not
-    wait for nbgrader's import; a failure here shows again, with its traceback, where
-    the gradebook is written."""
+def preload():
+    """Import what writing the gradebook, and the autograded notebooks before it, need
+    (course.preload calls it in a background thread while the students are graded, so
+    that course.write_course does not wait for nbgrader's import); a failure here shows
+    again, with its traceback, where the gradebook is written."""
     try:
-        _nbgrader_api()
+        nbgrader_api()
         from alembic.script import ScriptDirectory  # noqa: F401
         # What the autograded notebooks' Markdown needs (untrusted.markdown_html).
         from nbconvert.filters.markdown_mistune import MarkdownWithMath  # noqa: F401
         import bleach  # noqa: F401
-        if release is not None:
-            from . import autograded
-            autograded.release_markdown(release)
     except Exception:  # noqa: BLE001 - see the docstring
         pass
 
 
 def _alembic_head():
     from alembic.script import ScriptDirectory
-    _nbgrader_api()
+    nbgrader_api()
     import nbgrader
     return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
 
 
 def _create(url):
     """A new, empty gradebook with nbgrader's schema and alembic version stamp."""
-    Base = _nbgrader_api().Base
+    Base = nbgrader_api().Base
     from sqlalchemy import create_engine, text
     engine = create_engine(url, future=True)
     try:
@@ -140,7 +136,7 @@ def _comments(result, solution_ids):
 def _parse_time(value):
     if not value:
         return None
-    _nbgrader_api()
+    nbgrader_api()
     from nbgrader.utils import parse_utc
     try:
         return parse_utc(value)
@@ -162,7 +158,7 @@ def record(results, spec, db_path, *, timestamps=None, on_error=None):
     what, exception)`, a student whose rows fail is rolled back alone and told
     there, the others are committed; without it, the failure rolls back all.
     """
-    api = _nbgrader_api()     # slow import: only when a gradebook is asked for
+    api = nbgrader_api()     # slow import: only when a gradebook is asked for
 
     timestamps = timestamps or {}
     db_path = Path(db_path).resolve()
@@ -273,25 +269,3 @@ def _record_student(s, api, r, sid, *, spec, assignment, notebook, cells, known,
             s.add(comment)
         comment.auto_comment = texts.get(cell_id)
     snb.flagged = bool(r.flags)
-
-
-
-def write_course(out, *, results, spec, notebooks, course_root, on_error=None, release=None):
-    """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
-
-    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None);
-    `on_error`: see `record` (it also covers each student's autograded notebook);
-    `release`: the released notebook, whose Markdown keeps its formulas typeset.
-    """
-    from autograder.record.nbgrader import autograded as nbgrader_course
-    # First: the autograded notebooks render Markdown with nbconvert, which imports
-    # jsonschema too; imported here first, it comes without the IRI grammar.
-    _nbgrader_api()
-    out = Path(out)
-    nbgrader_course.write_config(out, name=spec.name, course_root=course_root)
-    trusted = nbgrader_course.release_markdown(release) if release else {}
-    nbgrader_course.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
-                                     on_error=on_error, trusted=trusted)
-    record(results, spec, out / "gradebook.db",
-           timestamps={sid: nbgrader_course.timestamp(p) for sid, p in notebooks.items()},
-           on_error=on_error)

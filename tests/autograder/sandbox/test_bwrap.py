@@ -61,7 +61,7 @@ def test_an_old_bwrap_without_size_is_used_without_sized_tmpfs(fresh, tmp_path):
     fresh.setattr(bwrap, "bundled_path", lambda: None)
     found = bwrap.find()
     assert (found.version, found.sized_tmpfs) == ("0.6.1", False)
-    from autograder.sandbox.modes import BubblewrapMode
+    from autograder.sandbox.bubblewrap import BubblewrapMode
     assert "/dev/shm unbounded" in BubblewrapMode(found).describe()
 
 

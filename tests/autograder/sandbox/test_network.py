@@ -28,7 +28,7 @@ def sandbox(request, monkeypatch):
     if request.param == "bubblewrap":
         if not bwrap_available():
             pytest.skip("bubblewrap cannot run here")
-        from autograder.sandbox.modes import BubblewrapMode
+        from autograder.sandbox.bubblewrap import BubblewrapMode
         yield BubblewrapMode()
         return
     if os.geteuid() != 0:

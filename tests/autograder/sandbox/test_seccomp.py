@@ -245,7 +245,7 @@ def sandbox(request, monkeypatch):
     if request.param not in _modes():
         pytest.skip(f"{request.param} mode cannot run here")
     if request.param == "bubblewrap":
-        from autograder.sandbox.modes import BubblewrapMode
+        from autograder.sandbox.bubblewrap import BubblewrapMode
         yield BubblewrapMode()
         return
     monkeypatch.setattr(container, "grader_paths", lambda extra=(): ([], []))

@@ -9,9 +9,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.submissions.nbcells import is_solution
-from .. import ASSIGNMENT
-
-SOURCE, RELEASE = ASSIGNMENT.source, ASSIGNMENT.release
+from ..notebooks import RELEASE, SOURCE
 from .mistakes import DEMO, MISTAKES
 from .styles import STYLES
 

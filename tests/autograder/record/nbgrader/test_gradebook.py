@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.record.nbgrader import gradebook, autograded as nbgrader_course
+from autograder.record.nbgrader import course, gradebook, autograded as nbgrader_course
 from autograder.assignment import Spec, TestCell
 from autograder.record.store import StudentResult, TestResult
 
@@ -109,9 +109,9 @@ def test_write_course_makes_out_an_nbgrader_course(tmp_path):
     (sub / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
     (sub / "submission_secret.txt").symlink_to("/etc/passwd")    # never followed
     out = tmp_path / "out"
-    gradebook.write_course(out, results=[result("ann"), result("bob")], spec=SPEC,
-                           notebooks={"ann": sub / "hw.ipynb", "bob": None},
-                           course_root=tmp_path)
+    course.write_course(out, results=[result("ann"), result("bob")], spec=SPEC,
+                        notebooks={"ann": sub / "hw.ipynb", "bob": None},
+                        course_root=tmp_path)
     assert (out / "autograded" / "ann" / "hw" / "hw.ipynb").exists()
     assert (out / "autograded" / "ann" / "hw" / "timestamp.txt").exists()
     assert not (out / "autograded" / "ann" / "hw" / "submission_secret.txt").exists()
@@ -131,8 +131,8 @@ def test_importing_the_pipeline_does_not_import_nbgrader():
 def test_odd_student_ids_reach_nbgrader_as_safe_names(tmp_path):
     ids = ["José", "a\nb", "=cmd|' calc'!A0", "bad\\xffbytes", "-x", ".hidden", "x" * 300]
     out = tmp_path / "out"
-    gradebook.write_course(out, results=[result(i) for i in ids], spec=SPEC,
-                           notebooks={i: None for i in ids}, course_root=None)
+    course.write_course(out, results=[result(i) for i in ids], spec=SPEC,
+                        notebooks={i: None for i in ids}, course_root=None)
     got = scores(out / "gradebook.db")
     assert len(got) == len(ids) and all(v == 5.0 for v in got.values())
     assert all("\n" not in k and not k.startswith(("=", "-", ".")) for k in got)
@@ -168,8 +168,8 @@ def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
     (subs / "bob" / "timestamp.txt").write_text("not a time")
     out = tmp_path / "out"
     nbs = {sid: subs / sid / "hw.ipynb" for sid in ("ann", "bob", "cy")}
-    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob", "cy", "dee")],
-                           spec=SPEC, notebooks={**nbs, "dee": None}, course_root=None)
+    course.write_course(out, results=[result(s) for s in ("ann", "bob", "cy", "dee")],
+                        spec=SPEC, notebooks={**nbs, "dee": None}, course_root=None)
     submitted, autograded = _submitted_students(out)
     # dee sent no notebook: a gradebook row, not a submission to open.
     assert submitted == autograded == {"ann", "bob", "cy"}
@@ -180,8 +180,8 @@ def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
     # Re-graded without cy: cy's marker goes, a folder that is not ours stays.
     (out / "submitted" / "zed" / "hw").mkdir(parents=True)
     (out / "submitted" / "zed" / "hw" / "hw.ipynb").write_text("{}")
-    gradebook.write_course(out, results=[result(s) for s in ("ann", "bob")], spec=SPEC,
-                           notebooks=nbs, course_root=None)
+    course.write_course(out, results=[result(s) for s in ("ann", "bob")], spec=SPEC,
+                        notebooks=nbs, course_root=None)
     assert not (out / "submitted" / "cy").exists()
     assert (out / "submitted" / "zed" / "hw" / "hw.ipynb").exists()
 
@@ -194,13 +194,13 @@ def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
     import), is still written, and leaves that module importable afterwards."""
     code = (
         "import sys\n"
-        "from autograder.record.nbgrader import gradebook\n"
+        "from autograder.record.nbgrader import course\n"
         "import tests.autograder.record.nbgrader.test_gradebook as t\n"
         "import json, pathlib\n"
         f"nb = pathlib.Path({str(tmp_path / 'ann.ipynb')!r})\n"
         "nb.write_text(json.dumps({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, "
         "'cells': [{'cell_type': 'markdown', 'metadata': {}, 'source': '# *Hi* [a](b)'}]}))\n"
-        f"gradebook.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
+        f"course.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
         "results=[t.result('ann')], spec=t.SPEC, notebooks={'ann': nb}, course_root=None)\n"
         "assert 'nbconvert.filters.markdown_mistune' in sys.modules, 'no Markdown rendered'\n"
         "assert 'jsonschema._format' in sys.modules and 'nbgrader.api' in sys.modules\n"
@@ -255,7 +255,7 @@ def test_the_preload_renders_the_releases_markdown_once_for_write_course(tmp_pat
     cell = {"cell_type": "markdown", "metadata": {}, "source": "The loss is $L$."}
     release.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
                                    "nbformat_minor": 4}))
-    gradebook.preload(release)
+    course.preload(release)
     rendered = nbgrader_course.release_markdown(release)
 
     def no_render(*a, **k):
