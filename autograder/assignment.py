@@ -4,23 +4,24 @@ An assignment is a Python package that defines `ASSIGNMENT = Assignment(...)`:
 its notebooks, its solution cells, its check registry, its hint table, the
 reference its timed checks compare against, and its sample submissions. The
 core (discovery, reading, sandbox, runner, results, reports) knows nothing
-else about it. Packages are found, in this order:
+else about it, and imports none by name. Packages are found, in this order:
 
-- the subpackages of `autograder.assignments` (shipped with the grader);
-- the entry point group `autograder.assignments` of installed distributions;
+- the entry point group `autograder.assignments` of installed distributions
+  (this project's pyproject.toml declares the ones shipped in
+  `autograder/assignments/`);
 - each folder listed in the environment variable AUTOGRADER_ASSIGNMENTS
-  (os.pathsep-separated): every subfolder with an `__init__.py` is a package.
+  (os.pathsep-separated): every subfolder with an `__init__.py` is a package
+  (how the Gradescope zip and the PrairieLearn job, which run the grader from
+  its files rather than installed, find theirs).
 
 The Spec (test cells, points, accepted checksums) is read from the notebooks
 as plain JSON, so that a run pays for neither nbformat's validation nor
 nbgrader's import.
 """
 import functools
-import importlib
 import importlib.util
 import json
 import os
-import pkgutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,14 +135,6 @@ def _from_module(module, where):
     return a
 
 
-def _builtin():
-    from . import assignments
-    for info in pkgutil.iter_modules(assignments.__path__):
-        if info.ispkg:
-            name = f"{assignments.__name__}.{info.name}"
-            yield _from_module(importlib.import_module(name), name)
-
-
 def _entry_points():
     from importlib.metadata import entry_points
     for ep in entry_points(group="autograder.assignments"):
@@ -172,7 +165,7 @@ def _available(folders):
     # Cached per value of AUTOGRADER_ASSIGNMENTS: the in-kernel path asks once per
     # test cell, and scanning installed distributions is not free.
     found = {}
-    for source in (_builtin(), _entry_points(), _from_folders(folders)):
+    for source in (_entry_points(), _from_folders(folders)):
         for a in source:
             found.setdefault(a.name, a)
     return tuple(found.items())
@@ -181,6 +174,9 @@ def _available(folders):
 def get(name=None):
     """The assignment called `name`; with no name, the only one there is."""
     found = available()
+    if not found:
+        raise AssignmentError("no assignment found: install the grader (`make`, or "
+                              f"`pip install -e .`) or name a folder in {ENV_PATH}")
     if name is None:
         if len(found) == 1:
             return next(iter(found.values()))
@@ -188,7 +184,7 @@ def get(name=None):
                               "choose one with --assignment NAME")
     if name not in found:
         raise AssignmentError(f"no assignment called {name!r}; known: "
-                              f"{', '.join(sorted(found)) or 'none'}")
+                              f"{', '.join(sorted(found))}")
     return found[name]
 
 

@@ -106,20 +106,21 @@ def _options(mode):
 
 
 def use_question_files(tests_dir):
-    """Make the assignment package of tests/grader/ importable; returns that folder.
+    """Make the assignment package of tests/grader/ findable; returns that folder.
 
     The image holds the grader core only; the question's tests/ folder (copied
     by PrairieLearn into /grade/tests for each job) holds the assignment
     package at grader/autograder/assignments/<name>/ and its notebooks at the
-    repository paths the package expects, so it is found as a subpackage of
-    `autograder.assignments`, as in the repository. An assignment built into
-    the grader (a checkout, the tests) is found first.
+    repository paths the package expects. Its folder joins AUTOGRADER_ASSIGNMENTS
+    for this job's process (autograder/assignment.py); an assignment installed
+    with the grader (a checkout, the tests) is found first.
     """
-    from .. import assignments
+    from ..assignment import ENV_PATH
     grader = Path(tests_dir) / "grader"
     folder = str(grader / "autograder" / "assignments")
-    if folder not in assignments.__path__:
-        assignments.__path__.append(folder)
+    folders = [f for f in os.environ.get(ENV_PATH, "").split(os.pathsep) if f]
+    if folder not in folders:
+        os.environ[ENV_PATH] = os.pathsep.join([*folders, folder])
     return grader
 
 

@@ -8,7 +8,7 @@ from autograder import assignment
 from autograder.assignment import AssignmentError, get, load_spec
 from autograder.check.registry import Registry
 
-from ..conftest_paths import ASSIGNMENTS, TINY
+from ..conftest_paths import ASSIGNMENTS, REPO, TINY
 
 
 def test_softmax_is_found_without_configuration(monkeypatch):
@@ -29,6 +29,31 @@ def test_folders_in_the_environment_add_assignments(monkeypatch):
     assert [(t.grade_id, t.points) for t in spec.tests] == [("test_double", 3.0)]
     with pytest.raises(AssignmentError, match="--assignment"):
         get()
+
+
+def test_the_shipped_assignments_load_from_their_folder_as_on_gradescope(monkeypatch):
+    """The Gradescope zip and the PrairieLearn job run the grader uninstalled: no entry
+    point is there, and the shipped folder in AUTOGRADER_ASSIGNMENTS finds the package."""
+    monkeypatch.setattr(assignment, "_entry_points", lambda: iter(()))
+    monkeypatch.setenv(assignment.ENV_PATH, str(REPO / "autograder" / "assignments"))
+    assignment._available.cache_clear()
+    try:
+        a = get()
+        assert a.name == "softmax"
+        assert [t.grade_id for t in load_spec(a).tests] == a.checks.ids() != []
+    finally:
+        assignment._available.cache_clear()
+
+
+def test_no_assignment_at_all_says_how_to_get_one(monkeypatch):
+    monkeypatch.setattr(assignment, "_entry_points", lambda: iter(()))
+    monkeypatch.delenv(assignment.ENV_PATH, raising=False)
+    assignment._available.cache_clear()
+    try:
+        with pytest.raises(AssignmentError, match="install the grader"):
+            get()
+    finally:
+        assignment._available.cache_clear()
 
 
 def test_an_unknown_name_lists_the_known_ones(monkeypatch):

@@ -3,7 +3,7 @@
 Notebooks: solutions/softmax/softmax.ipynb (nbgrader source) and
 assignments/softmax/softmax.ipynb (the release), at the repository root.
 """
-from ...assignment import Assignment
+from autograder.assignment import Assignment
 from . import reference
 from .checks import REGISTRY
 from .mistakes import HINTS
