@@ -43,13 +43,13 @@ class Outcome:
                    warnings=list(r.get("warnings") or []))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
     """One hidden test: the test cell it grades and the solution cell it exercises."""
     test_id: str            # grade_id of the notebook's test cell
     target: str             # grade_id of the solution cell it calls
-    run: Callable           # run(student) or, when `timed`, run(student, timer)
-    proves: str             # one line: what passing it shows
+    run: Callable           # run(student) or, when `timed`, run(student, timer);
+    #                         its docstring's first line says what passing it shows
     timed: bool = False     # needs the reference timer (a speed check)
     uses: tuple = ()        # other solution cells the target may call (for hints)
 
@@ -66,10 +66,10 @@ class Registry:
         def register(fn):
             if test_id in self._checks:
                 raise ValueError(f"check {test_id} declared twice")
-            doc = (fn.__doc__ or "").strip().splitlines()
-            if not doc:
+            if not (fn.__doc__ or "").strip():
                 raise ValueError(f"check {test_id} needs a docstring saying what it proves")
-            self._checks[test_id] = Check(test_id, target, fn, doc[0].strip(), timed, tuple(uses))
+            self._checks[test_id] = Check(test_id=test_id, target=target, run=fn, timed=timed,
+                                          uses=tuple(uses))
             return fn
         return register
 
@@ -93,8 +93,8 @@ class Registry:
 class Verdict:
     passed: bool
     message: str = ""
-    mistake: str = None
-    hint: str = None
+    mistake: str | None = None
+    hint: str | None = None
 
 
 def run_check(check, student, timer=None, hints=None):
@@ -145,17 +145,6 @@ def as_array(out, what, shape):
     if a.shape != tuple(shape):
         raise Fail(f"{what} returned shape {a.shape}; expected {tuple(shape)}", "shape")
     return a
-
-
-def as_scalar(value, what):
-    """A returned value as one float, else Fail."""
-    if isinstance(value, dict) or isinstance(value, list) or value is None:
-        kind = value.get("__bad__") if isinstance(value, dict) else type(value).__name__
-        raise Fail(f"{what} returned a {kind}, not a number", "not_array")
-    a = np.asarray(value, dtype=float)
-    if a.size != 1:
-        raise Fail(f"{what} returned an array of shape {a.shape}, not a single number", "shape")
-    return float(a.reshape(()))
 
 
 def unmodified(out, what):

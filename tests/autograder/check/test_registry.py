@@ -8,7 +8,7 @@ def test_a_stopped_call_is_not_said_to_have_raised():
     def run(student):
         require_ok(out, "softmax(x)")
 
-    verdict = run_check(Check("test_softmax", "softmax", run, "nothing"), None)
+    verdict = run_check(Check(test_id="test_softmax", target="softmax", run=run), None)
     assert verdict.message == "softmax(x) was stopped by the grader: timeout (no answer within 30 s)"
 
 
