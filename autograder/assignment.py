@@ -149,6 +149,8 @@ def _from_folders(value):
             if modname not in sys.modules:
                 spec = importlib.util.spec_from_file_location(
                     modname, init, submodule_search_locations=[str(pkg)])
+                if spec is None or spec.loader is None:
+                    raise AssignmentError(f"{pkg} cannot be imported as a package")
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[modname] = module
                 spec.loader.exec_module(module)
@@ -164,7 +166,7 @@ def available():
 def _available(folders):
     # Cached per value of AUTOGRADER_ASSIGNMENTS: the in-kernel path asks once per
     # test cell, and scanning installed distributions is not free.
-    found = {}
+    found: dict[str, Assignment] = {}
     for source in (_entry_points(), _from_folders(folders)):
         for a in source:
             found.setdefault(a.name, a)

@@ -42,14 +42,14 @@ class Options:
     unsafe: bool = False      # run without bubblewrap
     sandbox: str = "auto"     # auto | bubblewrap | container (sandbox/modes.py)
     progress: bool = True
-    assignment: str = None    # name of the assignment package; None: the only one
+    assignment: str | None = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
-    budget: float = None      # wall-clock seconds per student; None: default_budget(timeout)
+    budget: float | None = None      # wall-clock seconds per student; None: default_budget(timeout)
     notebook_checks: bool = False  # also run each test cell as released (notebook_checks.py)
-    roster: str = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
-    lms_column: str = None    # the grade column's title in the LMS files; None: the assignment
+    roster: str | None = None        # ROSTER.csv: folder names -> LMS identities (reports/lms.py)
+    lms_column: str | None = None    # the grade column's title in the LMS files; None: the assignment
     closed: tuple = ()        # more paths student code must not read (Gradescope's root)
-    writable: tuple = None    # container mode: folders students could write to, if known
+    writable: tuple | None = None    # container mode: folders students could write to, if known
 
 
 def default_budget(timeout):

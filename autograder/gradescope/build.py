@@ -85,7 +85,7 @@ def constraints(reqs):
 
 
 def _installs_on_oldest_python(name, version):
-    needs = metadata.metadata(name).get("Requires-Python")
+    needs = (metadata.metadata(name).get_all("Requires-Python") or [None])[0]
     if needs and OLDEST_PYTHON not in SpecifierSet(needs):
         raise BuildError(f"{name}=={version} (installed here) needs Python {needs}, but the "
                          f"grader images may have Python {OLDEST_PYTHON}: pin an older "

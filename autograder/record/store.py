@@ -66,8 +66,8 @@ class TestResult:
     max_points: float
     passed: bool
     message: str = ""
-    mistake: str = None
-    hint: str = None
+    mistake: str | None = None
+    hint: str | None = None
     internal: bool = False      # the grader failed on this test: not the student's result
     settled: bool = False       # decided before any student code ran (no notebook, edited cell)
 

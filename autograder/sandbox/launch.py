@@ -12,7 +12,7 @@ class Launch:
     """What to start for one worker, and what to undo once it is killed."""
     argv: list
     env: dict
-    cwd: str = None
+    cwd: str | None = None
     pass_fds: tuple = ()
     cleanups: list = field(default_factory=list)
     cgroup: object = None     # the JailCgroups around the jail (may hold none)

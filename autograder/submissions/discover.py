@@ -37,11 +37,11 @@ class UsageError(Exception):
 @dataclass(frozen=True)
 class Submission:
     student_id: str                 # the folder's name, as shown and recorded
-    root: Path = None               # the folder holding the student folders
-    parts: tuple = None             # entry names from root to the notebook; None: none found
+    root: Path | None = None               # the folder holding the student folders
+    parts: tuple | None = None             # entry names from root to the notebook; None: none found
     flag: str = ""                  # set when discovery already refused the submission
     problem: str = ""               # one line for the student's row
-    folder: str = field(default=None, compare=False)   # the folder's entry name on disk
+    folder: str | None = field(default=None, compare=False)   # the folder's entry name on disk
 
     @property
     def notebook(self):

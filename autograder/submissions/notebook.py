@@ -119,7 +119,7 @@ UNAVAILABLE_NAME = "name_the_grader_lacks"
 @dataclass(frozen=True)
 class Explained:
     message: str
-    lacking: str = None     # the name the grader does not have, when that is the cause
+    lacking: str | None = None     # the name the grader does not have, when that is the cause
 
 
 def explain(message, unavailable):
