@@ -59,6 +59,8 @@ class ReleaseError(Exception):
 def _pins():
     """{distribution name (normalised): 'name==version'} of this grader's own pins."""
     dist = importlib.metadata.packages_distributions().get("autograder", [None])[0]
+    if dist is None:
+        return {}       # not installed: requirements() names the pins it lacks
     pins = {}
     for req in importlib.metadata.requires(dist) or []:
         if ";" in req and "extra ==" in req:

@@ -72,7 +72,7 @@ class OneOf:
 
     def code(self, deny):
         ok = f"{deny}.ok{self.arg}"
-        lines = [(_LD_ABS_W, _ARGS + 8 * self.arg, None, None)]
+        lines: list[tuple] = [(_LD_ABS_W, _ARGS + 8 * self.arg, None, None)]
         lines += [(_JEQ, v, ok, None) for v in self.values]
         return lines + [(_RET, DENY, None, None), ("label", ok)]
 
@@ -162,7 +162,7 @@ def _decision(nr, rules, tag):
     """Lines for one allowed number, the accumulator holding the call's number:
     on a match its rules, then allow; otherwise fall through past them."""
     skip, deny = f"skip{tag}", f"deny{tag}"
-    lines = [(_JEQ, nr, None, skip)]
+    lines: list[tuple] = [(_JEQ, nr, None, skip)]
     for rule in rules:
         lines += rule.code(deny)
     lines.append((_RET, RET_ALLOW, None, None))
