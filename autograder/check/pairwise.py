@@ -64,7 +64,7 @@ def covering(dims: Dimensions, *, seed_cases=()):
     pool = dims.combinations()
     # Each required pair is one bit; each candidate's pairs one int, computed once, so a
     # step's count of the pairs it would cover is an AND and a bit count.
-    bit = {}
+    bit: dict[tuple, int] = {}
     held = []
     for case in pool:
         mask = 0

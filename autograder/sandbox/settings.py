@@ -20,5 +20,5 @@ class JailSettings:
     mode: object
     limits: Limits = field(default_factory=Limits)
     timeout: float = 30.0
-    budget: float = None
+    budget: float | None = None
     secrets: tuple = ()
