@@ -12,6 +12,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -234,7 +235,7 @@ def grade(submissions, out, opts=Options()):
         else:
             todo.append(sub)
 
-    _preload_reports(gradebook=opts.gradebook == "yes" or (
+    course_writer = _preload_reports(gradebook=opts.gradebook == "yes" or (
         opts.gradebook == "auto" and (len(subs) > 1 or roster is not None)),
         batch=len(subs) > 1 or roster is not None,
         release=getattr(assignment, "release", None))
@@ -282,10 +283,15 @@ def grade(submissions, out, opts=Options()):
     if roster is not None:
         matched = reports.lms.match(roster, ordered)
         ordered += [reports.lms.no_submission_result(e, spec, grader) for e in matched.missing]
-    write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
-                  (opts.gradebook == "auto" and len(ordered) > 1),
-                  notebooks={s.student_id: s for s in subs},
-                  course_root=assignment.source.parents[2], release=assignment.release)
+    try:
+        write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
+                      (opts.gradebook == "auto" and len(ordered) > 1),
+                      notebooks={s.student_id: s for s in subs},
+                      course_root=assignment.source.parents[2], release=assignment.release,
+                      course_writer=course_writer)
+    finally:
+        if course_writer is not None:
+            course_writer.close()
     if matched is not None:
         reports.lms.write_lms_files(matched, spec, out, column=opts.lms_column)
         _say_roster(matched, out)
@@ -310,24 +316,32 @@ def _progress(*, total, initial, show):
 
 
 def _preload_reports(*, gradebook, batch, release=None):
-    """Import what the reports written after grading will need, in a background thread:
-    nbgrader for the gradebook (about a second of CPU) and the `release` notebook's
-    Markdown rendered for it, matplotlib for a batch's histogram. The import then overlaps the grading, which mostly waits for the jails,
-    instead of following it. A failure here shows again, with its traceback, where the
-    report is written."""
+    """Prepare, while the students are graded, what the reports written after grading
+    need. The course output (nbgrader's import, about a second of CPU, and the `release`
+    notebook's Markdown) in a child forked now, which then writes it (CourseWriter):
+    on another core, outside this process's GIL, which the grading threads need.
+    matplotlib for a batch's histogram in a background thread. Called before any other
+    thread of the run starts (the fork). A failure here shows again, with its
+    traceback, where the report is written. Returns the CourseWriter, or None (the
+    course output is then written in this process)."""
+    writer = None
+    if gradebook:
+        from autograder.record.nbgrader import course
+        try:
+            writer = course.CourseWriter(release=release, on_error=unwritten)
+        except Exception:  # noqa: BLE001 - see the docstring
+            writer = None
+
     def work():
         try:
-            if batch:
-                import matplotlib
-                matplotlib.use("Agg")
-                import matplotlib.pyplot  # noqa: F401
-            if gradebook:
-                from autograder.record.nbgrader import course
-                course.preload(release)
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot  # noqa: F401
         except Exception:  # noqa: BLE001 - see the docstring
             pass
-    if gradebook or batch:
+    if batch:
         threading.Thread(target=work, name="preload-reports", daemon=True).start()
+    return writer
 
 
 def _roster(path):
@@ -381,7 +395,7 @@ def for_each_student(results, what, write, *, paths=None):
 
 
 def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None,
-                  release=None):
+                  release=None, course_writer=None):
     """Every report, from the results alone; the gradebook and histogram when asked.
 
     A batch (more than one student) also gets the class report and mistakes.csv.
@@ -405,7 +419,8 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         # so formgrader, `nbgrader export` and generate_feedback work on it. A roster
         # student who submitted nothing has no submission there, as in nbgrader.
         submitted = [r for r in results if "no_submission" not in r.flags]
-        course.write_course(out, results=submitted, spec=spec,
-                            notebooks=notebooks or {}, course_root=course_root,
-                            on_error=unwritten, release=release)
+        write_course = (course_writer.write if course_writer is not None
+                        else partial(course.write_course, on_error=unwritten))
+        write_course(out, results=submitted, spec=spec, notebooks=notebooks or {},
+                     course_root=course_root, release=release)
     return failed

@@ -86,3 +86,62 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None, r
     gradebook.record(results, spec, out / "gradebook.db",
                      timestamps={sid: autograded.timestamp(p) for sid, p in notebooks.items()},
                      on_error=on_error)
+
+
+class CourseWriter:
+    """`write_course` done by a child forked before the students are graded: the child
+    runs `preload` (nbgrader's import and the release's Markdown, about a second of
+    CPU) on another core and outside this process's GIL, which the grading threads
+    need, then writes the course once it is sent the results.
+
+    Fork it while the process has no other thread (the pipeline does, before grading
+    starts); the results travel pickled through a pipe, between two grader processes.
+    `write` raises what write_course raised in the child; a child that is gone (killed,
+    crashed) is replaced by writing here, as without it. Always `close()`.
+    """
+
+    def __init__(self, *, release=None, on_error=None):
+        import multiprocessing
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, release, on_error),
+                                 name="course-writer", daemon=True)
+        self._proc.start()
+        child.close()
+        self.on_error = on_error
+
+    def write(self, out, **job):
+        """write_course(out, **job, on_error=...) in the child; here if the child is gone."""
+        try:
+            self._conn.send((out, job))
+            ok, error = self._conn.recv()
+        except (EOFError, OSError):
+            self.close()
+            return write_course(out, on_error=self.on_error, **job)
+        self._proc.join()
+        if not ok:
+            raise error
+
+    def close(self):
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+        self._conn.close()
+
+
+def _serve(conn, release, on_error):
+    """The course writer's child: preload, then one write_course, its outcome sent back."""
+    preload(release)
+    try:
+        out, job = conn.recv()
+    except (EOFError, OSError):
+        return
+    try:
+        write_course(out, on_error=on_error, **job)
+    except BaseException as e:  # noqa: BLE001 - raised again in the parent
+        try:
+            conn.send((False, e))
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
+    else:
+        conn.send((True, None))

@@ -269,3 +269,52 @@ def test_the_preload_renders_the_releases_markdown_once_for_write_course(tmp_pat
                                    "nbformat_minor": 4}))
     monkeypatch.undo()
     assert list(nbgrader_course.release_markdown(release)) == ["Another text, longer."]
+
+
+def _course_job(tmp_path):
+    nb = tmp_path / "ann.ipynb"
+    nb.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                              "cells": [{"cell_type": "markdown", "metadata": {},
+                                         "source": "# *Hi*"}]}))
+    return dict(results=[result("ann"), result("bob", f=0.0)], spec=SPEC,
+                notebooks={"ann": nb, "bob": nb}, course_root=None)
+
+
+def test_the_course_writer_child_writes_what_write_course_writes(tmp_path):
+    course.write_course(tmp_path / "here", **_course_job(tmp_path))
+    writer = course.CourseWriter()
+    try:
+        writer.write(tmp_path / "child", **_course_job(tmp_path))
+    finally:
+        writer.close()
+    assert writer._proc.exitcode == 0       # the child wrote it and ended (not killed)
+    assert scores(tmp_path / "child" / "gradebook.db") == scores(tmp_path / "here" / "gradebook.db") \
+        == {"ann": 5.0, "bob": 3.0}
+    here = sorted(p.relative_to(tmp_path / "here") for p in (tmp_path / "here").rglob("*"))
+    child = sorted(p.relative_to(tmp_path / "child") for p in (tmp_path / "child").rglob("*"))
+    assert here == child
+    for rel in here:
+        if rel.suffix == ".ipynb":
+            assert (tmp_path / "here" / rel).read_bytes() == (tmp_path / "child" / rel).read_bytes()
+
+
+def test_a_course_writer_whose_child_is_gone_writes_here(tmp_path):
+    writer = course.CourseWriter()
+    writer._proc.kill()
+    writer._proc.join()
+    try:
+        writer.write(tmp_path / "out", **_course_job(tmp_path))
+    finally:
+        writer.close()
+    assert scores(tmp_path / "out" / "gradebook.db") == {"ann": 5.0, "bob": 3.0}
+
+
+def test_a_failure_of_write_course_in_the_child_is_raised_here(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    writer = course.CourseWriter()
+    try:
+        with pytest.raises(Exception):
+            writer.write(tmp_path / "a-file", **_course_job(tmp_path))
+    finally:
+        writer.close()
+    assert not writer._proc.is_alive()
