@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
+from autograder.check.registry import Registry, catalogue
+from autograder.model import CoreMistake, Spec, TestCell
 from autograder.submissions import nbcells as cells
-from autograder.check.registry import Registry
 
 ENV_PATH = "AUTOGRADER_ASSIGNMENTS"
 
@@ -44,7 +45,8 @@ class Assignment:
     release: Path                   # the released student notebook
     solution_ids: tuple             # grade_ids of the solution cells, in notebook order
     checks: Registry                # one check per graded test cell
-    hints: Mapping = field(default_factory=dict)   # mistake name -> text for the student
+    hints: Mapping = field(default_factory=dict)   # mistake name -> text for the student,
+    #                                                merged over the core's (check/registry.py)
     timer_reference: Optional[Callable] = None     # what timed checks are compared against
     samples: Optional[Callable] = None             # samples(folder): demo submissions
     released_checksums: Optional[Path] = None      # JSON {test id: [checksum, ...]} of past releases
@@ -58,30 +60,6 @@ class Assignment:
         if self.package_dir:
             found += sorted(self.package_dir.rglob("*.py"))
         return found
-
-
-@dataclass(frozen=True)
-class TestCell:
-    __test__ = False   # not a pytest test class
-
-    grade_id: str
-    points: float
-    checksums: tuple   # of the released cell, as nbgrader computes it (every release)
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What is graded: plain data read from the assignment's notebooks."""
-    name: str
-    solution_ids: tuple
-    tests: tuple      # TestCell, in notebook order
-
-    @property
-    def max_score(self):
-        return sum(t.points for t in self.tests)
-
-    def test(self, grade_id):
-        return next(t for t in self.tests if t.grade_id == grade_id)
 
 
 def _read_cells(path):
@@ -114,7 +92,8 @@ def load_spec(assignment):
         current = cells.checksum(released[gid])
         accepted = (current,) + tuple(c for c in history.get(gid, ()) if c != current)
         points = float(cell["metadata"]["nbgrader"]["points"])
-        tests.append(TestCell(gid, points, accepted))
+        check = assignment.checks[gid]
+        tests.append(TestCell(gid, points, accepted, target=check.target, title=check.title))
     solutions = tuple(cells.grade_id(c) for c in src if cells.is_solution(c))
     if solutions != tuple(assignment.solution_ids):
         raise AssignmentError(f"{assignment.name}: solution cells {solutions} differ from "
@@ -122,6 +101,12 @@ def load_spec(assignment):
     unused = set(assignment.checks.ids()) - {t.grade_id for t in tests}
     if unused:
         raise AssignmentError(f"{assignment.name}: checks with no test cell: {sorted(unused)}")
+    hints = catalogue(assignment.hints)
+    unhinted = [m.value for m in CoreMistake if not hints.get(m)]
+    if unhinted:
+        raise AssignmentError(f"{assignment.name}: no hint for the core mistake(s) "
+                              f"{', '.join(unhinted)}: give each a text in hints, or leave "
+                              "it out to use the core's")
     return Spec(assignment.name, solutions, tuple(tests))
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.model import SANDBOX_CHOICES, SandboxMode
 from autograder.submissions.discover import UsageError
 
 
@@ -80,7 +81,7 @@ def _add_grading_options(p):
     p.add_argument("--memory", type=_memory_mb, default=1024, metavar="MB",
                    help=f"memory limit per submission in MB (default 1024, at least "
                         f"{MIN_MEMORY_MB}: Python with NumPy needs that much to run the checks)")
-    p.add_argument("--sandbox", choices=("auto", "bubblewrap", "container"), default="auto",
+    p.add_argument("--sandbox", choices=SANDBOX_CHOICES, default=SandboxMode.AUTO.value,
                    help="how student code is jailed: bubblewrap (auto: when it works here) or "
                         "container (as root where namespaces are refused: a separate uid per "
                         "worker; see the README's Security section)")
@@ -129,7 +130,7 @@ def build_parser():
     r = gs.add_parser("run", help="what run_autograder does: grade ROOT/submission into "
                       "ROOT/results/results.json")
     r.add_argument("--root", default="/autograder", help="the Gradescope root (default /autograder)")
-    r.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"))
+    r.add_argument("--sandbox", default=SandboxMode.AUTO.value, choices=SANDBOX_CHOICES)
     pl = sub.add_parser("prairielearn", help="PrairieLearn external grader: write the course "
                         "fragment and the grader image's build folder, or run one job"
                         ).add_subparsers(dest="pl_command", required=True,
@@ -145,7 +146,7 @@ def build_parser():
     r = pl.add_parser("run", help="what the image's entrypoint does: grade ROOT/student into "
                       "ROOT/results/results.json")
     r.add_argument("--root", default="/grade", help="the job folder (default /grade)")
-    r.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"))
+    r.add_argument("--sandbox", default=SandboxMode.AUTO.value, choices=SANDBOX_CHOICES)
     return parser
 
 

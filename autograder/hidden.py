@@ -12,7 +12,9 @@ import warnings
 from threadpoolctl import threadpool_limits
 
 from .assignment import owning
-from autograder.check.registry import Outcome, run_check
+from autograder.check.registry import catalogue, run_check
+from autograder.student.interface import outcome_from_reply
+from autograder.report.wording import with_hint
 from .sandbox.worker import Harness
 
 
@@ -36,12 +38,12 @@ class InKernelStudent:
         self.harness.ns = namespace
 
     def call(self, fn, calls):
-        return [Outcome.from_reply(self.harness.call_one(fn, list(args)))
+        return [outcome_from_reply(self.harness.call_one(fn, list(args)))
                 for args in calls]
 
     def layer(self, cls, steps):
         reply = self.harness.op_layer({"cls": cls, "steps": steps})
-        return [Outcome.from_reply(r) for r in reply["results"]]
+        return [outcome_from_reply(r) for r in reply["results"]]
 
     def cell_source(self, name):
         obj = self.harness.ns.get(name)
@@ -52,7 +54,7 @@ class InKernelStudent:
 
     def timed(self, fn, args):
         seconds, reply = _cpu_seconds(self.harness.call_one, fn, list(args), False)
-        return seconds, Outcome.from_reply(reply)
+        return seconds, outcome_from_reply(reply)
 
 
 class LocalTimer:
@@ -75,7 +77,7 @@ def check(test_id, namespace):
         warnings.simplefilter("ignore")
         assignment = owning(test_id)
         verdict = run_check(assignment.checks[test_id], InKernelStudent(namespace),
-                            LocalTimer(assignment.timer_reference), assignment.hints)
+                            LocalTimer(assignment.timer_reference),
+                            catalogue(assignment.hints))
     if not verdict.passed:
-        hint = f"\nHint: {verdict.hint}" if verdict.hint else ""
-        raise AssertionError(f"{verdict.message}{hint}")
+        raise AssertionError(with_hint(verdict.message, verdict.hint))

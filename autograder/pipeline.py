@@ -25,7 +25,8 @@ from autograder.submissions.discover import (
     UsageError, detect_layout, enclosing_course, find_submissions,
 )
 from autograder.submissions.notebook import close_readers, read_submission
-from autograder.record.store import ResultStore, StudentResult, grader_fingerprint
+from autograder.model import Flag, SandboxMode, StudentResult
+from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
 from .sandbox import JailSettings, Limits, WorkerProcess, modes
 from .sandbox.bwrap import SandboxUnavailable
@@ -41,7 +42,7 @@ class Options:
     timeout: float = 30.0     # seconds per cell / per call
     memory_mb: int = 1024
     unsafe: bool = False      # run without bubblewrap
-    sandbox: str = "auto"     # auto | bubblewrap | container (sandbox/modes.py)
+    sandbox: str = SandboxMode.AUTO   # model.SANDBOX_CHOICES (sandbox/modes.py)
     progress: bool = True
     assignment: str | None = None    # name of the assignment package; None: the only one
     gradebook: str = "auto"   # "auto": for batches (more than one student), "yes", "no"
@@ -260,7 +261,7 @@ def grade(submissions, out, opts=Options()):
             try:
                 result = fut.result()
             except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
-                result = StudentResult(sub.student_id, "", grader, flags=["crash"],
+                result = StudentResult(sub.student_id, "", grader, flags=[Flag.CRASH],
                                        problem=f"internal grader error: {type(e).__name__}: "
                                                f"{valid(str(e))}", internal=True)
             else:
@@ -418,7 +419,7 @@ def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_
         # OUT becomes an nbgrader course root (config, autograded/, gradebook.db),
         # so formgrader, `nbgrader export` and generate_feedback work on it. A roster
         # student who submitted nothing has no submission there, as in nbgrader.
-        submitted = [r for r in results if "no_submission" not in r.flags]
+        submitted = [r for r in results if Flag.NO_SUBMISSION not in r.flags]
         write_course = (course_writer.write if course_writer is not None
                         else partial(course.write_course, on_error=unwritten))
         write_course(out, results=submitted, spec=spec, notebooks=notebooks or {},

@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder.submissions import nbcells
 from autograder.submissions import nbparse
 from autograder.submissions.notebook import explain
-from autograder.record.store import NotebookCheck
+from autograder.model import NotebookCheck
 from autograder.sandbox import WorkerDied
 from autograder.student.blame import Blame
 from autograder.student.lifecycle import CellWorker

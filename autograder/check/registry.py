@@ -11,10 +11,12 @@ A check returns None when it passes and raises `Fail(message, mistake)`
 otherwise; `mistake` names an entry of the assignment's hint table.
 Messages never quote a hidden expected value.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from autograder.model import CoreMistake, Verdict
 
 RTOL, ATOL = 1e-5, 1e-8
 
@@ -26,23 +28,6 @@ class Fail(Exception):
         self.mistake = mistake
 
 
-@dataclass
-class Outcome:
-    """What one call of student code produced, as plain data."""
-    ok: bool
-    value: object = None
-    error: str = ""
-    kind: str = ""
-    modified: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-
-    @classmethod
-    def from_reply(cls, r):
-        return cls(ok=bool(r.get("ok")), value=r.get("value"), error=r.get("error") or "",
-                   kind=r.get("kind") or "", modified=list(r.get("modified") or []),
-                   warnings=list(r.get("warnings") or []))
-
-
 @dataclass(frozen=True, kw_only=True)
 class Check:
     """One hidden test: the test cell it grades and the solution cell it exercises."""
@@ -52,6 +37,7 @@ class Check:
     #                         its docstring's first line says what passing it shows
     timed: bool = False     # needs the reference timer (a speed check)
     uses: tuple = ()        # other solution cells the target may call (for hints)
+    title: str = ""         # what reports call the test; "" for report/wording.py's default
 
 
 class Registry:
@@ -60,7 +46,7 @@ class Registry:
     def __init__(self):
         self._checks = {}
 
-    def check(self, test_id, *, target, timed=False, uses=()):
+    def check(self, test_id, *, target, timed=False, uses=(), title=""):
         """Decorator: register fn as the check of `test_id`; its docstring's first line
         says what it proves."""
         def register(fn):
@@ -69,7 +55,7 @@ class Registry:
             if not (fn.__doc__ or "").strip():
                 raise ValueError(f"check {test_id} needs a docstring saying what it proves")
             self._checks[test_id] = Check(test_id=test_id, target=target, run=fn, timed=timed,
-                                          uses=tuple(uses))
+                                          uses=tuple(uses), title=title)
             return fn
         return register
 
@@ -89,12 +75,22 @@ class Registry:
         return list(self._checks)
 
 
-@dataclass
-class Verdict:
-    passed: bool
-    message: str = ""
-    mistake: str | None = None
-    hint: str | None = None
+# The hint of each core mistake when an assignment gives none of its own.
+CORE_HINTS = {
+    CoreMistake.NOT_IMPLEMENTED: "This function is not written yet: it still raises "
+                                 "NotImplementedError. Replace that line with your code.",
+    CoreMistake.NOT_ARRAY: "The function returned something that is not a number or a numpy "
+                           "array.",
+    CoreMistake.SHAPE: "The result has the wrong shape: see the shapes the function's "
+                       "docstring gives.",
+    CoreMistake.MODIFIES_INPUT: "Your function changed an array it was given (an in-place "
+                                "update): work on new arrays instead.",
+}
+
+
+def catalogue(hints):
+    """An assignment's hints {mistake name: text} merged over the core's defaults."""
+    return {**CORE_HINTS, **hints}
 
 
 def run_check(check, student, timer=None, hints=None):
@@ -130,7 +126,7 @@ def readable(message):
 def require_ok(out, what):
     """The call returned; else Fail with what it raised."""
     if not out.ok:
-        mistake = "not_implemented" if out.error.startswith("NotImplementedError") else None
+        mistake = CoreMistake.NOT_IMPLEMENTED if out.error.startswith("NotImplementedError") else None
         raise Fail(f"{what} raised {out.error}", mistake)
 
 
@@ -140,16 +136,16 @@ def as_array(out, what, shape):
     v = out.value
     if isinstance(v, dict) or isinstance(v, list) or v is None:
         kind = v.get("__bad__") if isinstance(v, dict) else type(v).__name__
-        raise Fail(f"{what} returned a {kind}, not a numpy array", "not_array")
+        raise Fail(f"{what} returned a {kind}, not a numpy array", CoreMistake.NOT_ARRAY)
     a = np.asarray(v, dtype=float)
     if a.shape != tuple(shape):
-        raise Fail(f"{what} returned shape {a.shape}; expected {tuple(shape)}", "shape")
+        raise Fail(f"{what} returned shape {a.shape}; expected {tuple(shape)}", CoreMistake.SHAPE)
     return a
 
 
 def unmodified(out, what):
     if any(out.modified):
-        raise Fail(f"{what} changed its input arrays", "modifies_input")
+        raise Fail(f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
 
 
 def close(got, want, rtol=RTOL, atol=ATOL):

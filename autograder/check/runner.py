@@ -8,9 +8,10 @@ import inspect
 import time
 
 from . import notebook_checks
-from autograder.check.registry import Verdict, run_check
-from autograder.submissions.notebook import UNAVAILABLE_NAME, explain
-from autograder.record.store import READING, STARTUP, StudentResult, TestResult
+from autograder.check.registry import catalogue, run_check
+from autograder.model import (READING, STARTUP, UNAVAILABLE_NAME, Flag, StudentResult, TestResult,
+                              Verdict)
+from autograder.submissions.notebook import explain
 from autograder.sandbox import Limits, WorkerDied, WorkerProcess, modes
 from autograder.student import SandboxStudent  # noqa: F401  (re-exported for callers)
 from autograder.student.interface import measure
@@ -45,7 +46,7 @@ class ProcessTimer:
             r = self.worker.request({"op": "exec", "name": "reference", "source": self.source},
                                     self.timeout)
             if not r.get("ok"):
-                raise WorkerDied("crash", f"the reference did not load: {r.get('error')}")
+                raise WorkerDied(Flag.CRASH, f"the reference did not load: {r.get('error')}")
             self.loaded = True
 
     def timed(self, args):
@@ -118,6 +119,7 @@ def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jai
     reference timer's process then, beside the checks rather than beside the jail's
     own start.
     """
+    hints = catalogue(assignment.hints)
     result = StudentResult(student_id, code.sha256, grader, flags=[], problem=code.problem,
                            unavailable=dict(code.unavailable))
     flags = set(code.flags)
@@ -154,14 +156,14 @@ def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jai
             elif test.grade_id in code.tampered:
                 verdict = Verdict(False, f"no points: {code.tampered[test.grade_id]}")
             elif student.out_of_budget():
-                flags.add("timeout")
-                raised.setdefault("timeout", test.grade_id)
+                flags.add(Flag.TIMEOUT)
+                raised.setdefault(Flag.TIMEOUT, test.grade_id)
                 verdict = Verdict(False, f"not graded: the time budget of {student.budget:g} s "
                                          "for this student ran out")
             else:
                 try:
                     timer = timer_factory() if check.timed else None
-                    verdict = run_check(check, student, timer, assignment.hints)
+                    verdict = run_check(check, student, timer, hints)
                 except Exception as e:  # noqa: BLE001 - the grader's failure, see the docstring
                     result.tests.append(_internal(test, e))
                     _raised_since(student, raised, test.grade_id)

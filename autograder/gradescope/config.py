@@ -9,10 +9,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.report.visibility import Policy, Visibility
+from autograder.model import Visibility
+from autograder.report.visibility import Policy
 
 FILENAME = "gradescope.toml"
-VISIBILITIES = tuple(v.value for v in Visibility)
 
 
 class ConfigError(Exception):
@@ -22,13 +22,13 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class GradescopeConfig:
     # A test cell whose asserts are all in the student's notebook.
-    visible_checks: str = "visible"
+    visible_checks: Visibility = Visibility.VISIBLE
     # A test cell's hidden tests: result, message and hint are shown late, so that
     # resubmitting does not map the hidden tests.
-    hidden_checks: str = "after_due_date"
+    hidden_checks: Visibility = Visibility.AFTER_DUE_DATE
     # Each test cell run as released after the student's code, in a jail that never
     # gets a hidden input: what the check cell and Validate show.
-    notebook_checks: str = "visible"
+    notebook_checks: Visibility = Visibility.VISIBLE
     notebook_share: float = 0.0                  # of each test cell's points (0 to 1)
     tests: dict = field(default_factory=dict)    # grade_id -> visibility (overrides)
     max_graded: int = 0                          # graded submissions per student; 0: no cap
@@ -46,10 +46,10 @@ class GradescopeConfig:
 
 
 def _visibility(value, key):
-    if value not in VISIBILITIES:
+    if value not in tuple(Visibility):
         raise ConfigError(f"{FILENAME}: {key} = {value!r}; expected one of "
-                          f"{', '.join(VISIBILITIES)}")
-    return value
+                          f"{', '.join(Visibility)}")
+    return Visibility(value)
 
 
 def _share(value):

@@ -21,6 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
+from autograder.model import SANDBOX_CHOICES, SandboxMode
 from autograder.record.store import atomic_write
 from . import config as gsconfig
 from . import schema
@@ -33,8 +34,8 @@ WRITABLE = "writable-folders.json"               # written by setup.sh (sandbox/
 
 def _max_bytes():
     """The size above which the notebook reader refuses a file."""
-    from autograder.submissions.notebook import MAX_NOTEBOOK_BYTES
-    return MAX_NOTEBOOK_BYTES
+    from autograder.submissions.reader import MAX_BYTES
+    return MAX_BYTES
 
 
 def _copy_regular(src, dest, limit):
@@ -138,7 +139,7 @@ def _bubblewrap_fails():
     from ..sandbox import Limits, SandboxUnavailable, WorkerProcess
     from ..sandbox.modes import select
     try:
-        worker = WorkerProcess(Limits(), sandbox=select("bubblewrap"))
+        worker = WorkerProcess(Limits(), sandbox=select(SandboxMode.BUBBLEWRAP))
     except (SandboxUnavailable, OSError) as e:
         return str(e)
     try:
@@ -150,16 +151,16 @@ def _bubblewrap_fails():
         worker.close()
 
 
-def sandbox_mode(requested="auto"):
+def sandbox_mode(requested=SandboxMode.AUTO):
     """bubblewrap when a jailed worker works here, else the container mode
     (Gradescope's Docker refuses the namespaces bubblewrap needs)."""
-    if requested != "auto":
+    if requested != SandboxMode.AUTO:
         return requested
     why = _bubblewrap_fails()
     if why is None:
-        return "bubblewrap"
+        return SandboxMode.BUBBLEWRAP
     print(f"bubblewrap cannot run here ({why.strip()}): container mode", flush=True)
-    return "container"
+    return SandboxMode.CONTAINER
 
 
 def _options(mode, root):
@@ -211,7 +212,7 @@ def _checked(doc):
     return doc
 
 
-def run(root="/autograder", *, sandbox="auto"):
+def run(root="/autograder", *, sandbox=SandboxMode.AUTO):
     """Grade ROOT/submission into ROOT/results/results.json; never raises. Returns the doc."""
     start = time.monotonic()
     root = Path(root)
@@ -246,7 +247,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m autograder.gradescope.run",
                                 description=__doc__.splitlines()[0])
     p.add_argument("--root", default="/autograder", help="the Gradescope root (default /autograder)")
-    p.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"),
+    p.add_argument("--sandbox", default=SandboxMode.AUTO.value, choices=SANDBOX_CHOICES,
                    help="auto: bubblewrap when it works here, else container")
     args = p.parse_args(argv)
     run(args.root, sandbox=args.sandbox)

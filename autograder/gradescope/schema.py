@@ -6,7 +6,8 @@ check every results.json they see.
 """
 import math
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+from autograder.model import Visibility
+
 FORMATS = ("text", "html", "simple_format", "md", "ansi")
 STATUSES = ("passed", "failed")
 
@@ -17,7 +18,7 @@ TOP = {"score": NUMBER, "execution_time": int, "output": str, "output_format": s
 TEST = {"score": NUMBER, "max_score": NUMBER, "status": str, "name": str, "name_format": str,
         "number": str, "output": str, "output_format": str, "tags": list, "visibility": str,
         "extra_data": dict}
-ENUMS = {"visibility": VISIBILITIES, "stdout_visibility": VISIBILITIES, "status": STATUSES,
+ENUMS = {"visibility": tuple(Visibility), "stdout_visibility": tuple(Visibility), "status": STATUSES,
          "output_format": FORMATS, "test_output_format": FORMATS, "name_format": FORMATS,
          "test_name_format": FORMATS}
 

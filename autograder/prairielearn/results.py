@@ -36,8 +36,8 @@ Guarantees of `results_json`, whatever the result:
 import json
 import math
 
-from autograder.record.nbgrader.autograded import UNREADABLE
-from autograder.report.visibility import Part, Visibility
+from autograder.model import UNREADABLE, Visibility
+from autograder.report.visibility import Part
 
 MAX_BYTES = 1024 * 1024          # apps/grader-host/src/index.ts refuses larger files
 MAX_TEST_TEXT = 4000

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..gradescope import config as gsconfig
+from ..model import SANDBOX_CHOICES, SandboxMode
 from ..gradescope.run import _bubblewrap_fails, stage
 from autograder.report.visibility import plan
 from autograder.record.store import atomic_write
@@ -83,15 +84,15 @@ def lock(root):
         print(f"could not close {root} to other users: {e}", flush=True)
 
 
-def sandbox_mode(requested="auto"):
+def sandbox_mode(requested=SandboxMode.AUTO):
     """(mode, start-up line): bubblewrap when a jailed worker starts, else container."""
-    if requested != "auto":
+    if requested != SandboxMode.AUTO:
         return requested, f"sandbox: {requested} (as asked)"
     why = _bubblewrap_fails()
     if why is None:
-        return "bubblewrap", "sandbox: bubblewrap"
+        return SandboxMode.BUBBLEWRAP, "sandbox: bubblewrap"
     first = (why.strip().splitlines() or ["?"])[0][:200]
-    return "container", ("sandbox: container mode: bubblewrap cannot start here (Docker's "
+    return SandboxMode.CONTAINER, ("sandbox: container mode: bubblewrap cannot start here (Docker's "
                          "default seccomp profile, which PrairieLearn's grader hosts apply, "
                          f"refuses the namespaces it needs): {first}")
 
@@ -136,7 +137,8 @@ def grade(root, *, mode):
     with tempfile.TemporaryDirectory(prefix="prairielearn-") as tmp:
         subs = stage(Path(root) / "student", Path(tmp) / "submissions", spec.name)
         _, graded = grade_folder(subs, Path(tmp) / "out", _options(mode))
-    shown = plan(graded[0], cfg.policy(), hidden_cells=gsconfig.hidden_test_cells(a.source))
+    shown = plan(graded[0], cfg.policy(), hidden_cells=gsconfig.hidden_test_cells(a.source),
+                 spec=spec)
     return plresults.results_json(graded[0], shown)
 
 
@@ -148,7 +150,7 @@ def _checked(doc):
     return doc
 
 
-def run(root="/grade", *, sandbox="auto"):
+def run(root="/grade", *, sandbox=SandboxMode.AUTO):
     """Grade the job in ROOT into ROOT/results/results.json; never raises. Returns the doc."""
     start = time.monotonic()
     root = Path(root)
@@ -175,7 +177,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m autograder.prairielearn.run",
                                 description=__doc__.splitlines()[0])
     p.add_argument("--root", default="/grade", help="the job folder (default /grade)")
-    p.add_argument("--sandbox", default="auto", choices=("auto", "bubblewrap", "container"),
+    p.add_argument("--sandbox", default=SandboxMode.AUTO.value, choices=SANDBOX_CHOICES,
                    help="auto: bubblewrap when it works here, else container")
     args = p.parse_args(argv)
     run(args.root, sandbox=args.sandbox)

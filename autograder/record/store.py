@@ -15,14 +15,11 @@ import os
 import re
 import tempfile
 import urllib.parse
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.model import StudentResult
 from autograder.untrusted import valid_tree
 
-FLAGS = ("timeout", "memory", "crash", "invalid_notebook", "missing_notebook",
-         "tampering", "output_truncated", "symlink",
-         "no_submission")   # a --roster student with no folder (reports/lms.py)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
 
 
@@ -47,81 +44,6 @@ def inside(out, *parts):
     if path != base and base not in path.parents:
         raise ValueError(f"refusing to write outside {base}: {path}")
     return path
-
-
-# Where a flag was first raised (StudentResult.raised): while the notebook was read,
-# before any student code ran; while the student's cells first ran, before any check;
-# else the grade_id of the test whose check was running. What it may reveal, and so
-# when a student may see it, follows from there (see autograder.visibility).
-READING = "reading"
-STARTUP = "startup"
-
-
-@dataclass
-class TestResult:
-    __test__ = False   # not a pytest test class
-
-    grade_id: str
-    points: float
-    max_points: float
-    passed: bool
-    message: str = ""
-    mistake: str | None = None
-    hint: str | None = None
-    internal: bool = False      # the grader failed on this test: not the student's result
-    settled: bool = False       # decided before any student code ran (no notebook, edited cell)
-
-
-@dataclass
-class NotebookCheck:
-    """The checks of one graded test cell as the student's notebook has them (its
-    asserts, what the check cell and Validate show), run in a jail of their own
-    that never receives a hidden input (see autograder.check.notebook_checks)."""
-    grade_id: str
-    passed: bool
-    message: str = ""
-
-
-@dataclass
-class StudentResult:
-    student_id: str
-    notebook_sha256: str
-    grader: str
-    tests: list = field(default_factory=list)
-    flags: list = field(default_factory=list)
-    problem: str = ""
-    timings: dict = field(default_factory=dict)   # seconds per phase, for `make bench`
-    raised: dict = field(default_factory=dict)    # flag -> READING, STARTUP or a grade_id
-    notebook_checks: list = field(default_factory=list)   # NotebookCheck, when run
-    notebook_flags: list = field(default_factory=list)    # flags of their own jail
-    unavailable: dict = field(default_factory=dict)  # name -> why the grader does not run it
-    # The grader's own machinery failed on the whole row (`problem` says how). Declared,
-    # never read from `problem`: a student's text there (a notebook's format field) could
-    # say "internal error" too.
-    internal: bool = False
-
-    @property
-    def internal_error(self):
-        """True when the grader failed on some test (the result is not to be reused)."""
-        return self.internal or any(t.internal for t in self.tests)
-
-    @property
-    def score(self):
-        return round(sum(t.points for t in self.tests), 6)
-
-    @property
-    def max_score(self):
-        return round(sum(t.max_points for t in self.tests), 6)
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        d = dict(d)
-        d["tests"] = [TestResult(**t) for t in d.get("tests", [])]
-        d["notebook_checks"] = [NotebookCheck(**c) for c in d.get("notebook_checks", [])]
-        return cls(**d)
 
 
 def file_sha256(path):

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, select_autoescape
 
+from autograder.model import RUN_FLAGS
 from autograder.record.store import atomic_write, safe_name
 from ..untrusted import csv_cell, terminal
 from .csv_report import _Num
-from .feedback import FLAG_TEXT, test_title
-from .gradescope import RUN_FLAGS
+from .wording import flag_text, title
 
 SLOWEST = 5          # students listed as the slowest to grade
 
@@ -101,7 +101,7 @@ def _groups(failures, hints):
 
 
 def _reasons(result):
-    lines = [FLAG_TEXT.get(f, f) for f in result.flags]
+    lines = [flag_text(f) for f in result.flags]
     if result.problem:
         lines.append(result.problem)
     return tuple(lines)
@@ -123,14 +123,14 @@ def summarise(results, spec):
             if mistake and t.hint:
                 hints.setdefault(mistake, t.hint)
             failures.append((mistake or None, students[r.student_id]))
-        tests.append(TestSummary(cell.grade_id, test_title(cell.grade_id), cell.points, passed,
+        tests.append(TestSummary(cell.grade_id, title(cell), cell.points, passed,
                                  len(failures), _groups(failures, hints)))
     flagged, run_problems = [], []
     for r in ordered:
         if not (r.flags or r.problem):
             continue
         entry = Flagged(students[r.student_id], r.score, tuple(r.flags), _reasons(r))
-        (run_problems if set(r.flags) & set(RUN_FLAGS) else flagged).append(entry)
+        (run_problems if set(r.flags) & RUN_FLAGS else flagged).append(entry)
     timed = [(students[r.student_id], sum(r.timings.values())) for r in ordered if r.timings]
     slowest = sorted(timed, key=lambda x: (-x[1], x[0].student_id))[:SLOWEST]
     return ClassSummary(spec.name, spec.max_score,

@@ -9,18 +9,7 @@ from jinja2 import Environment, select_autoescape
 
 from autograder.record.store import atomic_write, inside, safe_name
 
-FLAG_TEXT = {
-    "timeout": "Some of your code ran past the time limit and was stopped.",
-    "memory": "Some of your code ran out of memory.",
-    "crash": "Some of your code crashed the Python process.",
-    "invalid_notebook": "The notebook file could not be read.",
-    "missing_notebook": "No notebook was found in your submission.",
-    "tampering": "A graded test cell was changed, deleted or re-labelled; those tests earn no points.",
-    "output_truncated": "Your code printed more than 1 MB; the rest was discarded.",
-    "symlink": "The submission is a symbolic link, which the grader does not follow; "
-               "submit the notebook file itself.",
-    "no_submission": "No submission of yours was found (you are on the course roster).",
-}
+from . import wording
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -35,10 +24,10 @@ td,th{border-bottom:1px solid #ddd;padding:.5rem;text-align:left;vertical-align:
 <h1>{{ assignment }}: feedback for {{ r.student_id }}</h1>
 <p><strong>Score: {{ "%g"|format(r.score) }} / {{ "%g"|format(max_score) }}</strong></p>
 {% if r.problem %}<p class="flags">{{ r.problem }}</p>{% endif %}
-{% if r.flags %}<div class="flags"><ul>{% for f in r.flags %}<li>{{ flag_text.get(f, f) }}</li>{% endfor %}</ul></div>{% endif %}
+{% if r.flags %}<div class="flags"><ul>{% for f in r.flags %}<li>{{ flag_text(f) }}</li>{% endfor %}</ul></div>{% endif %}
 <table><thead><tr><th>Test</th><th>Points</th><th>Result</th></tr></thead><tbody>
 {% for t in r.tests %}<tr>
-<td>{{ title(t.grade_id) }}</td>
+<td>{{ titles.get(t.grade_id) or title_of(t.grade_id) }}</td>
 <td>{{ "%g"|format(t.points) }} / {{ "%g"|format(t.max_points) }}</td>
 <td>{% if t.passed %}<span class="pass">passed</span>{% else %}<span class="fail">failed</span>{% endif %}
 {% if t.message %}<div>{{ t.message }}</div>{% endif %}
@@ -51,15 +40,6 @@ _env = Environment(autoescape=select_autoescape(default=True, default_for_string
 _template = _env.from_string(TEMPLATE)
 
 
-def test_title(grade_id):
-    """test_softmax_loss_naive_grad -> 'softmax_loss_naive: grad'."""
-    name = grade_id.removeprefix("test_")
-    for suffix in ("_loss", "_grad", "_stable", "_speed"):
-        if name.endswith(suffix):
-            return f"{name[: -len(suffix)]}: {suffix[1:]}"
-    return name
-
-
 def feedback_path(result, spec, out_dir):
     """OUT/feedback/<safe name>/<assignment>.html: the id is never used as a path as it is."""
     return inside(out_dir, "feedback", safe_name(result.student_id), f"{spec.name}.html")
@@ -67,6 +47,7 @@ def feedback_path(result, spec, out_dir):
 
 def write_feedback(result, spec, out_dir):
     html = _template.render(r=result, max_score=spec.max_score, assignment=spec.name,
-                            flag_text=FLAG_TEXT, title=test_title)
+                            flag_text=wording.flag_text, titles=wording.titles(spec),
+                            title_of=wording.title_of)
     # The id is escaped in the page (autoescape).
     atomic_write(feedback_path(result, spec, out_dir), html)

@@ -13,10 +13,10 @@ The CLI writes OUT/gradescope/<student_id>/results.json with every test visible.
 import json
 
 from autograder.record.store import atomic_write, inside, safe_name
-from .visibility import Policy, Visibility, plan
+from autograder.model import Visibility
 
-# Flags that come from running the code (the class report groups by them).
-RUN_FLAGS = ("timeout", "memory", "crash")
+from .visibility import Policy, plan
+
 MAX_TEST_OUTPUT = 4000
 MAX_OUTPUT = 8000
 # The CLI's copy, for the instructor: everything shown.
@@ -46,7 +46,7 @@ def _entry(number, item):
 def results_json(result, spec, *, policy=None, hidden_cells=None, execution_time=None):
     """The results.json document of `result` under `policy` (default: all visible);
     `hidden_cells`: grade_ids of the test cells with hidden tests (None: all)."""
-    p = plan(result, policy or ALL_VISIBLE, hidden_cells)
+    p = plan(result, policy or ALL_VISIBLE, hidden_cells, spec=spec)
     doc = {"score": p.score,
            "output": _bounded("\n".join(p.now), MAX_OUTPUT),
            "output_format": "text",

@@ -31,7 +31,8 @@ import csv
 import io
 from dataclasses import dataclass, fields
 
-from autograder.record.store import StudentResult, TestResult, atomic_write
+from autograder.model import Flag, StudentResult, TestResult
+from autograder.record.store import atomic_write
 from ..untrusted import csv_cell
 from .csv_report import _Num
 
@@ -60,7 +61,8 @@ CANVAS_HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_HEADER = ("First name", "Last name", "ID number", "Email address", "Username")
 CHECK_HEADER = ("student_id", "Status", "score", "max_score", "name", "email")
 FILES = {"canvas": "canvas_grades.csv", "moodle": "moodle_grades.csv", "check": "roster_check.csv"}
-GRADED, NO_SUBMISSION, NOT_IN_ROSTER = "graded", "no_submission", "not_in_roster"
+# roster_check.csv's Status: a roster student with no folder has the flag's own word.
+GRADED, NO_SUBMISSION, NOT_IN_ROSTER = "graded", Flag.NO_SUBMISSION.value, "not_in_roster"
 MAX_ROSTER_BYTES = 10 * 1024 * 1024
 
 
@@ -160,7 +162,7 @@ def check_csv(matched, spec):
 def no_submission_result(entry, spec, grader):
     """The grades.csv row of a roster student with no folder: 0 points, flag no_submission."""
     tests = [TestResult(t.grade_id, 0.0, t.points, False, "no submission") for t in spec.tests]
-    return StudentResult(entry.student_id, "", grader, tests=tests, flags=[NO_SUBMISSION],
+    return StudentResult(entry.student_id, "", grader, tests=tests, flags=[Flag.NO_SUBMISSION],
                          problem="no submission was found for this student of the roster")
 
 

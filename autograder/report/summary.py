@@ -3,18 +3,18 @@ from collections import Counter
 
 from autograder.record.store import atomic_write
 from ..untrusted import terminal
-from .feedback import test_title
+from .wording import title
 
 
 def summary_table(results, spec, max_rows=40):
     n = len(results)
     lines = [f"Graded {n} submission(s) of {spec.name} (max {spec.max_score:g} points)", ""]
-    width = max(len(test_title(t.grade_id)) for t in spec.tests) + 2
+    width = max(len(title(t)) for t in spec.tests) + 2
     lines.append(f"{'test':<{width}}{'points':>7}{'passed':>10}{'rate':>8}")
     for test in spec.tests:
         passed = sum(1 for r in results for t in r.tests if t.grade_id == test.grade_id and t.passed)
         rate = 100.0 * passed / n if n else 0.0
-        lines.append(f"{test_title(test.grade_id):<{width}}{test.points:>7g}"
+        lines.append(f"{title(test):<{width}}{test.points:>7g}"
                      f"{passed:>6}/{n:<3}{rate:>7.0f}%")
     scores = sorted(r.score for r in results)
     if scores:

@@ -27,23 +27,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping
 
-from autograder.record.store import READING, STARTUP
-from .feedback import FLAG_TEXT, test_title
-
-
-class Visibility(str, Enum):
-    """Gradescope's visibility values, from most to least shown."""
-    VISIBLE = "visible"                  # as soon as the submission is graded
-    AFTER_DUE_DATE = "after_due_date"    # once the (late) due date has passed
-    AFTER_PUBLISHED = "after_published"  # once the instructor publishes the grades
-    HIDDEN = "hidden"                    # never, to students
-
-    @property
-    def when(self):
-        return {"visible": "now", "after_due_date": "after the due date",
-                "after_published": "when grades are published",
-                "hidden": "to the course staff only"}[self.value]
-
+from autograder.model import READING, STARTUP, Visibility
+from .wording import WHEN, flag_sentences, outcome_text, title_of, titles
 
 ORDER = tuple(Visibility)
 
@@ -102,34 +87,25 @@ class Plan:
         return [i for i in self.items if i.visibility == visibility]
 
 
-# A flag raised while code ran means something else than the same flag found in the
-# notebook (tampering: an act of the code, not an edited test cell).
-WHILE_RUNNING = {"tampering": "Your code tried something the grader does not allow; the "
-                              "tests of its cell earn no points."}
-
-
-def _flag_lines(flags, running=True):
-    return [(WHILE_RUNNING.get(f) if running else None) or FLAG_TEXT.get(f, f) for f in flags]
-
-
-def _hidden_text(t, flags):
-    text = t.message or ("passed" if t.passed else "failed")
-    if t.hint:
-        text += f"\nHint: {t.hint}"
-    if flags:
-        text += "\nWhile this test ran: " + " ".join(_flag_lines(flags))
-    return text
-
-
 def _points(x):
     return f"{x:g}"
 
 
-def plan(result, policy=Policy(), hidden_cells=None):
+def _hidden_text(t, flags):
+    text = outcome_text(t)
+    if flags:
+        text += "\nWhile this test ran: " + " ".join(flag_sentences(flags))
+    return text
+
+
+def plan(result, policy=Policy(), hidden_cells=None, *, spec=None):
     """The Plan of `result`: what is shown, when, and for how many points.
 
     `hidden_cells`: grade_ids of the test cells with hidden tests (None: all of them).
+    `spec`: the assignment's Spec, whose test cells give the titles (None: each test is
+    titled from its grade_id alone).
     """
+    named = titles(spec)
     share = policy.notebook_share if result.notebook_checks else 0.0
     notebook = {c.grade_id: c for c in result.notebook_checks}
     raised_in = {}
@@ -138,7 +114,7 @@ def plan(result, policy=Policy(), hidden_cells=None):
     items = []
     for t in result.tests:
         hidden = hidden_cells is None or t.grade_id in hidden_cells
-        title = test_title(t.grade_id)
+        title = named.get(t.grade_id) or title_of(t.grade_id)
         if t.grade_id in notebook:
             c = notebook[t.grade_id]
             pts = round(share * t.max_points, 6)
@@ -154,24 +130,25 @@ def plan(result, policy=Policy(), hidden_cells=None):
     late = [i.visibility for i in items if i.part is Part.HIDDEN]
     if raised_in.get(STARTUP):
         items.append(Item("", Part.PROBLEMS, "Problems while running your code", 0.0, 0.0,
-                          False, "\n".join(_flag_lines(raised_in[STARTUP])), latest(late)))
-    facts = _facts(result, raised_in.get(READING, []))
+                          False, "\n".join(flag_sentences(raised_in[STARTUP])), latest(late)))
+    facts = _facts(result, raised_in.get(READING, []), named)
     return Plan(tuple(_summary(result, items, facts)), tuple(items),
                 round(sum(i.score for i in items), 6), tuple(facts))
 
 
-def _facts(result, reading_flags):
+def _facts(result, reading_flags, named):
     """What is settled before any of the student's code ran, or by the notebook checks."""
     if result.problem:
         # Nothing ran, so nothing here can map a hidden test.
         return [f"Not graded: {result.problem}."]
-    lines = _flag_lines(reading_flags, running=False)
-    lines += [f"{test_title(t.grade_id)}: {t.message}" for t in result.tests if t.settled]
+    lines = flag_sentences(reading_flags, running=False)
+    lines += [f"{named.get(t.grade_id) or title_of(t.grade_id)}: {t.message}"
+              for t in result.tests if t.settled]
     lines += [f"`{name}` is not run by the grader: {why}"
               for name, why in sorted(result.unavailable.items())]
     if result.notebook_flags:
         lines.append("While the checks in your notebook ran: "
-                     + " ".join(_flag_lines(result.notebook_flags)))
+                     + " ".join(flag_sentences(result.notebook_flags)))
     return lines
 
 
@@ -197,5 +174,5 @@ def _summary(result, items, lines):
         group = [i for i in late if i.visibility is vis and i.part is Part.HIDDEN]
         if group:
             head.append(f"{len(group)} tests ({_points(sum(i.max_score for i in group))} "
-                        f"points) use hidden inputs: their results are shown {vis.when}.")
+                        f"points) use hidden inputs: their results are shown {WHEN[vis]}.")
     return head + lines

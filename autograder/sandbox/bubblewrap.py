@@ -6,6 +6,7 @@ an extra cgroup around each jail as root. `describe` says which caps hold.
 import itertools
 import os
 
+from ..model import SandboxMode
 from . import bwrap as _bwrap
 from . import seccomp
 from .fontlist import FontLists
@@ -29,7 +30,7 @@ def _caps(limits, *, tmp_label, tmp_sized, network):
 
 
 class BubblewrapMode:
-    name = "bubblewrap"
+    name = SandboxMode.BUBBLEWRAP
 
     def __init__(self, bw=None):
         self.bw = bw or _bwrap.find()

@@ -38,6 +38,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..model import SandboxMode
 from . import seccomp, sweep
 from .bwrap import SandboxUnavailable
 from .fontlist import FontLists
@@ -71,7 +72,7 @@ def _libc():
 
 
 class ContainerMode:
-    name = "container"
+    name = SandboxMode.CONTAINER
 
     def __init__(self, base_uid=BASE_UID, writable=None):
         """`writable`: the folders a student uid could write to, when known in advance

@@ -11,6 +11,7 @@ clean-up once the worker is killed; bubblewrap.py and container.py hold those tw
 modes. `select(name)` picks a mode, or raises SandboxUnavailable with one line saying
 why none can run here.
 """
+from ..model import SandboxMode
 from .bubblewrap import BubblewrapMode
 from .container import ContainerMode
 from .jail import WORKER, Limits, limit_argv, memory_budget, worker_env
@@ -18,7 +19,7 @@ from .launch import Launch
 
 
 class UnsafeMode:
-    name = "unsafe"
+    name = SandboxMode.UNSAFE
 
     def launch(self, python, limits):
         # The rlimits as before (a hung or greedy worker still stops), no jail.
@@ -40,13 +41,13 @@ class _NoCgroup:
 UNSAFE = UnsafeMode()
 
 
-def select(name="auto", **container_options):
+def select(name=SandboxMode.AUTO, **container_options):
     """The mode to grade with; SandboxUnavailable (one line) when it cannot run here."""
-    if name == "unsafe":
+    if name == SandboxMode.UNSAFE:
         return UNSAFE
-    if name == "container":
+    if name == SandboxMode.CONTAINER:
         return ContainerMode(**container_options)
-    if name not in ("auto", "bubblewrap"):
+    if name not in (SandboxMode.AUTO, SandboxMode.BUBBLEWRAP):
         raise ValueError(f"unknown sandbox mode {name!r}")
     return BubblewrapMode()      # raises with the diagnosis when bwrap cannot run
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+from ..model import Flag
 from ..untrusted import valid_tree
 from . import worker as wire
 from .jail import Limits
@@ -21,9 +22,10 @@ NOTES_REDIRECTED = "redirected or closed the grader's notes channel"
 
 
 class WorkerDied(Exception):
-    """The worker is gone; `reason` is a grades.csv flag (timeout, memory, crash, output_truncated)."""
+    """The worker is gone; `reason` is the flag it raises (timeout, memory, crash,
+    output_truncated)."""
 
-    def __init__(self, reason, detail=""):
+    def __init__(self, reason: Flag, detail: str = ""):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -152,7 +154,7 @@ class WorkerProcess:
     def _refuse(self, why):
         """The worker broke the reply protocol: kill it, blame the call."""
         self.kill()
-        return WorkerDied("crash", f"the worker's reply channel was misused ({why})")
+        return WorkerDied(Flag.CRASH, f"the worker's reply channel was misused ({why})")
 
     def request(self, msg, timeout):
         """Send one message, wait at most `timeout` s for its reply.
@@ -160,7 +162,7 @@ class WorkerProcess:
         The reply must be exactly one frame echoing this request's id, within
         the size caps (see worker.FrameReader); bytes before it (left from an
         earlier request) or after it, a wrong id, magic or size, or an
-        unreadable body kill the worker and raise WorkerDied("crash"). The
+        unreadable body kill the worker and raise WorkerDied(Flag.CRASH). The
         grader never holds more than the caps for a reply.
         """
         msg_id = int.from_bytes(os.urandom(8), "big")
@@ -183,7 +185,7 @@ class WorkerProcess:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.kill()
-                    raise WorkerDied("timeout", f"no answer within {timeout:g} s")
+                    raise WorkerDied(Flag.TIMEOUT, f"no answer within {timeout:g} s")
                 for key, _ in sel.select(min(left, 1.0)):
                     if key.fd == wfd:
                         try:
@@ -242,23 +244,23 @@ class WorkerProcess:
         if rc is not None and rc < 0:
             sig = -rc
             if sig == signal.SIGKILL:
-                return WorkerDied("memory", "killed (out of memory or a limit)")
+                return WorkerDied(Flag.MEMORY, "killed (out of memory or a limit)")
             if sig == signal.SIGXCPU:
-                return WorkerDied("timeout", "CPU time limit exceeded")
+                return WorkerDied(Flag.TIMEOUT, "CPU time limit exceeded")
             if sig == signal.SIGXFSZ:
-                return WorkerDied("output_truncated", "wrote a file over the size limit")
-            return WorkerDied("crash", f"killed by signal {signal.Signals(sig).name}")
+                return WorkerDied(Flag.OUTPUT_TRUNCATED, "wrote a file over the size limit")
+            return WorkerDied(Flag.CRASH, f"killed by signal {signal.Signals(sig).name}")
         if rc is not None and rc > 128:   # bwrap reports the child's signal as 128+n
             try:
                 name = signal.Signals(rc - 128).name
             except ValueError:
                 name = f"signal {rc - 128}"
             if rc - 128 == signal.SIGKILL:
-                return WorkerDied("memory", "killed (out of memory or a limit)")
+                return WorkerDied(Flag.MEMORY, "killed (out of memory or a limit)")
             if rc - 128 == signal.SIGXCPU:
-                return WorkerDied("timeout", "CPU time limit exceeded")
-            return WorkerDied("crash", f"killed by {name}")
-        return WorkerDied("crash", f"the Python process exited (status {rc})")
+                return WorkerDied(Flag.TIMEOUT, "CPU time limit exceeded")
+            return WorkerDied(Flag.CRASH, f"killed by {name}")
+        return WorkerDied(Flag.CRASH, f"the Python process exited (status {rc})")
 
     def kill(self):
         """Kill the jail and everything in it, and return once it is gone.

@@ -1,4 +1,5 @@
 """Blame bookkeeping: what each solution cell's code tried, and the student's flags."""
+from autograder.model import Flag
 
 
 class Blame:
@@ -21,7 +22,7 @@ class Blame:
         new = [x for x in seen if x not in known]
         if new and name:
             self.suspicious.setdefault(name, []).extend(new)
-            self.flag("tampering")
+            self.flag(Flag.TAMPERING)
 
     def acts(self, name):
         return self.suspicious.get(name, [])

@@ -1,6 +1,6 @@
 """The interface the checks use, on a student's jailed worker.
 
-Every method returns plain Outcomes (see autograder.check.registry); a call that
+Every method returns plain Outcomes (see autograder.model); a call that
 hangs or kills the worker, or whose reply is not what the worker's harness
 sends, becomes a failed Outcome for that call only. Timed calls follow
 `autograder.check.timing`: the input travels in the timed request, and the CPU
@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from autograder.check.registry import Outcome
+from autograder.model import Flag, Outcome, OutcomeKind
 from ..sandbox import WorkerDied
 from .blame import Blame
 from .lifecycle import CellWorker
@@ -38,6 +38,19 @@ def well_formed(value, depth=0):
     if isinstance(value, list):
         return depth < 3 and len(value) <= 8 and all(well_formed(v, depth + 1) for v in value)
     return False
+
+
+_KINDS = {k.value: k for k in OutcomeKind}
+
+
+def outcome_from_reply(r):
+    """The Outcome of one result of the worker's harness (a dict as `call_one` makes it).
+    A kind the harness never sends (student code wrote the reply) is no kind."""
+    kind = r.get("kind")
+    return Outcome(ok=bool(r.get("ok")), value=r.get("value"), error=r.get("error") or "",
+                   kind=_KINDS.get(kind) if isinstance(kind, str) else None,
+                   modified=list(r.get("modified") or []),
+                   warnings=list(r.get("warnings") or []))
 
 
 def _result_ok(r):
@@ -91,13 +104,13 @@ class SandboxStudent:
         """A missing function is explained by what happened to its cell."""
         if not _result_ok(reply):
             # The harness never sends this: student code wrote the reply.
-            self.blame.flag("crash")
+            self.blame.flag(Flag.CRASH)
             return Outcome(False, error="the call was stopped: crash (a malformed reply)",
-                           kind="fault")
-        out = Outcome.from_reply(reply)
-        if out.kind == "memory":
-            self.blame.flag("memory")
-        if not out.ok and out.kind == "missing":
+                           kind=OutcomeKind.FAULT)
+        out = outcome_from_reply(reply)
+        if out.kind is OutcomeKind.MEMORY:
+            self.blame.flag(Flag.MEMORY)
+        if not out.ok and out.kind is OutcomeKind.MISSING:
             if name not in self.sources:
                 out.error = f"NameError: {name} is not defined (its solution cell is missing)"
             elif name in self.cells.cell_error:
@@ -107,14 +120,14 @@ class SandboxStudent:
     @staticmethod
     def _fault(e, n):
         return [Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
-                        kind="fault")] * n
+                        kind=OutcomeKind.FAULT)] * n
 
     def _results(self, reply, least, most):
         """The reply's list of results, of a length the request allows, else WorkerDied."""
         results = reply.get("results")
         if not isinstance(results, list) or not least <= len(results) <= most:
             # The harness never sends this: student code wrote the reply.
-            e = WorkerDied("crash", "a malformed reply")
+            e = WorkerDied(Flag.CRASH, "a malformed reply")
             self.cells.lost(e)
             raise e
         return results

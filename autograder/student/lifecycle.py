@@ -8,6 +8,8 @@ it, and once it is spent every call fails with `timeout` at once.
 """
 import time
 
+from autograder.model import Flag, OutcomeKind
+
 from ..sandbox import WorkerDied, WorkerProcess
 
 MAX_RESTARTS = 4
@@ -39,7 +41,7 @@ class CellWorker:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def _spent(self):
-        return WorkerDied("timeout", f"the time budget of {self.budget:g} s for this "
+        return WorkerDied(Flag.TIMEOUT, f"the time budget of {self.budget:g} s for this "
                                      "student ran out")
 
     def request_timeout(self):
@@ -54,7 +56,7 @@ class CellWorker:
 
     def budget_reason(self, e):
         """`e`, or the budget's own WorkerDied when the budget is why it timed out."""
-        if e.reason == "timeout" and self.out_of_budget():
+        if e.reason == Flag.TIMEOUT and self.out_of_budget():
             return self._spent()
         return e
 
@@ -62,7 +64,7 @@ class CellWorker:
         """Start the worker and run the cells, unless it is already running."""
         while self.worker is None:
             if self.restarts > MAX_RESTARTS:
-                raise WorkerDied("crash", "the grader gave up after repeated crashes")
+                raise WorkerDied(Flag.CRASH, "the grader gave up after repeated crashes")
             self.request_timeout()      # raises once the budget is spent
             self.worker, self._started = (
                 self._started or WorkerProcess(self.jail.limits, sandbox=self.jail.mode)), None
@@ -79,8 +81,8 @@ class CellWorker:
                     self.note(r, name)
                     if not r.get("ok"):
                         self.cell_error[name] = str(r.get("error"))
-                        if r.get("kind") == "memory":
-                            self.blame.flag("memory")
+                        if r.get("kind") == OutcomeKind.MEMORY:
+                            self.blame.flag(Flag.MEMORY)
                 self._note_output()
                 name = None
             except WorkerDied as e:
@@ -123,7 +125,7 @@ class CellWorker:
 
     def _note_output(self):
         if self.worker is not None and self.worker.output_bytes > OUTPUT_FLAG_BYTES:
-            self.blame.flag("output_truncated")
+            self.blame.flag(Flag.OUTPUT_TRUNCATED)
 
     def close(self):
         for w in (self.worker, self._started):

@@ -24,8 +24,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import reader
+from autograder.model import Flag
 from autograder.untrusted import terminal
+
+from . import reader
 
 SKIPPED = {".ipynb_checkpoints"}
 
@@ -58,7 +60,7 @@ class Submission:
         if self.flag:
             raise reader.Refused(self.flag, self.problem, f"refused:{self.flag}")
         if self.parts is None:
-            raise reader.Refused("missing_notebook", self.problem, "")
+            raise reader.Refused(Flag.MISSING_NOTEBOOK, self.problem, "")
         return reader.read_bytes(self.root, self.parts)
 
     def sha256(self):
@@ -86,13 +88,13 @@ def _classify(dir_fd, name, parts, label):
     """(parts, flag, problem) for the notebook entry `name` in dir_fd."""
     st = _lstat(dir_fd, name)
     if st is None:
-        return None, "missing_notebook", f"{label} disappeared while the grader looked"
+        return None, Flag.MISSING_NOTEBOOK, f"{label} disappeared while the grader looked"
     if stat.S_ISLNK(st.st_mode):
-        return parts, "symlink", reader.symlink_problem(label)
+        return parts, Flag.SYMLINK, reader.symlink_problem(label)
     if not stat.S_ISREG(st.st_mode):
-        return parts, "invalid_notebook", reader.special_file_problem(label, st.st_mode)
+        return parts, Flag.INVALID_NOTEBOOK, reader.special_file_problem(label, st.st_mode)
     if st.st_size > reader.MAX_BYTES:
-        return parts, "invalid_notebook", reader.too_large_problem(label, st.st_size)
+        return parts, Flag.INVALID_NOTEBOOK, reader.too_large_problem(label, st.st_size)
     return parts, "", ""
 
 
@@ -118,32 +120,32 @@ def _find_in_folder(root, folder, name):
     except reader.Refused as r:
         return None, r.flag, r.problem
     except OSError as e:
-        return None, "invalid_notebook", f"the student folder could not be opened ({e.strerror})"
+        return None, Flag.INVALID_NOTEBOOK, f"the student folder could not be opened ({e.strerror})"
     try:
         target = f"{name}.ipynb"
         try:
             entries, others, n_others = _entries(fd, {target, name})
         except OSError as e:
-            return None, "invalid_notebook", f"the student folder cannot be listed ({e.strerror})"
+            return None, Flag.INVALID_NOTEBOOK, f"the student folder cannot be listed ({e.strerror})"
         if target in entries:
             return _classify(fd, target, (folder, target), f"{target}")
         if name in entries:
             st = _lstat(fd, name)
             if st is not None and stat.S_ISLNK(st.st_mode):
-                return (folder, name), "symlink", (f"the folder {name}/ is a symbolic link; the "
+                return (folder, name), Flag.SYMLINK, (f"the folder {name}/ is a symbolic link; the "
                                                   "grader does not follow links: 0 points")
             if st is not None and stat.S_ISDIR(st.st_mode):
                 try:
                     sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
                                   | os.O_CLOEXEC, dir_fd=fd)
                 except OSError as e:
-                    return None, "invalid_notebook", (f"the folder {name}/ cannot be opened "
+                    return None, Flag.INVALID_NOTEBOOK, (f"the folder {name}/ cannot be opened "
                                                       f"({e.strerror})")
                 try:
                     if target in _entries(sub, {target})[0]:
                         return _classify(sub, target, (folder, name, target), f"{name}/{target}")
                 except OSError as e:
-                    return None, "invalid_notebook", (f"the folder {name}/ cannot be listed "
+                    return None, Flag.INVALID_NOTEBOOK, (f"the folder {name}/ cannot be listed "
                                                       f"({e.strerror})")
                 finally:
                     os.close(sub)
@@ -153,9 +155,9 @@ def _find_in_folder(root, folder, name):
             return _classify(fd, others[0], (folder, others[0]), label)
         if others:
             shown = ", ".join(terminal(display_name(o)) for o in others[:4])
-            return None, "missing_notebook", (f"no {target} in the folder, and {n_others} other "
+            return None, Flag.MISSING_NOTEBOOK, (f"no {target} in the folder, and {n_others} other "
                                               f"notebooks ({shown}): which one is the submission?")
-        return None, "missing_notebook", f"no {target} was found in the submission"
+        return None, Flag.MISSING_NOTEBOOK, f"no {target} was found in the submission"
     finally:
         os.close(fd)
 
@@ -321,7 +323,7 @@ def find_submissions(root, name):
             sid += "~"
         seen.add(sid)
         if is_link:
-            subs.append(Submission(sid, root, None, "symlink",
+            subs.append(Submission(sid, root, None, Flag.SYMLINK,
                                    "the student folder is a symbolic link; the grader does not "
                                    "follow links: 0 points", folder=entry))
             continue

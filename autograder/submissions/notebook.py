@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.model import Flag
 from autograder.perthread import PerThread
+
 from . import reader
 from .discover import Submission
-
-MAX_NOTEBOOK_BYTES = reader.MAX_BYTES
 
 
 @dataclass
@@ -45,7 +45,7 @@ def close_readers():
 def _as_submission(sub):
     """A Submission for a Submission, a Path to a notebook, or None (missing)."""
     if sub is None or isinstance(sub, Submission):
-        return sub or Submission("", None, None, "missing_notebook",
+        return sub or Submission("", None, None, Flag.MISSING_NOTEBOOK,
                                  "no notebook was found in the submission")
     path = Path(sub)
     return Submission(path.parent.name, path.parent, (path.name,))
@@ -85,14 +85,14 @@ def read_submission(sub, spec):
     reply = _parse(data, _request(spec))
     del data
     if not reply.get("ok"):
-        code.flags.add("invalid_notebook")
+        code.flags.add(Flag.INVALID_NOTEBOOK)
         code.problem = str(reply.get("problem"))[:300]
         return code
     code.cells = [(str(n), str(s)) for n, s in reply["cells"]]
     code.tampered = {str(k): str(v) for k, v in reply["tampered"].items()}
     code.unavailable = {str(k): str(v) for k, v in reply.get("unavailable", {}).items()}
     if code.tampered:
-        code.flags.add("tampering")
+        code.flags.add(Flag.TAMPERING)
     return code
 
 
@@ -111,9 +111,6 @@ def read_outline(sub):
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
-# The mistake of a test that failed only because the code used a name the grader does
-# not run (StudentCode.unavailable): the cause is the notebook, not the formula.
-UNAVAILABLE_NAME = "name_the_grader_lacks"
 
 
 @dataclass(frozen=True)

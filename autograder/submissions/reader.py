@@ -28,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.model import Flag
 from autograder.untrusted import valid_tree
 from .reader_child import FRAME as _FRAME, read_exact
 
@@ -68,18 +69,18 @@ def _refusal(err, dir_fd, name, what):
         except OSError:
             is_link = err.errno == errno.ELOOP
         if is_link:
-            return Refused("symlink", symlink_problem(what), "refused:symlink")
-        return Refused("invalid_notebook", f"{what} is not a folder", "refused:notdir")
+            return Refused(Flag.SYMLINK, symlink_problem(what), "refused:symlink")
+        return Refused(Flag.INVALID_NOTEBOOK, f"{what} is not a folder", "refused:notdir")
     if err.errno in (errno.EACCES, errno.EPERM):
-        return Refused("invalid_notebook", f"{what} cannot be read (permission denied); "
+        return Refused(Flag.INVALID_NOTEBOOK, f"{what} cannot be read (permission denied); "
                        "ask for it to be submitted again", "refused:permission")
     if err.errno == errno.ENOENT:
-        return Refused("missing_notebook", f"{what} disappeared while the grader read it",
+        return Refused(Flag.MISSING_NOTEBOOK, f"{what} disappeared while the grader read it",
                        "refused:gone")
     if err.errno == errno.ENXIO:
-        return Refused("invalid_notebook", f"{what} is not a regular file (a socket or device)",
+        return Refused(Flag.INVALID_NOTEBOOK, f"{what} is not a regular file (a socket or device)",
                        "refused:special")
-    return Refused("invalid_notebook", f"{what} could not be opened "
+    return Refused(Flag.INVALID_NOTEBOOK, f"{what} could not be opened "
                    f"({errno.errorcode.get(err.errno, err.errno)})", "refused:oserror")
 
 
@@ -128,10 +129,10 @@ def too_large_problem(what, size):
 def _check_regular(fd, what):
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
-        raise Refused("invalid_notebook", special_file_problem(what, st.st_mode),
+        raise Refused(Flag.INVALID_NOTEBOOK, special_file_problem(what, st.st_mode),
                       "refused:special")
     if st.st_size > MAX_BYTES:
-        raise Refused("invalid_notebook", too_large_problem(what, st.st_size),
+        raise Refused(Flag.INVALID_NOTEBOOK, too_large_problem(what, st.st_size),
                       f"refused:size:{st.st_size}")
     return st
 
@@ -143,13 +144,13 @@ def _chunks(fd, what):
         try:
             chunk = os.read(fd, 1 << 20)
         except OSError as e:
-            raise Refused("invalid_notebook", f"{what} could not be read "
+            raise Refused(Flag.INVALID_NOTEBOOK, f"{what} could not be read "
                           f"({errno.errorcode.get(e.errno, e.errno)})", "refused:ioerror") from None
         if not chunk:
             return
         total += len(chunk)
         if total > MAX_BYTES:     # it grew after fstat
-            raise Refused("invalid_notebook", f"{what} is larger than {megabytes(MAX_BYTES)}",
+            raise Refused(Flag.INVALID_NOTEBOOK, f"{what} is larger than {megabytes(MAX_BYTES)}",
                           "refused:size:grew")
         yield chunk
 

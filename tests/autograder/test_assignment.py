@@ -105,3 +105,39 @@ def test_a_check_needs_a_docstring_saying_what_it_proves():
 
 def test_the_tiny_package_lives_outside_the_core():
     assert TINY.is_dir() and not (TINY / "__init__.py").read_text().count("autograder.assignments")
+
+
+def test_every_core_mistake_has_a_hint_in_each_assignments_catalogue(monkeypatch):
+    """The core's default hints fill what an assignment leaves out (the tiny assignment
+    names two mistakes of its own); its own text wins where it gives one."""
+    from autograder.check.registry import CORE_HINTS, catalogue
+    from autograder.model import CoreMistake
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    assert set(CORE_HINTS) == set(CoreMistake) and all(CORE_HINTS.values())
+    for name in ("softmax", "tiny"):
+        a = get(name)
+        load_spec(a)
+        hints = catalogue(a.hints)
+        assert all(hints.get(m) for m in CoreMistake), name
+        assert all(hints[k] == v for k, v in a.hints.items())
+    assert catalogue(get("tiny").hints)[CoreMistake.SHAPE] == CORE_HINTS[CoreMistake.SHAPE]
+
+
+def test_a_core_mistake_left_without_a_hint_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    tiny = get("tiny")
+    blank = dataclasses.replace(tiny, hints={**tiny.hints, "shape": ""})
+    with pytest.raises(AssignmentError, match=r"^tiny: no hint for the core mistake\(s\) shape:"):
+        load_spec(blank)
+
+
+def test_each_test_cell_carries_the_target_and_title_its_check_declares(monkeypatch):
+    monkeypatch.setenv(assignment.ENV_PATH, str(ASSIGNMENTS))
+    for a in (get("softmax"), get("tiny")):
+        for t in load_spec(a).tests:
+            assert (t.target, t.title) == (a.checks[t.grade_id].target,
+                                           a.checks[t.grade_id].title)
+    reg = Registry()
+    reg.check("test_double", target="double", title="Doubling")(_doc)
+    tiny = dataclasses.replace(get("tiny"), checks=reg)
+    assert load_spec(tiny).tests[0].title == "Doubling"

@@ -88,9 +88,8 @@ def test_a_bad_roster_is_one_line_before_any_grading(capsys, tmp_path):
 
 
 def _results():
-    from autograder.record.store import StudentResult, TestResult
-    from autograder.assignment import Spec, TestCell
-    spec = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c1",)),))
+    from autograder.model import Spec, StudentResult, TestCell, TestResult
+    spec = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c1",), "f"),))
     rs = [StudentResult(sid, "sha", "g", tests=[TestResult("test_f", 2.0, 2.0, True)])
           for sid in ("ann", "bob", "cy")]
     return spec, rs
@@ -133,10 +132,10 @@ def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
     spec, results = _results()
     real_comments, real_nb = gradebook._comments, nbgrader_course.autograded_notebook
 
-    def comments(r, ids):
+    def comments(r, spec):
         if r.student_id == "bob":
             raise ValueError("a broken row")
-        return real_comments(r, ids)
+        return real_comments(r, spec)
 
     def notebook(nb, r, spec, **kw):
         if r.student_id == "cy":
@@ -164,7 +163,8 @@ def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
 
 def test_a_stored_result_with_invalid_text_loads_as_valid_text(tmp_path):
     """A result cached with lone surrogates (json escapes them) cannot poison later runs."""
-    from autograder.record.store import ResultStore, StudentResult, TestResult
+    from autograder.model import StudentResult, TestResult
+    from autograder.record.store import ResultStore
     store = ResultStore(tmp_path)
     bad = StudentResult("ann", "sha", "g", problem="", tests=[
         TestResult("test_f", 0.0, 2.0, False, "f raised ValueError: \udc80\ud800", None, None)])

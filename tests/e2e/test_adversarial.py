@@ -283,7 +283,7 @@ def test_no_student_caused_internal_grader_error(graded):
     """An "internal grader error" is retried from scratch (a second budget) and never
     cached: nothing a student sends may produce one. Read from what each stored result
     declares, not from its words: a student's text may say "internal grader error" too."""
-    from autograder.record.store import StudentResult
+    from autograder.model import StudentResult
     hits = []
     for p in sorted((graded["out"] / "results").glob("*.json")):
         r = StudentResult.from_dict(json.loads(p.read_text(encoding="utf-8")))

@@ -223,7 +223,7 @@ def test_validate_in_jupyterlab_reports_the_exercise_verdict(browser, lab):
 def test_feedback_page_as_the_student_sees_it(browser, tmp_path):
     from autograder.assignment import load_spec
     from autograder.report import write_feedback
-    from autograder.record.store import StudentResult, TestResult
+    from autograder.model import StudentResult, TestResult
 
     spec = load_spec(ASSIGNMENT)
     tests = [TestResult(t.grade_id, t.points, t.points, True) for t in spec.tests]

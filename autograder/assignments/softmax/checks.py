@@ -19,8 +19,9 @@ import ast
 import numpy as np
 
 from autograder.check import timing
+from autograder.model import CoreMistake, Outcome
 from autograder.check.registry import (
-    ATOL, RTOL, Fail, Outcome, Registry, as_array, close, nonfinite, rel_error, require_ok,
+    ATOL, RTOL, Fail, Registry, as_array, close, nonfinite, rel_error, require_ok,
 )
 from . import inputs
 from . import mistakes as mk
@@ -44,7 +45,7 @@ def _scalar(value, what):
     """A returned loss as one float; a number, never an array (the notebook: "a float")."""
     if isinstance(value, dict) or isinstance(value, list) or value is None:
         kind = value.get("__bad__") if isinstance(value, dict) else type(value).__name__
-        raise Fail(f"{what} returned a {kind}, not a number", "not_array")
+        raise Fail(f"{what} returned a {kind}, not a number", CoreMistake.NOT_ARRAY)
     a = np.asarray(value, dtype=float)
     if a.ndim != 0:
         raise Fail(f"{what} returned an array of shape {a.shape}, not a single float",
@@ -57,7 +58,7 @@ def _pair(out, what, dw_shape=None):
     require_ok(out, what)
     v = out.value
     if not isinstance(v, list) or len(v) != 2:
-        raise Fail(f"{what} must return a pair (loss, dW)", "not_array")
+        raise Fail(f"{what} must return a pair (loss, dW)", CoreMistake.NOT_ARRAY)
     loss = _scalar(v[0], what + ": the loss")
     if dw_shape is None:
         return loss, v[1]
@@ -318,7 +319,7 @@ def check_softmax(student):
         got = as_array(out, what, x.shape)
         x64 = np.asarray(x, dtype=float)
         if any(out.modified):
-            fails.add(i, f"{what} changed its input x", "modifies_input")
+            fails.add(i, f"{what} changed its input x", CoreMistake.MODIFIES_INPUT)
         elif not close(got, ref.softmax(x64), *_tol(case)):
             if k == 2:
                 fails.add(i, f"{what} gives another result than the first call", "stale_state")
@@ -355,7 +356,7 @@ def check_softmax_backward(student):
         got = as_array(out, what, y.shape)
         want = ref.softmax_backward(dout, y)
         if any(out.modified):
-            fails.add(i, f"{what} changed its input arrays", "modifies_input")
+            fails.add(i, f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
         elif not close(got, want, *_tol(case, BACKWARD_RTOL, BACKWARD_ATOL)):
             if k == 2:
                 fails.add(i, f"{what} gives another result than the first call", "stale_state")
@@ -439,7 +440,7 @@ def check_cross_entropy_error(student):
             got = _scalar(out.value, what)
             want = ref.cross_entropy_error(y, t)
             if any(out.modified):
-                fails.add(i, f"{what} changed its input arrays", "modifies_input")
+                fails.add(i, f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
             elif not close(got, want, *_tol(case, CE_RTOL, CE_ATOL)):
                 if k == 2:
                     fails.add(i, f"{what} gives another result than the first call",
@@ -586,7 +587,7 @@ def check_SoftmaxWithLoss(student):
             fails.add(i, f"{what}: forward returned a wrong loss", mistake, value=True)
             continue
         if any(outs[0].modified):
-            fails.add(i, f"{what}: forward changed its input arrays", "modifies_input")
+            fails.add(i, f"{what}: forward changed its input arrays", CoreMistake.MODIFIES_INPUT)
             continue
         if bad is not None or len(outs) < len(steps):
             j = bad if bad is not None else len(outs)
@@ -617,7 +618,7 @@ def check_SoftmaxWithLoss(student):
         elif mk.is_float32(got) or mk.is_float32(loss):
             fails.add(i, f"{what}: computed in float32", "float32")
         elif any(o.modified and any(o.modified) for o in outs):
-            fails.add(i, f"{what}: a call changed its input arrays", "modifies_input")
+            fails.add(i, f"{what}: a call changed its input arrays", CoreMistake.MODIFIES_INPUT)
         else:
             _layer_extra(fails, i, case, steps, outs, what, call, want_dx)
     if fails.items and fails.items[0][2] is None and _not_stored(student):
@@ -762,7 +763,7 @@ def _check_loss(student, fn):
         loss, _ = _pair(out, what)
         want = ref.softmax_loss(W, X, y, reg)[0]
         if any(out.modified):
-            fails.add(i, f"{what} changed its input arrays", "modifies_input")
+            fails.add(i, f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
         elif not close(loss, want, *_tol(case)):
             if nonfinite(loss):
                 # Ordinary scores cannot overflow: nan there is the formula's.
@@ -799,7 +800,7 @@ def _check_grad(student, fn):
                 fails.add(i, f"{what}: dW is wrong")
                 continue
             # A changed input explains a wrong dW (the loss test charges the change).
-            mistake = ("modifies_input" if any(out.modified) else None) or \
+            mistake = (CoreMistake.MODIFIES_INPUT if any(out.modified) else None) or \
                 mk.named(mk.diagnose(dW, mk.grad_variants(W, X, y, reg)), mk.LOSS_ALIASES) \
                 or _stale(dW, i, cases, lambda c: ref.softmax_loss(*c.args)[1])
             if mistake is None and nonfinite(dW):
@@ -1027,7 +1028,8 @@ def speed_input(k, seed=None):
 
 # Hints that say only "the formula is off": a result they name is not known work.
 UNNAMED = {None, "loss_formula", "grad_formula", "grad_inconsistent",
-           "loss_wrong_grad_consistent", "not_array", "not_float", "shape", "nonfinite"}
+           "loss_wrong_grad_consistent", CoreMistake.NOT_ARRAY, "not_float", CoreMistake.SHAPE,
+           "nonfinite"}
 
 
 def speed_verifier(student, fn="softmax_loss_vectorized"):

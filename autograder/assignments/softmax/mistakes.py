@@ -13,10 +13,12 @@ import re
 
 import numpy as np
 
+from autograder.model import CoreMistake
+
 from . import reference as ref
 
 HINTS = {
-    "not_implemented": "This function is not written yet: it still raises NotImplementedError. "
+    CoreMistake.NOT_IMPLEMENTED: "This function is not written yet: it still raises NotImplementedError. "
                        "Replace `raise NotImplementedError()` with your code.",
     "no_max_subtraction": "Overflow: np.exp of large scores gives inf, and inf/inf gives nan. "
                           "Subtract each example's maximum score before np.exp; softmax is "
@@ -37,7 +39,7 @@ HINTS = {
                         "Add keepdims=True to the reduction.",
     "not_normalized": "The probabilities do not sum to 1: divide each exponential by the SUM "
                       "of the exponentials of its example (np.sum, not np.mean or np.max).",
-    "modifies_input": "Your function changed an array it was given (an in-place update such as "
+    CoreMistake.MODIFIES_INPUT: "Your function changed an array it was given (an in-place update such as "
                       "`x -= ...` or `W[...] = ...`). Work on new arrays: `x = x - x.max(...)`.",
     "float32": "Your result is computed in float32 (single precision, about 7 digits). Work in "
                "float64, NumPy's default: drop astype(np.float32) / dtype=np.float32. The "
@@ -148,9 +150,9 @@ HINTS = {
     "stability_broken": "Stability is judged on your function's own result, and it fails on "
                         "ordinary inputs already: fix what the loss and gradient tests report "
                         "first.",
-    "shape": "The result has the wrong shape: see the shapes in the docstring (a transposed "
+    CoreMistake.SHAPE: "The result has the wrong shape: see the shapes in the docstring (a transposed "
              "product such as X @ P.T instead of P @ X.T gives the transposed shape).",
-    "not_array": "The function returned something that is not a number or a numpy array.",
+    CoreMistake.NOT_ARRAY: "The function returned something that is not a number or a numpy array.",
     "nonfinite": "The result contains nan or inf.",
     "log_floor": "Part 3 takes the exact -log p: a floor inside the log (+ 1e-7, np.clip of "
                  "the probabilities, np.maximum, or reusing cross_entropy_error, which adds "
@@ -228,7 +230,7 @@ def is_float32(*values):
 def from_error(error, *, batch=True):
     """A mistake named by the exception a call raised, else None."""
     if error.startswith("NotImplementedError"):
-        return "not_implemented"
+        return CoreMistake.NOT_IMPLEMENTED
     if batch and "could not be broadcast" in error:
         return "missing_keepdims"
     if "not aligned" in error or "mismatch in its core dimension" in error:

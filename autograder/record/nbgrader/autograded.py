@@ -25,15 +25,18 @@ import shutil
 import stat
 from pathlib import Path
 
+from autograder.model import UNREADABLE
 from autograder.submissions import nbcells as cells
 from autograder.record.store import atomic_write, inside, safe_name
+from autograder.report.wording import verdict_line
 from autograder.untrusted import MarkdownBudget, markdown_html, output_text, text_html, valid_tree
 
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+# A notebook handed over as a Path (tests, tools). A submission never is: it is read
+# through its Submission, whose reader refuses more than submissions.reader.MAX_BYTES.
+MAX_PATH_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
 SIDE_FILES = ("timestamp.txt", "submission_secret.txt")
 
-UNREADABLE = {"missing_notebook", "invalid_notebook", "symlink"}
 
 
 def _notebook_bytes(source):
@@ -46,7 +49,7 @@ def _notebook_bytes(source):
         return None
     if isinstance(source, Path):
         if source.is_symlink() or not source.is_file() \
-                or source.stat().st_size > MAX_NOTEBOOK_BYTES:
+                or source.stat().st_size > MAX_PATH_NOTEBOOK_BYTES:
             return None
         return source.read_bytes()
     from autograder.submissions.reader import Refused
@@ -68,7 +71,7 @@ def _read_notebook(source):
         return read_outline(source)
     try:
         data = _notebook_bytes(source)
-        if data is None or len(data) > MAX_NOTEBOOK_BYTES:
+        if data is None or len(data) > MAX_PATH_NOTEBOOK_BYTES:
             return None
         nb = valid_tree(json.loads(data.decode("utf-8")))
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -129,16 +132,7 @@ def _release_markdown(release, mtime_ns, size):
 
 
 def _verdict(tests):
-    lines = []
-    for t in tests:
-        head = f"{t.grade_id}: {t.points:g} / {t.max_points:g}"
-        if t.passed:
-            lines.append(f"{head} passed")
-        else:
-            lines.append(f"{head} failed" + (f": {t.message}" if t.message else ""))
-            if t.hint:
-                lines.append(f"  hint: {t.hint}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(verdict_line(t) for t in tests) + "\n"
 
 
 def _text(value):

@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from autograder.record.store import safe_name
+from autograder.report.wording import verdict_line
 from autograder.untrusted import markdown_inert
 
 SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query
@@ -107,27 +108,18 @@ def nbgrader_id(student_id):
     return safe_name(student_id)
 
 
-def solution_of(test_id, solution_ids):
-    """The solution cell a test cell grades: test_<solution>[_<aspect>]."""
-    name = test_id.removeprefix("test_")
-    matches = [s for s in solution_ids if name == s or name.startswith(s + "_")]
-    return max(matches, key=len) if matches else None
-
-
-def _comments(result, solution_ids):
-    """{solution id: text} from the test results of one student."""
+def _comments(result, spec):
+    """{solution id: text} from the test results of one student: each test's verdict on
+    the solution cell its check declares as its target."""
+    target = {t.grade_id: t.target for t in spec.tests}
     lines = {}
     for t in result.tests:
-        sid = solution_of(t.grade_id, solution_ids)
-        if sid is None:
+        sid = target.get(t.grade_id)
+        if sid not in spec.solution_ids:
             continue
-        text = f"{t.grade_id}: {t.points:g}/{t.max_points:g} " + ("passed" if t.passed else "failed")
-        if not t.passed:
-            text += f": {t.message}" if t.message else ""
-            text += f"\n  Hint: {t.hint}" if t.hint else ""
-        lines.setdefault(sid, []).append(text)
+        lines.setdefault(sid, []).append(verdict_line(t))
     if result.problem:
-        for sid in solution_ids:
+        for sid in spec.solution_ids:
             lines.setdefault(sid, []).insert(0, result.problem)
     # formgrader shows a comment as text, `nbgrader generate_feedback` as Markdown.
     return {sid: markdown_inert("\n".join(v)) for sid, v in lines.items()}
@@ -261,7 +253,7 @@ def _record_student(s, api, r, sid, *, spec, assignment, notebook, cells, known,
             grade.auto_score = points.get(gid, 0.0)
             grade.needs_manual_grade = False
     comments = {c.cell.name: c for c in snb.comments} if snb.id else {}
-    texts = _comments(r, spec.solution_ids)
+    texts = _comments(r, spec)
     for cell_id in spec.solution_ids:
         comment = comments.get(cell_id)
         if comment is None:

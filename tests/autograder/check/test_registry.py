@@ -1,5 +1,6 @@
 """A failed call reads as what happened: raised by the student, or stopped by the grader."""
-from autograder.check.registry import Check, Fail, Outcome, readable, require_ok, run_check
+from autograder.check.registry import Check, Fail, readable, require_ok, run_check
+from autograder.model import Outcome
 
 
 def test_a_stopped_call_is_not_said_to_have_raised():

@@ -19,7 +19,7 @@ from autograder import pipeline
 from autograder.assignments.softmax import ASSIGNMENT
 from autograder.assignments.softmax.checks import speed_input
 from autograder.submissions.notebook import StudentCode
-from autograder.record.store import StudentResult, TestResult
+from autograder.model import StudentResult, TestResult
 from autograder.check.runner import ProcessTimer, grade_code
 from autograder.sandbox import JailSettings, Limits, bwrap_available, modes
 from autograder.check.timing import TimerFailed
@@ -173,7 +173,8 @@ def test_a_grader_failure_twice_is_not_a_students_result(monkeypatch):
 
 
 def test_internal_errors_are_never_reused_from_the_store(tmp_path):
-    from autograder.record.store import ResultStore, StudentResult
+    from autograder.model import StudentResult
+    from autograder.record.store import ResultStore
     store = ResultStore(tmp_path)
     store.save(StudentResult("s", "sha", "g", flags=["crash"],
                              problem="internal grader error: TimerFailed: x", internal=True))
@@ -185,7 +186,8 @@ def test_a_students_text_saying_internal_error_is_the_students_result(tmp_path):
     unreadable notebook: stored and reused, and on PrairieLearn an attempt like any other."""
     from autograder.prairielearn.results import results_json
     from autograder.report.visibility import plan
-    from autograder.record.store import ResultStore, StudentResult
+    from autograder.model import StudentResult
+    from autograder.record.store import ResultStore
     r = StudentResult("s", "sha", "g", flags=["invalid_notebook"],
                       problem="the notebook's format is 'internal grader error', not 4")
     assert not r.internal_error
@@ -199,7 +201,7 @@ def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
     """More than 1 MB of output while softmax_backward's check runs: that test's flag,
     not a flag of the notebook (reports show it with that test, see reports/visibility)."""
     from autograder.assignments.softmax.samples import reference_cells
-    from autograder.record.store import READING
+    from autograder.model import READING
     cells = reference_cells()
     loud = cells["softmax_backward"].replace(
         "def softmax_backward(dout, y):",

@@ -6,8 +6,9 @@ import pytest
 
 from autograder.prairielearn.results import (HIDDEN_TOTAL, MAX_BYTES, clean, grader_failure,
                                              not_gradable, problems, results_json)
-from autograder.report.visibility import Policy, Visibility, plan
-from autograder.record.store import STARTUP, NotebookCheck, StudentResult, TestResult
+from autograder.model import Visibility
+from autograder.report.visibility import Policy, plan
+from autograder.model import STARTUP, NotebookCheck, StudentResult, TestResult
 
 SECRET_HINT = "the hidden loss multiplies reg by 2"
 CELLS = ("test_softmax", "test_softmax_loss_naive_loss", "test_cross_entropy_error")

@@ -2,9 +2,8 @@
 import json
 from pathlib import Path
 
-from autograder.record.store import (
-    ResultStore, StudentResult, TestResult, atomic_write, file_sha256,
-)
+from autograder.model import StudentResult, TestResult
+from autograder.record.store import ResultStore, atomic_write, file_sha256
 
 
 def make(sid="s1", sha="abc", grader="g1"):

@@ -3,12 +3,14 @@ import csv
 import html
 import re
 
-from autograder.assignment import Spec, TestCell
+from autograder.model import Spec, TestCell
 from autograder.report import class_report
 from autograder.report.csv_report import write_grades_csv
-from autograder.record.store import StudentResult, TestResult, safe_name
+from autograder.model import StudentResult, TestResult
+from autograder.record.store import safe_name
 
-SPEC = Spec("hw", ("f", "g"), (TestCell("test_f", 2.0, ("c",)), TestCell("test_g", 3.0, ("d",))))
+SPEC = Spec("hw", ("f", "g"), (TestCell("test_f", 2.0, ("c",), "f"),
+                                    TestCell("test_g", 3.0, ("d",), "g")))
 HINTS = {"off_by_one": "Check the loop bounds.", "sign": "Check the sign."}
 
 

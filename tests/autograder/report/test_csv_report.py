@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from autograder.report.csv_report import write_grades_csv
 from autograder.untrusted import csv_cell as neutralise
-from autograder.record.store import StudentResult, TestResult
+from autograder.model import StudentResult, TestResult
 
 SPEC = SimpleNamespace(tests=[SimpleNamespace(grade_id="test_a", points=2.0)], max_score=2.0)
 

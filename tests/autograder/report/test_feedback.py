@@ -1,10 +1,10 @@
 """Feedback pages: the student id is escaped in the page and never a raw path."""
-from types import SimpleNamespace
 
 from autograder.report.feedback import write_feedback
-from autograder.record.store import StudentResult, TestResult, safe_name
+from autograder.model import Spec, StudentResult, TestCell, TestResult
+from autograder.record.store import safe_name
 
-SPEC = SimpleNamespace(name="softmax", max_score=2.0)
+SPEC = Spec("softmax", ("a",), (TestCell("test_a", 2.0, (), "a"),))
 
 
 def test_hostile_ids_and_messages_are_escaped_and_kept_inside_out(tmp_path):

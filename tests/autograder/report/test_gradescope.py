@@ -5,12 +5,13 @@ import pytest
 
 from autograder.gradescope.schema import problems
 from autograder.report.gradescope import MAX_TEST_OUTPUT, results_json
-from autograder.report.visibility import Policy, Visibility
-from autograder.record.store import READING, STARTUP, NotebookCheck, StudentResult, TestResult
+from autograder.model import (READING, STARTUP, NotebookCheck, Spec, StudentResult, TestCell,
+                              TestResult, Visibility)
+from autograder.report.visibility import Policy
 
-
-class Spec:
-    max_score = 6.0
+SPEC = Spec("hw", ("a", "b", "c"), (TestCell("test_a", 2.0, (), "a"),
+                                    TestCell("test_b", 2.0, (), "b"),
+                                    TestCell("test_c_speed", 2.0, (), "c")))
 
 
 def result(flags=(), problem="", message="wrong shape", raised=None):
@@ -29,11 +30,11 @@ POLICY = Policy()
 
 
 def late(r, **kw):
-    return results_json(r, Spec(), policy=POLICY, hidden_cells=HIDDEN, **kw)
+    return results_json(r, SPEC, policy=POLICY, hidden_cells=HIDDEN, **kw)
 
 
 def test_all_visible_by_default_with_the_spec_fields():
-    doc = results_json(result(), Spec(), execution_time=3.4)
+    doc = results_json(result(), SPEC, execution_time=3.4)
     assert problems(doc) == []
     assert doc["score"] == 4.0 and doc["execution_time"] == 3
     assert doc["stdout_visibility"] == "hidden"
@@ -122,7 +123,7 @@ def test_each_test_cell_is_two_entries_when_the_notebook_checks_ran():
 
 
 def test_a_share_of_the_points_for_the_notebook_checks():
-    doc = results_json(_with_notebook_checks(result()), Spec(), hidden_cells=HIDDEN,
+    doc = results_json(_with_notebook_checks(result()), SPEC, hidden_cells=HIDDEN,
                        policy=Policy(notebook_share=0.25))
     notebook = [t for t in doc["tests"] if t["tags"][1] == "notebook"]
     hidden = [t for t in doc["tests"] if t["tags"][1] == "hidden"]
@@ -158,7 +159,7 @@ def test_a_submission_that_could_not_be_read_says_so_at_the_top():
 
 
 def test_student_text_is_bounded_and_plain():
-    doc = results_json(result(message="x" * 100_000), Spec())
+    doc = results_json(result(message="x" * 100_000), SPEC)
     assert len(doc["tests"][1]["output"]) <= MAX_TEST_OUTPUT
     assert all(t["output_format"] == "text" for t in doc["tests"])
     assert doc["output_format"] == "text"
@@ -186,6 +187,6 @@ def test_any_student_id_writes_inside_out(tmp_path, sid):
     r = result()
     r.student_id = sid
     out = tmp_path / "out"
-    write_gradescope(r, Spec(), out)
+    write_gradescope(r, SPEC, out)
     written = [p for p in tmp_path.rglob("results.json")]
     assert len(written) == 1 and (out / "gradescope") in written[0].parents

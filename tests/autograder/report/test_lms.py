@@ -4,11 +4,12 @@ import io
 
 import pytest
 
-from autograder.assignment import Spec, TestCell
+from autograder.model import Spec, TestCell
 from autograder.report import lms
-from autograder.record.store import StudentResult, TestResult
+from autograder.model import StudentResult, TestResult
 
-SPEC = Spec("softmax", ("f",), (TestCell("test_f", 2.0, ("c",)), TestCell("test_g", 3.0, ("d",))))
+SPEC = Spec("softmax", ("f",), (TestCell("test_f", 2.0, ("c",), "f"),
+                                   TestCell("test_g", 3.0, ("d",), "f")))
 
 
 def result(sid, f, g):

@@ -1,9 +1,9 @@
 """The end-of-run summary and the score histogram."""
-from autograder.assignment import Spec, TestCell
+from autograder.model import Spec, TestCell
 from autograder.report import summary
-from autograder.record.store import StudentResult, TestResult
+from autograder.model import StudentResult, TestResult
 
-SPEC = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c",)), TestCell("test_g", 3.0, ("d",))))
+SPEC = Spec("hw", ("f",), (TestCell("test_f", 2.0, ("c",), "f"), TestCell("test_g", 3.0, ("d",), "f")))
 
 
 def result(sid, f, g):

@@ -4,6 +4,7 @@ Each entry: name -> (solution cell id, cell source, the test it must fail,
 the mistake the feedback must name). Used by `make demo` and by the tests
 that prove every mistake is recognised from what the code returns.
 """
+from autograder.model import CoreMistake
 
 MISTAKES = {
     "softmax_no_max": ("softmax", '''
@@ -24,7 +25,7 @@ def softmax(x):
     x -= np.max(x, axis=-1, keepdims=True)
     e = np.exp(x)
     return e / np.sum(e, axis=-1, keepdims=True)
-''', "test_softmax", "modifies_input"),
+''', "test_softmax", CoreMistake.MODIFIES_INPUT),
 
     "backward_whole_sum": ("softmax_backward", '''
 def softmax_backward(dout, y):
@@ -386,7 +387,7 @@ class SoftmaxWithLoss:
         t = np.asarray(self.t)
         onehot = t.reshape(y.shape) if t.size == y.size else np.eye(y.shape[1])[t.reshape(-1)]
         return ((y - onehot) * dout / n).reshape(np.shape(self.y))
-''', "test_SoftmaxWithLoss", "modifies_input"),
+''', "test_SoftmaxWithLoss", CoreMistake.MODIFIES_INPUT),
 
     # The state lives on the class: every layer shares the last forward's batch.
     "layer_class_state": ("SoftmaxWithLoss", '''

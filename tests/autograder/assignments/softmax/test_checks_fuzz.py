@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.assignment import get
-from autograder.check.registry import Outcome, run_check
+from autograder.check.registry import run_check
+from autograder.model import Outcome
 from autograder.hidden import InKernelStudent
 from autograder.sandbox.worker import plain
 from autograder.student.interface import well_formed

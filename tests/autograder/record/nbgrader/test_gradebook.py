@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from autograder.record.nbgrader import course, gradebook, autograded as nbgrader_course
-from autograder.assignment import Spec, TestCell
-from autograder.record.store import StudentResult, TestResult
+from autograder.model import Spec, StudentResult, TestCell, TestResult
 
 ROOT = Path(__file__).resolve().parents[4]
-SPEC = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",)),
-                                    TestCell("test_f_fast_speed", 3.0, ("c2",))))
+SPEC = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",), target="f"),
+                                    TestCell("test_f_fast_speed", 3.0, ("c2",),
+                                             target="f_fast")))
 
 
 def result(sid, f=2.0, speed=3.0, flags=()):
@@ -68,10 +68,18 @@ def test_record_is_one_transaction(tmp_path, monkeypatch):
     assert db.read_bytes() == before
 
 
-def test_solution_of_picks_the_longest_matching_cell():
-    assert gradebook.solution_of("test_f_fast_speed", SPEC.solution_ids) == "f_fast"
-    assert gradebook.solution_of("test_f", SPEC.solution_ids) == "f"
-    assert gradebook.solution_of("test_other", SPEC.solution_ids) is None
+def test_each_verdict_goes_to_the_solution_its_check_targets_whatever_its_id():
+    """The gradebook reads the target each check declares: an id that names no solution
+    (or names another one) loses no comment and lands on no wrong cell."""
+    spec = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",), target="f"),
+                                        TestCell("speed_of_f", 3.0, ("c2",), target="f_fast"),
+                                        TestCell("test_f_fast_x", 1.0, ("c3",), target="f")))
+    r = StudentResult("ann", "sha", "grader", tests=[
+        TestResult("test_f", 2.0, 2.0, True), TestResult("speed_of_f", 0.0, 3.0, False, "slow"),
+        TestResult("test_f_fast_x", 0.0, 1.0, False, "wrong", None, "try again")])
+    texts = gradebook._comments(r, spec)
+    assert texts["f"] == "test_f: 2 / 2 passed\ntest_f_fast_x: 0 / 1 failed: wrong\n  Hint: try again"
+    assert texts["f_fast"] == "speed_of_f: 0 / 3 failed: slow"
 
 
 def test_autograded_notebook_keeps_only_known_graded_cells(tmp_path):
