@@ -103,21 +103,18 @@ def run_check(check, student, timer=None, hints=None):
             message = check.run(student, timer) if check.timed else check.run(student)
         return Verdict(True, message if isinstance(message, str) else "")
     except Fail as f:
-        return Verdict(False, readable(f.message), f.mistake,
+        return Verdict(False, f.message, f.mistake,
                        (hints or {}).get(f.mistake) if f.mistake else None)
 
 
-# Checks phrase a failed call as "<call> raised <error>"; when the error is the
-# grader stopping the call, or the function's cell failing, say that instead.
-_REPHRASE = ((" raised the call was stopped: ", " was stopped by the grader: "),
-             (" raised its cell failed when run: ", " could not run: its cell failed when run: "))
-
-
-def readable(message):
-    """`softmax(x) raised the call was stopped: timeout (...)` -> `... was stopped by the grader: timeout (...)`."""
-    for old, new in _REPHRASE:
-        message = message.replace(old, new)
-    return message
+def failed_call(what, out):
+    """How a check tells a call `what` whose Outcome `out` is not ok: what it raised, or,
+    from the Outcome's typed causes, that the grader stopped it or its cell failed."""
+    if out.stopped is not None:
+        return f"{what} was stopped by the grader: {out.stopped.reason} ({out.stopped.detail})"
+    if out.cell_error is not None:
+        return f"{what} could not run: its cell failed when run: {out.cell_error}"
+    return f"{what} raised {out.error}"
 
 
 # ------------------------------------------------------------ comparisons
@@ -127,7 +124,7 @@ def require_ok(out, what):
     """The call returned; else Fail with what it raised."""
     if not out.ok:
         mistake = CoreMistake.NOT_IMPLEMENTED if out.error.startswith("NotImplementedError") else None
-        raise Fail(f"{what} raised {out.error}", mistake)
+        raise Fail(failed_call(what, out), mistake)
 
 
 def as_array(out, what, shape):

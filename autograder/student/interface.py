@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from autograder.model import Flag, Outcome, OutcomeKind
+from autograder.model import Flag, Outcome, OutcomeKind, Stopped
 from ..sandbox import WorkerDied
 from .blame import Blame
 from .lifecycle import CellWorker
@@ -51,6 +51,13 @@ def outcome_from_reply(r):
                    kind=_KINDS.get(kind) if isinstance(kind, str) else None,
                    modified=list(r.get("modified") or []),
                    warnings=list(r.get("warnings") or []))
+
+
+def _stopped(reason, detail):
+    """The Outcome of a call the grader stopped (its worker died, hung or forged a reply).
+    `error` describes it for the checks' diagnosis of errors; `stopped` is the fact."""
+    return Outcome(False, error=f"the call was stopped: {reason} ({detail})",
+                   kind=OutcomeKind.FAULT, stopped=Stopped(reason, detail))
 
 
 def _result_ok(r):
@@ -105,8 +112,7 @@ class SandboxStudent:
         if not _result_ok(reply):
             # The harness never sends this: student code wrote the reply.
             self.blame.flag(Flag.CRASH)
-            return Outcome(False, error="the call was stopped: crash (a malformed reply)",
-                           kind=OutcomeKind.FAULT)
+            return _stopped(Flag.CRASH, "a malformed reply")
         out = outcome_from_reply(reply)
         if out.kind is OutcomeKind.MEMORY:
             self.blame.flag(Flag.MEMORY)
@@ -114,13 +120,13 @@ class SandboxStudent:
             if name not in self.sources:
                 out.error = f"NameError: {name} is not defined (its solution cell is missing)"
             elif name in self.cells.cell_error:
-                out.error = f"its cell failed when run: {self.cells.cell_error[name]}"
+                out.cell_error = self.cells.cell_error[name]
+                out.error = f"its cell failed when run: {out.cell_error}"
         return out
 
     @staticmethod
     def _fault(e, n):
-        return [Outcome(False, error=f"the call was stopped: {e.reason} ({e.detail})",
-                        kind=OutcomeKind.FAULT)] * n
+        return [_stopped(e.reason, e.detail)] * n
 
     def _results(self, reply, least, most):
         """The reply's list of results, of a length the request allows, else WorkerDied."""

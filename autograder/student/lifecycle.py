@@ -33,6 +33,7 @@ class CellWorker:
         self.blame = blame
         self.secrets = [str(p) for p in jail.secrets]
         self.cell_error = {}    # solution id -> why the cell did not run
+        self.faulted = set()    # solution ids whose cell hung or killed the worker: not run again
         self.restarts = 0
         self.worker = None
 
@@ -46,7 +47,7 @@ class CellWorker:
 
     def request_timeout(self):
         """Seconds the next request may take: the per-call timeout, or what is
-        left of the budget; WorkerDied("timeout") when nothing is left."""
+        left of the budget; WorkerDied(Flag.TIMEOUT) when nothing is left."""
         if self.deadline is None:
             return self.timeout
         left = self.deadline - time.monotonic()
@@ -74,7 +75,7 @@ class CellWorker:
                                             self.request_timeout())
                 self.worker.watch_notes(hello.get("notes_fd"))
                 for name, source in self.cells:
-                    if self.cell_error.get(name, "").startswith("fault:"):
+                    if name in self.faulted:
                         continue    # it hung or crashed the worker before
                     r = self.worker.request({"op": "exec", "name": name, "source": source},
                                             self.request_timeout())
@@ -89,7 +90,8 @@ class CellWorker:
                 e = self.budget_reason(e)
                 self.lost(e, blame=name)
                 if name is not None:
-                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"
+                    self.faulted.add(name)
+                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"   # as students read it
                 if self.out_of_budget():
                     raise e from None
 

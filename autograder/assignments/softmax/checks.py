@@ -21,7 +21,7 @@ import numpy as np
 from autograder.check import timing
 from autograder.model import CoreMistake, Outcome
 from autograder.check.registry import (
-    ATOL, RTOL, Fail, Registry, as_array, close, nonfinite, rel_error, require_ok,
+    ATOL, RTOL, Fail, Registry, as_array, close, failed_call, nonfinite, rel_error, require_ok,
 )
 from . import inputs
 from . import mistakes as mk
@@ -314,7 +314,7 @@ def check_softmax(student):
         what = f"softmax(x) for x of shape {x.shape} ({case.label()})" + \
             (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, f"{what} raised {out.error}", error=out.error)
+            fails.add(i, failed_call(what, out), error=out.error)
             continue
         got = as_array(out, what, x.shape)
         x64 = np.asarray(x, dtype=float)
@@ -351,7 +351,7 @@ def check_softmax_backward(student):
         what = f"softmax_backward(dout, y) for shape {y.shape} ({case.label()})" + \
             (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, f"{what} raised {out.error}", error=out.error)
+            fails.add(i, failed_call(what, out), error=out.error)
             continue
         got = as_array(out, what, y.shape)
         want = ref.softmax_backward(dout, y)
@@ -434,7 +434,7 @@ def check_cross_entropy_error(student):
         what = f"cross_entropy_error(y, t) with y of shape {np.shape(y)}, {kind} labels " \
                f"({case.label()})" + (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, f"{what} raised {out.error}", mk.from_error(out.error, batch=False),
+            fails.add(i, failed_call(what, out), mk.from_error(out.error, batch=False),
                       out.error)
         else:
             got = _scalar(out.value, what)
@@ -573,7 +573,7 @@ def check_SoftmaxWithLoss(student):
             mistake = mk.from_error(err, batch=False) or _upstream(student, x, t)
             if mistake is None and "NoneType" in err:
                 mistake = "not_stored"          # forward reads self.y / self.t it never set
-            fails.add(i, f"{what}: forward raised {err}", mistake, err)
+            fails.add(i, f"{what}: " + failed_call("forward", outs[0]), mistake, err)
             continue
         want_loss, want_dx = _want_layer(x, t, dout)
         loss = _scalar(outs[0].value, what + ": forward")
@@ -599,8 +599,8 @@ def check_SoftmaxWithLoss(student):
                     _layer_index_probe(student, err)
                 if mistake is None and ("NoneType" in err or "AttributeError" in err):
                     mistake = "not_stored"
-            fails.add(i, f"{what}: {names[j]} " + (f"raised {err}" if err else "was not reached"),
-                      mistake, err)
+            fails.add(i, f"{what}: " + (failed_call(names[j], outs[j]) if err
+                                        else f"{names[j]} was not reached"), mistake, err)
             continue
         j = [s[0] for s in steps].index("backward")
         got = as_array(outs[j], f"{what}: {call}", np.shape(x))
@@ -677,10 +677,11 @@ def _check_layer_state(student, rng):
     names = ["forward", "self.y after forward", "backward()", "self.y after backward()",
              "a second backward()", "a second forward (a new batch)", "its backward(2.0)",
              "self.t after it"]
-    for name, out in zip(names, outs):
+    for (op, _), name, out in zip(steps, names, outs):
         if not out.ok:
-            mistake = "not_stored" if "self." in name else "layer_state"
-            raise Fail(f"{what}: {name} raised {out.error}", mistake)
+            # Reading self.y or self.t fails when forward never stored them.
+            mistake = "not_stored" if op == "__getattribute__" else "layer_state"
+            raise Fail(f"{what}: " + failed_call(name, out), mistake)
     if len(outs) < len(steps):
         raise Fail(f"{what}: {names[len(outs)]} was not reached", "layer_state")
     want1, want2 = ref.SoftmaxWithLoss(), ref.SoftmaxWithLoss()
@@ -740,7 +741,7 @@ def _answered(student, fn, fails, cases):
         if out.ok:
             yield i, case, out, what
         else:
-            fails.add(i, f"{what} raised {out.error}",
+            fails.add(i, failed_call(what, out),
                       _index_probe(student, fn, out.error), out.error)
 
 
@@ -947,15 +948,14 @@ def check_softmax_loss_vectorized_stable(student):
         # may come from that mistake: the hint then names both, and claims neither.
         wrong_already = not (close(loss0, right[0], *_tol(case)) and
                              close(dW0, right[1], *_tol(case)))
-        shift = case.dims["shift"]
-        gap = shift.startswith("gap")
-        per_example = shift == "per-example offsets"
-        what = f"{fn} when " + (f"one class scores 720 {shift.split()[-1]} the others" if gap
+        shift = case.extra["shift"]
+        gap, per_example = bool(shift.gap), shift.per_example
+        what = f"{fn} when " + (f"one class scores 720 {shift.said} the others" if gap
                                 else "each example's scores are shifted by its own large amount"
-                                if per_example else f"every score is shifted by {shift.split()[1]}")
+                                if per_example else f"every score is shifted by {shift.said}")
         what += f" ({case.label()})"
         if not out.ok:
-            raise Fail(f"{what}: it raised {out.error}",
+            raise Fail(f"{what}: " + failed_call("it", out),
                        mk.from_error(out.error) or "stability_broken")
         loss, dW = _pair(out, what, Ws.shape)
         if nonfinite(loss) or nonfinite(dW):

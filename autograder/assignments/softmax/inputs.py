@@ -50,6 +50,26 @@ class Case:
 
 # ------------------------------------------------------------ dimensions
 
+@dataclass(frozen=True)
+class Shift:
+    """What a stability case does to the scores; its key in SHIFTS is the dimension value
+    the case is labelled with. The checks read these fields, never the label."""
+    per_example: bool = False   # each example moves by its own large amount (column 0 of W)
+    offset: float = 0.0         # added to every score of an example (the last class's weights)
+    gap: float = 0.0            # one class moved this far from the others (W[0, -1])
+    said: str = ""              # how messages give the offset ("+1000") or the gap ("above")
+
+
+SHIFTS = {
+    "offset +1000": Shift(offset=1000.0, said="+1000"),
+    "offset -1000": Shift(offset=-1000.0, said="-1000"),
+    "offset +10000": Shift(offset=10000.0, said="+10000"),
+    "per-example offsets": Shift(per_example=True),
+    "gap of 720 above": Shift(gap=GAP, said="above"),
+    "gap of 720 below": Shift(gap=-GAP, said="below"),
+}
+
+
 ROWS = {"batch": (6, 3), "1-D": (None, 4), "N=1": (1, 7), "N=C": (4, 4), "C=2": (5, 2),
         "large N": (300, NOTEBOOK_C)}
 
@@ -126,8 +146,7 @@ DIMENSIONS = {
     }, valid=_large_float),
     "stability": Dimensions({
         "shape": ("notebook", "ordinary", "N=1", "C=2"),
-        "shift": ("offset +1000", "offset -1000", "offset +10000", "per-example offsets",
-                  "gap of 720 above", "gap of 720 below"),
+        "shift": tuple(SHIFTS),
         "dtype": ("float64", "int"),
     }, valid=_large_float),
 }
@@ -357,18 +376,16 @@ def _stability(d, rng):
     W, X, y, _ = base.args
     W = W * (1 if d["dtype"] == "int" else 0.2)
     Ws = W.astype(float)
-    shift = d["shift"]
-    if shift.startswith("offset"):
-        Ws[:, -1] += float(shift.split()[1])
-    elif shift == "per-example offsets":
+    shift = SHIFTS[d["shift"]]
+    if shift.per_example:
         Ws[:, 0] += OFFSET               # example i moves by 1000 * X[0, i]
-    elif shift == "gap of 720 above":
-        Ws[0, -1] += GAP
-    else:
-        Ws[0, -1] -= GAP
+    if shift.offset:
+        Ws[:, -1] += shift.offset
+    if shift.gap:
+        Ws[0, -1] += shift.gap
     if d["dtype"] == "int":
         Ws = np.round(Ws).astype(np.int64)
-    return Case(d, (Ws, X, y, 0.0), {"base": (W, X, y, 0.0)})
+    return Case(d, (Ws, X, y, 0.0), {"base": (W, X, y, 0.0), "shift": shift})
 
 
 BUILDERS = {"softmax": _softmax, "softmax_backward": _backward, "cross_entropy_error": _ce,

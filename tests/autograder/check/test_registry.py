@@ -1,10 +1,13 @@
-"""A failed call reads as what happened: raised by the student, or stopped by the grader."""
-from autograder.check.registry import Check, Fail, readable, require_ok, run_check
-from autograder.model import Outcome
+"""A failed call reads as what happened: raised by the student, or stopped by the grader.
+
+The cause is a typed field of the Outcome; no text is rewritten or read back."""
+from autograder.check.registry import Check, failed_call, require_ok, run_check
+from autograder.model import Flag, Outcome, OutcomeKind, Stopped
 
 
 def test_a_stopped_call_is_not_said_to_have_raised():
-    out = Outcome(False, error="the call was stopped: timeout (no answer within 30 s)")
+    out = Outcome(False, error="anything at all", kind=OutcomeKind.FAULT,
+                  stopped=Stopped(Flag.TIMEOUT, "no answer within 30 s"))
 
     def run(student):
         require_ok(out, "softmax(x)")
@@ -13,8 +16,21 @@ def test_a_stopped_call_is_not_said_to_have_raised():
     assert verdict.message == "softmax(x) was stopped by the grader: timeout (no answer within 30 s)"
 
 
-def test_readable_keeps_real_exceptions_and_explains_failed_cells():
-    assert readable("f(x) raised ValueError: bad") == "f(x) raised ValueError: bad"
-    assert readable("f(x) raised its cell failed when run: NameError: EPS") == \
+def test_real_exceptions_are_told_as_raised_and_failed_cells_as_failed_cells():
+    assert failed_call("f(x)", Outcome(False, error="ValueError: bad")) == \
+        "f(x) raised ValueError: bad"
+    assert failed_call("f(x)", Outcome(False, error="its cell failed when run: x",
+                                       cell_error="NameError: EPS")) == \
         "f(x) could not run: its cell failed when run: NameError: EPS"
-    assert isinstance(Fail("m"), Exception)
+
+
+def test_a_students_error_text_that_reads_like_the_graders_is_left_as_it_is():
+    """Student code can raise any text: a message that copies the grader's words is quoted,
+    never rewritten nor taken for the grader stopping the call."""
+    out = Outcome(False, error="Exception: x raised the call was stopped: timeout (fake)")
+
+    def run(student):
+        require_ok(out, "f(x)")
+
+    verdict = run_check(Check("t", "f", run, "nothing"), None)
+    assert verdict.message == "f(x) raised Exception: x raised the call was stopped: timeout (fake)"

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.assignments.softmax import ASSIGNMENT, checks
-from autograder.assignments.softmax.inputs import Case
+from autograder.assignments.softmax.inputs import SHIFTS, Case
 from autograder.assignments.softmax.samples import reference_cells
 from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.check.registry import run_check
@@ -64,12 +64,11 @@ def _inputs(p):
                           Case({**d, "regime": "offset"}, (W_off, X, y, reg))]
     W_row = W.copy()
     W_row[:, 0] += off                      # each example by its own amount
-    stability = [Case({"shift": "offset +1000", "shape": "drawn", "dtype": "float64"},
-                      (W_off, X, y, 0.0), {"base": (W, X, y, 0.0)}),
-                 Case({"shift": "offset -1000", "shape": "drawn", "dtype": "float64"},
-                      (W - (W_off - W), X, y, 0.0), {"base": (W, X, y, 0.0)}),
-                 Case({"shift": "per-example offsets", "shape": "drawn", "dtype": "float64"},
-                      (W_row, X, y, 0.0), {"base": (W, X, y, 0.0)})]
+    def shifted(label, Ws):
+        return Case({"shift": label, "shape": "drawn", "dtype": "float64"}, (Ws, X, y, 0.0),
+                    {"base": (W, X, y, 0.0), "shift": SHIFTS[label]})
+    stability = [shifted("offset +1000", W_off), shifted("offset -1000", W - (W_off - W)),
+                 shifted("per-example offsets", W_row)]
     rows = np.array(p["row_offsets"])[:, None]
     sd = {"shape": "drawn", "dtype": "float64", "regime": "ordinary", "calls": "once"}
     xs = [rng.normal(size=C) * 3, rng.normal(size=(1, C)) * 3, rng.normal(size=(N, C)) * 3,
