@@ -291,7 +291,7 @@ def test_formgrader_shows_a_graded_submission(browser, tmp_path):
         # box of the solution cell until the grader writes their own.
         boxes = browser.find_elements(By.CSS_SELECTOR, "textarea")
         comments = [b.get_attribute("placeholder") or "" for b in boxes]
-        assert any("test_softmax: 0/2 failed" in c and "Hint:" in c for c in comments), comments
+        assert any("test_softmax: 0 / 2 failed" in c and "Hint:" in c for c in comments), comments
         box = next(b for b in boxes if "test_softmax: 0/2" in (b.get_attribute("placeholder") or ""))
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
         _shot(browser, "formgrader-submission")

@@ -131,7 +131,7 @@ def test_formgrader_shows_our_scores_and_hints(graded, tmp_path):
         status, body = _get(f"{base}/formgrader/api/comments?submission_id="
                             f"{rows['no-max']['id']}&{q}")
         comments = {c["name"]: c["auto_comment"] for c in json.loads(body)}
-        assert "test_softmax: 0/2 failed" in comments["softmax"]
+        assert "test_softmax: 0 / 2 failed" in comments["softmax"]
         assert "Hint:" in comments["softmax"]
         # A student without a notebook has a row, and no page that would fail.
         status, body = _get(f"{base}/formgrader/api/submissions/softmax?{q}")
