@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from .assignment import owning
 from autograder.check.registry import catalogue, run_check
 from autograder.student.interface import outcome_from_reply
-from autograder.report.wording import with_hint
+from autograder.wording import with_hint
 from .sandbox.worker import Harness
 
 

@@ -5,7 +5,7 @@ imports none. Each flag, visibility, outcome kind and sandbox mode is declared
 here once, as a `StrEnum` member: a member *is* its string, so results JSON,
 grades.csv and everything stored before read and write the same bytes. Words
 for people (a flag's sentence, a test's title, a verdict line) are made in
-`autograder.report.wording`, never here.
+`autograder.wording`, never here.
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class TestCell:
     points: float
     checksums: tuple[str, ...]   # of the released cell, as nbgrader computes it (every release)
     target: str                  # grade_id of the solution cell its check exercises
-    title: str = ""              # what reports call it; "" for report/wording.py's default
+    title: str = ""              # what reports call it; "" for wording.py's default
 
 
 @dataclass(frozen=True)

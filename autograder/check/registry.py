@@ -37,7 +37,7 @@ class Check:
     #                         its docstring's first line says what passing it shows
     timed: bool = False     # needs the reference timer (a speed check)
     uses: tuple = ()        # other solution cells the target may call (for hints)
-    title: str = ""         # what reports call the test; "" for report/wording.py's default
+    title: str = ""         # what reports call the test; "" for wording.py's default
 
 
 class Registry:

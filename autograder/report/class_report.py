@@ -25,7 +25,7 @@ from autograder.model import RUN_FLAGS
 from autograder.record.store import atomic_write, safe_name
 from ..untrusted import csv_cell, terminal
 from .csv_report import _Num
-from .wording import flag_text, title
+from autograder.wording import flag_text, title
 
 SLOWEST = 5          # students listed as the slowest to grade
 

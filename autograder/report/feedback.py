@@ -9,7 +9,7 @@ from jinja2 import Environment, select_autoescape
 
 from autograder.record.store import atomic_write, inside, safe_name
 
-from . import wording
+from autograder import wording
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -3,7 +3,7 @@ from collections import Counter
 
 from autograder.record.store import atomic_write
 from ..untrusted import terminal
-from .wording import title
+from autograder.wording import title
 
 
 def summary_table(results, spec, max_rows=40):

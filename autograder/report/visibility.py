@@ -28,7 +28,7 @@ from enum import Enum
 from typing import Mapping
 
 from autograder.model import READING, STARTUP, Visibility
-from .wording import WHEN, flag_sentences, outcome_text, title_of, titles
+from autograder.wording import WHEN, flag_sentences, outcome_text, title_of, titles
 
 ORDER = tuple(Visibility)
 

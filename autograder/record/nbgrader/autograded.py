@@ -28,7 +28,7 @@ from pathlib import Path
 from autograder.model import UNREADABLE
 from autograder.submissions import nbcells as cells
 from autograder.record.store import atomic_write, inside, safe_name
-from autograder.report.wording import verdict_line
+from autograder.wording import verdict_line
 from autograder.untrusted import MarkdownBudget, markdown_html, output_text, text_html, valid_tree
 
 # A notebook handed over as a Path (tests, tools). A submission never is: it is read

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from autograder.record.store import safe_name
-from autograder.report.wording import verdict_line
+from autograder.wording import verdict_line
 from autograder.untrusted import markdown_inert
 
 SQLITE_MAX_VARS = 500    # rows looked up per IN (...) query

@@ -1,6 +1,6 @@
-"""report/wording.py words every flag, title and verdict line, from typed facts only."""
+"""wording.py words every flag, title and verdict line, from typed facts only."""
 from autograder.model import Flag, Spec, TestCell, TestResult, Visibility
-from autograder.report import wording
+from autograder import wording
 
 
 def test_every_flag_has_its_sentence_and_every_visibility_its_when():
