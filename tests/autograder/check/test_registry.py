@@ -32,5 +32,5 @@ def test_a_students_error_text_that_reads_like_the_graders_is_left_as_it_is():
     def run(student):
         require_ok(out, "f(x)")
 
-    verdict = run_check(Check("t", "f", run, "nothing"), None)
+    verdict = run_check(Check(test_id="t", target="f", run=run), None)
     assert verdict.message == "f(x) raised Exception: x raised the call was stopped: timeout (fake)"
