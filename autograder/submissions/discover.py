@@ -51,7 +51,7 @@ class Submission:
 
         For display, and for tools that copy it. Read it through `read_bytes`
         (no link followed, bounded), not by opening this path."""
-        if self.parts is None or self.flag:
+        if self.parts is None or self.root is None or self.flag:
             return None
         return Path(self.root, *self.parts)
 
@@ -101,7 +101,8 @@ def _classify(dir_fd, name, parts, label):
 def _entries(fd, wanted, limit=5):
     """The names in `wanted` that the folder holds, plus up to `limit` other *.ipynb
     (sorted) and how many there are: a folder of a million files costs no memory."""
-    found, notebooks, n = set(), [], 0
+    found, n = set(), 0
+    notebooks: list[str] = []
     with os.scandir(fd) as it:
         for e in it:
             if e.name in wanted:

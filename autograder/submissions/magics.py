@@ -14,6 +14,7 @@ Those transforms are linear in the cell; the callers bound how deep magics nest.
 """
 import ast
 from dataclasses import dataclass
+from typing import Callable, cast
 
 # The cell magics whose body IPython runs in the notebook's own namespace.
 BODY_IN_NAMESPACE = frozenset({"time", "capture", "prun"})
@@ -38,12 +39,13 @@ def cell_magic(source):
         return None
     from IPython.core.inputtransformer2 import TransformerManager
     tm = TransformerManager()
+    Transform = Callable[[list[str]], list[str]]
     lines = (source if source.endswith("\n") else source + "\n").splitlines(keepends=True)
     try:
-        for transform in tm.cleanup_transforms:
+        for transform in cast(list[Transform], tm.cleanup_transforms):
             lines = transform(lines)
         cleaned = len(lines)
-        for transform in tm.line_transforms:
+        for transform in cast(list[Transform], tm.line_transforms):
             lines = transform(lines)
         call = ast.parse("".join(lines), mode="eval").body if len(lines) == 1 else None
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -53,6 +55,6 @@ def cell_magic(source):
             and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
                     for a in call.args)):
         return None
-    name, line, body = (a.value for a in call.args)
+    name, line, body = (str(a.value) for a in call.args if isinstance(a, ast.Constant))
     above = len(source.splitlines()) - cleaned + 1     # blank lines IPython dropped, the magic
     return CellMagic(name, line, body, max(above, 1))

@@ -122,8 +122,10 @@ def outline(data):
     of the cell sources, whatever the file held."""
     nb = load(data)
     cells = nb["cells"]
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    ks = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    meta = nb.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    ks = meta.get("kernelspec")
+    ks = ks if isinstance(ks, dict) else {}
     out = []
     for c in cells:
         new = {"cell_type": c["cell_type"], "metadata": {}, "source": nbcells.source(c)}
@@ -151,7 +153,7 @@ def parse(data, request):
     solution_ids = list(request["solution_ids"])
     tests = {gid: set(sums) for gid, sums in request["tests"]}
 
-    by_id = {}
+    by_id: dict[str, list[dict]] = {}
     for c in cells:
         gid = nbcells.grade_id(c)
         if gid is not None:
@@ -178,7 +180,8 @@ def parse(data, request):
             tampered[gid] = "the test cell was edited"
 
     solutions = {id(c) for sid in solution_ids for c in by_id.get(sid, [])}
-    candidates, test_cells = [], []
+    candidates: list[tuple[str, str]] = []
+    test_cells: list[tuple[str, str]] = []
     for i, c in enumerate(cells, 1):
         if c.get("cell_type") != "code" or id(c) in solutions:
             continue
