@@ -7,31 +7,40 @@ written on their own: a failure writing one student's files costs only those
 files, says so in one line on stderr, and the next run writes them again
 (results are cached, reports are always rewritten).
 """
+from __future__ import annotations
+
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
 
 from autograder.check import notebook_checks
 from autograder import report as reports
-from .assignment import AssignmentError, get, load_spec
+from .assignment import Assignment, AssignmentError, Spec, get, load_spec
 from .perthread import PerThread
 from autograder.submissions.discover import (
-    UsageError, detect_layout, enclosing_course, find_submissions,
+    Submission, UsageError, detect_layout, enclosing_course, find_submissions,
 )
 from autograder.submissions.notebook import close_readers, read_submission
 from autograder.model import Flag, SandboxMode, StudentResult
 from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
+from autograder.report.lms import Matched, RosterEntry
 from .sandbox import JailSettings, Limits, WorkerProcess, modes
+from .sandbox.modes import Mode
 from .sandbox.bwrap import SandboxUnavailable
 from .sandbox.jail import JailCgroups
 from .untrusted import terminal, valid
+
+if TYPE_CHECKING:     # imported when a course is written: it brings nbgrader's machinery
+    from autograder.record.nbgrader.course import CourseWriter
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class Options:
     writable: tuple | None = None    # container mode: folders students could write to, if known
 
 
-def default_budget(timeout):
+def default_budget(timeout: float) -> float:
     """The per-student wall-clock budget when --budget is not given: 8 x --timeout, at least 120 s.
 
     An honest submission needs ~1-2 s in all. Code that hangs costs one
@@ -69,12 +78,12 @@ def default_budget(timeout):
 class _Timers(PerThread):
     """One clean reference-timer process per grading thread, made on first use."""
 
-    def __init__(self, reference, *, needed=True):
+    def __init__(self, reference: Callable | None, *, needed: bool = True) -> None:
         """`needed`: whether any check is timed (else `prestart` starts nothing)."""
         super().__init__(lambda: ProcessTimer(reference))
         self.needed = needed
 
-    def prestart(self):
+    def prestart(self) -> None:
         """Start this thread's timer process, if a check will need it, without waiting:
         grade_code calls it once the student's jail has started, so that it starts while
         the first checks run (one core is then mostly idle: the grader and the jail take
@@ -83,7 +92,7 @@ class _Timers(PerThread):
             self.get().start()
 
 
-def _out_folder(out):
+def _out_folder(out: str | Path) -> Path:
     """OUT, created if missing; a file or an uncreatable folder is a usage error."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -95,7 +104,8 @@ def _out_folder(out):
     return out
 
 
-def _check_paths(submissions, out, *, given=None):
+def _check_paths(submissions: str | Path, out: str | Path, *,
+                 given: str | Path | None = None) -> None:
     """Refuse an OUT inside the submissions, or equal to the folder given (a course root)."""
     sub, out = Path(submissions).resolve(), Path(out).resolve()
     if given is not None and Path(given).resolve() == out:
@@ -104,7 +114,8 @@ def _check_paths(submissions, out, *, given=None):
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
 
-def grade_one(sub, *, assignment, spec, grader, opts, timers, jail):
+def grade_one(sub: Submission, *, assignment: Assignment, spec: Spec, grader: str,
+              opts: Options, timers: _Timers, jail: JailSettings) -> StudentResult:
     """One student's result. A failure of the grader's own machinery (a test
     failed as an internal error, or an exception out of grade_code: a reference
     timer that failed twice, a bug) is retried once from scratch; if it fails
@@ -139,9 +150,10 @@ def grade_one(sub, *, assignment, spec, grader, opts, timers, jail):
             started = None
         if not result.internal_error or attempt == 2:
             return result
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _prelaunch(jail):
+def _prelaunch(jail: JailSettings) -> WorkerProcess | None:
     """The student's first jail, started now (as JailSettings `jail` says) so that it
     boots (bwrap, Python, NumPy) while the notebook is read: it is sent nothing until
     grade_code runs the cells. None when it cannot start here (grade_code then starts
@@ -152,7 +164,8 @@ def _prelaunch(jail):
         return None
 
 
-def _secrets(assignment, submissions, out, closed=()):
+def _secrets(assignment: Assignment, submissions: str | Path, out: Path,
+             closed: Sequence[str] = ()) -> list[str]:
     """Paths whose mere opening by student code is noted as tampering (of `closed`:
     all but the way to the worker's Python, see sandbox.container.closing)."""
     from .sandbox.container import closing
@@ -167,7 +180,7 @@ def _secrets(assignment, submissions, out, closed=()):
     return [str(p.resolve()) for p in paths] + [str(p) for p in closing(closed)[0]]
 
 
-def sandbox_mode(opts):
+def sandbox_mode(opts: Options) -> Mode:
     """The sandbox mode `opts` asks for; UsageError (one line) when it cannot run here."""
     if opts.unsafe:
         return modes.UNSAFE
@@ -178,10 +191,10 @@ def sandbox_mode(opts):
                          "code you trust)") from None
 
 
-def _start_sandbox(mode, opts, secrets):
+def _start_sandbox(mode: Mode, opts: Options, secrets: Sequence[str]) -> None:
     """Get `mode` ready (container mode first locks the grader's paths away; a mode's
     font list starts building) and say so."""
-    if hasattr(mode, "prepare"):
+    if hasattr(mode, "prepare") and hasattr(mode, "close"):
         try:
             mode.prepare(sys.executable, extra=[*secrets, *opts.closed])
         except SandboxUnavailable as e:
@@ -191,7 +204,7 @@ def _start_sandbox(mode, opts, secrets):
     print(mode.describe(Limits(memory_mb=opts.memory_mb)), file=sys.stderr, flush=True)
 
 
-def jail_settings(opts, mode, secrets):
+def jail_settings(opts: Options, mode: Mode, secrets: Sequence[str]) -> JailSettings:
     """The run's JailSettings: `mode`, `secrets`, and the caps `opts` asks for (the
     budget: --budget, else default_budget(--timeout))."""
     budget = opts.budget if opts.budget is not None else default_budget(opts.timeout)
@@ -199,7 +212,7 @@ def jail_settings(opts, mode, secrets):
                         timeout=opts.timeout, budget=budget, secrets=tuple(secrets))
 
 
-def load_assignment(name=None):
+def load_assignment(name: str | None = None) -> tuple[Assignment, Spec]:
     """The Assignment and its Spec; a broken or unknown one is a usage error."""
     try:
         assignment = get(name)
@@ -208,7 +221,8 @@ def load_assignment(name=None):
         raise UsageError(str(e)) from None
 
 
-def grade(submissions, out, opts=Options()):
+def grade(submissions: str | Path, out: str | Path,
+          opts: Options = Options()) -> tuple[Spec, list[StudentResult]]:
     """Grade every submission; returns (Spec, StudentResults in submission order)."""
     mode = sandbox_mode(opts)
     assignment, spec = load_assignment(opts.assignment)
@@ -300,14 +314,14 @@ def grade(submissions, out, opts=Options()):
 
 
 class _NoProgress:
-    def update(self, n=1):
+    def update(self, n: int = 1) -> None:
         pass
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
-def _progress(*, total, initial, show):
+def _progress(*, total: int, initial: int, show: bool) -> Any:
     """The progress bar (tqdm's) when shown, else one that does nothing: without a bar
     (--no-progress, Gradescope, PrairieLearn) tqdm is not even imported (~40 ms)."""
     if not show:
@@ -316,7 +330,8 @@ def _progress(*, total, initial, show):
     return tqdm(total=total, initial=initial, unit="nb", desc="grading", dynamic_ncols=True)
 
 
-def _preload_reports(*, gradebook, batch, release=None):
+def _preload_reports(*, gradebook: bool, batch: bool,
+                     release: Path | None = None) -> CourseWriter | None:
     """Prepare, while the students are graded, what the reports written after grading
     need. The course output (nbgrader's import, about a second of CPU, and the `release`
     notebook's Markdown) in a child forked now, which then writes it (CourseWriter):
@@ -333,7 +348,7 @@ def _preload_reports(*, gradebook, batch, release=None):
         except Exception:  # noqa: BLE001 - see the docstring
             writer = None
 
-    def work():
+    def work() -> None:
         try:
             import matplotlib
             matplotlib.use("Agg")
@@ -345,7 +360,7 @@ def _preload_reports(*, gradebook, batch, release=None):
     return writer
 
 
-def _roster(path):
+def _roster(path: str | None) -> list[RosterEntry] | None:
     """The roster's entries, or None without --roster; a bad roster is a usage error."""
     if path is None:
         return None
@@ -355,9 +370,9 @@ def _roster(path):
         raise UsageError(str(e)) from None
 
 
-def _say_roster(matched, out):
+def _say_roster(matched: Matched, out: Path) -> None:
     """One line each for roster students without a folder and folders without a roster entry."""
-    def ids(items):
+    def ids(items: Sequence) -> str:
         shown = ", ".join(terminal(i) for i in items[:10])
         return shown + (f", ... ({len(items)} in all)" if len(items) > 10 else "")
     if matched.missing:
@@ -369,14 +384,16 @@ def _say_roster(matched, out):
               f"{ids([r.student_id for r in matched.extra])}", file=sys.stderr)
 
 
-def unwritten(student_id, what, error):
+def unwritten(student_id: str, what: str, error: BaseException) -> None:
     """The one line that says a student's `what` could not be written, and what to do."""
     print(f"could not write the {what} of {terminal(student_id)} "
           f"({type(error).__name__}: {terminal(error)}); the other students' files are "
           "written; run the same command again to write it", file=sys.stderr, flush=True)
 
 
-def for_each_student(results, what, write, *, paths=None):
+def for_each_student(results: Iterable[StudentResult], what: str,
+                     write: Callable[[StudentResult], object], *,
+                     paths: Callable[[StudentResult], Iterable[Path]] | None = None) -> list[str]:
     """write(result) for each result; a failure costs that student's `what` only
     (said by `unwritten`), and removes the files `paths(result)` names, so no copy of
     an earlier run is taken for this one. Returns the ids whose `what` was not written."""
@@ -395,8 +412,11 @@ def for_each_student(results, what, write, *, paths=None):
     return failed
 
 
-def write_outputs(results, spec, out, *, gradebook=True, notebooks=None, course_root=None,
-                  release=None, course_writer=None):
+def write_outputs(results: Sequence[StudentResult], spec: Spec, out: str | Path, *,
+                  gradebook: bool = True,
+                  notebooks: Mapping[str, Submission | Path | None] | None = None,
+                  course_root: Path | None = None, release: Path | None = None,
+                  course_writer: CourseWriter | None = None) -> list[str]:
     """Every report, from the results alone; the gradebook and histogram when asked.
 
     A batch (more than one student) also gets the class report and mistakes.csv.

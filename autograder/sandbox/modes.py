@@ -39,6 +39,8 @@ class _NoCgroup:
 
 
 UNSAFE = UnsafeMode()
+# What `select` gives: each makes a worker's Launch and says which caps hold.
+Mode = BubblewrapMode | ContainerMode | UnsafeMode
 
 
 def select(name=SandboxMode.AUTO, **container_options):
