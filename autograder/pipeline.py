@@ -25,10 +25,8 @@ from autograder.check import notebook_checks
 from autograder import report as reports
 from .assignment import Assignment, AssignmentError, Spec, get, load_spec
 from .perthread import PerThread
-from autograder.submissions.discover import (
-    Submission, UsageError, detect_layout, enclosing_course, find_submissions,
-)
-from autograder.submissions.notebook import close_readers, read_submission
+from autograder.submissions.discover import Submission, UsageError, enclosing_course, find
+from autograder.submissions.notebook import Shown, StudentCode, close_readers, read_submission
 from autograder.model import Flag, SandboxMode, StudentResult
 from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
@@ -114,27 +112,72 @@ def _check_paths(submissions: str | Path, out: str | Path, *,
         raise UsageError(f"--out {out} is inside the submissions folder; choose a folder outside it")
 
 
-def grade_one(sub: Submission, *, assignment: Assignment, spec: Spec, grader: str,
-              opts: Options, timers: _Timers, jail: JailSettings) -> StudentResult:
-    """One student's result. A failure of the grader's own machinery (a test
-    failed as an internal error, or an exception out of grade_code: a reference
-    timer that failed twice, a bug) is retried once from scratch; if it fails
-    again, the result says so (test by test, or the whole row "internal grader
-    error") and the store never reuses it. `jail`: the run's JailSettings."""
-    started = _prelaunch(jail)
+@dataclass(frozen=True)
+class Graded:
+    """One student's row as the pool hands it back: `result`; `shown`, the notebook as
+    read for this very result (for the course output; its outline is None when not
+    asked for or unreadable); `fresh`: graded now and to be stored (not reused from the
+    store, nor a row of the grader's own failure)."""
+    result: StudentResult
+    shown: Shown
+    fresh: bool
+
+
+def read_and_grade(sub: Submission, *, store: ResultStore, outline: bool,
+                   assignment: Assignment, spec: Spec, grader: str, opts: Options,
+                   timers: _Timers, jail: JailSettings) -> Graded:
+    """The Graded row of one Submission, from one read of its notebook: the hash of the
+    bytes read asks the store for a result to reuse, else the code read with it is
+    graded (grade_one). A grader failure twice over is the row "internal grader
+    error", never stored. `outline`: also keep the outline of the bytes read, for
+    formgrader's copy."""
+    # A student with no stored result will be graded: the first jail boots while the
+    # notebook is read (a stored one is reused when the hash matches: no jail then).
+    started = None if store.path(sub.student_id).exists() else _prelaunch(jail)
     try:
-        code = read_submission(sub, spec)
-    except BaseException:
+        code = read_submission(sub, spec, outline=outline)
+        shown = Shown.of(sub, code)
+        cached = store.load(sub.student_id, code.sha256, grader)
+        if cached is not None and opts.notebook_checks \
+                and not cached.notebook_checks and not cached.problem:
+            cached = None       # stored by a run that did not run them
+        if cached is not None:
+            return Graded(cached, shown, fresh=False)
+        try:
+            return Graded(grade_one(sub.student_id, code, assignment=assignment, spec=spec,
+                                    grader=grader, opts=opts, timers=timers, jail=jail,
+                                    started=started), shown, fresh=True)
+        except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
+            return Graded(crashed(sub.student_id, grader, e), shown, fresh=False)
+    finally:
         if started is not None:
-            started.close()
-        raise
+            started.close()     # grade_one closed it already, if it ran (again: nothing)
+
+
+def crashed(student_id: str, grader: str, error: BaseException) -> StudentResult:
+    """The row of a student whose grading failed inside the grader (never stored)."""
+    return StudentResult(student_id, "", grader, flags=[Flag.CRASH],
+                         problem=f"internal grader error: {type(error).__name__}: "
+                                 f"{valid(str(error))}", internal=True)
+
+
+def grade_one(student_id: str, code: StudentCode, *, assignment: Assignment, spec: Spec,
+              grader: str, opts: Options, timers: _Timers, jail: JailSettings,
+              started: WorkerProcess | None = None) -> StudentResult:
+    """One student's result for StudentCode `code`. A failure of the grader's own
+    machinery (a test failed as an internal error, or an exception out of grade_code: a
+    reference timer that failed twice, a bug) is retried once from scratch; if it fails
+    again, the result says so (test by test), or the exception propagates (the row
+    "internal grader error"), and the store never reuses it. `jail`: the run's
+    JailSettings; `started`: a jail started for this student beforehand (or None),
+    closed before this returns."""
     release = getattr(assignment, "release", None)      # None: a test's stand-in assignment
     # The suite's test cells only when they run; the hidden checks' jail needs the helpers.
     suite = notebook_checks.suite(release) if opts.notebook_checks and release else None
     helpers = notebook_checks.helpers(release) if release is not None else None
     for attempt in (1, 2):
         try:
-            result = grade_code(student_id=sub.student_id, code=code, assignment=assignment,
+            result = grade_code(student_id=student_id, code=code, assignment=assignment,
                                 spec=spec, grader=grader, timer_factory=timers.get, jail=jail,
                                 started=started, notebook_suite=suite, helpers=helpers,
                                 when_started=timers.prestart)
@@ -229,58 +272,49 @@ def grade(submissions: str | Path, out: str | Path,
     if opts.lms_column and not opts.roster:
         raise UsageError("--lms-column names the grade column of the LMS files: it needs --roster")
     roster = _roster(opts.roster)
-    root, layout = detect_layout(submissions, spec.name)
-    if Path(root) != Path(submissions):
-        print(f"reading {layout}", file=sys.stderr)
-    _check_paths(root, out, given=submissions)
-    subs = find_submissions(submissions, spec.name)
+    found = find(submissions, spec.name)
+    if Path(found.root) != Path(submissions):
+        print(f"reading {found.layout}", file=sys.stderr)
+    _check_paths(found.root, out, given=submissions)
+    subs = found.submissions
     JailCgroups.remove_stale()
     out = _out_folder(out)
     grader = grader_fingerprint(assignment.files())
     store = ResultStore(out)
+    # The outlines are kept for formgrader's copies when a gradebook may be written.
+    course = opts.gradebook == "yes" or (
+        opts.gradebook == "auto" and (len(subs) > 1 or roster is not None))
 
-    results, todo = {}, []
-    for sub in subs:
-        cached = store.load(sub.student_id, sub.sha256(), grader)
-        if cached is not None and opts.notebook_checks and not cached.notebook_checks \
-                and not cached.problem:
-            cached = None       # stored by a run that did not run them
-        if cached is not None:
-            results[sub.student_id] = cached
-        else:
-            todo.append(sub)
-
-    course_writer = _preload_reports(gradebook=opts.gradebook == "yes" or (
-        opts.gradebook == "auto" and (len(subs) > 1 or roster is not None)),
-        batch=len(subs) > 1 or roster is not None,
-        release=getattr(assignment, "release", None))
+    course_writer = _preload_reports(gradebook=course, batch=len(subs) > 1 or roster is not None,
+                                     release=getattr(assignment, "release", None))
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference,
                      needed=any(assignment.checks[t.grade_id].timed for t in spec.tests))
     secrets = _secrets(assignment, submissions, out, opts.closed)
     _start_sandbox(mode, opts, secrets)
     jail = jail_settings(opts, mode, secrets)
-    bar = _progress(total=len(subs), initial=len(results), show=opts.progress)
+    bar = _progress(total=len(subs), initial=0, show=opts.progress)
     # The checks' own arithmetic (references, diagnoses) is on small matrices: one BLAS
     # thread does it faster than several spinning beside the jobs, and leaves the cores
     # to the jails. Process-wide, once: the jobs are threads of this process.
     threadpool_limits(1)
+    results, shown = {}, {}
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = {pool.submit(grade_one, s, assignment=assignment, spec=spec, grader=grader,
-                               opts=opts, timers=timers, jail=jail): s
-                   for s in todo}
+        futures = {pool.submit(read_and_grade, s, store=store, outline=course, timers=timers,
+                               assignment=assignment, spec=spec, grader=grader, opts=opts,
+                               jail=jail): s
+                   for s in subs}
         for fut in as_completed(futures):
             sub = futures[fut]
             try:
-                result = fut.result()
+                graded = fut.result()
             except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
-                result = StudentResult(sub.student_id, "", grader, flags=[Flag.CRASH],
-                                       problem=f"internal grader error: {type(e).__name__}: "
-                                               f"{valid(str(e))}", internal=True)
-            else:
-                for_each_student([result], "stored result", store.save)
-            results[sub.student_id] = result
+                graded = Graded(crashed(sub.student_id, grader, e), Shown(), fresh=False)
+            if graded.fresh:
+                for_each_student([graded.result], "stored result", store.save)
+            results[sub.student_id] = graded.result
+            shown[sub.student_id] = graded.shown
             bar.update(1)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -301,7 +335,7 @@ def grade(submissions: str | Path, out: str | Path,
     try:
         write_outputs(ordered, spec, out, gradebook=opts.gradebook == "yes" or
                       (opts.gradebook == "auto" and len(ordered) > 1),
-                      notebooks={s.student_id: s for s in subs},
+                      notebooks=shown,
                       course_root=assignment.source.parents[2], release=assignment.release,
                       course_writer=course_writer)
     finally:
@@ -414,7 +448,7 @@ def for_each_student(results: Iterable[StudentResult], what: str,
 
 def write_outputs(results: Sequence[StudentResult], spec: Spec, out: str | Path, *,
                   gradebook: bool = True,
-                  notebooks: Mapping[str, Submission | Path | None] | None = None,
+                  notebooks: Mapping[str, Shown | None] | None = None,
                   course_root: Path | None = None, release: Path | None = None,
                   course_writer: CourseWriter | None = None) -> list[str]:
     """Every report, from the results alone; the gradebook and histogram when asked.
@@ -422,6 +456,8 @@ def write_outputs(results: Sequence[StudentResult], spec: Spec, out: str | Path,
     A batch (more than one student) also gets the class report and mistakes.csv.
     A single submission (the Gradescope case) skips the histogram, the class
     report and, by default, the gradebook: nbgrader's import alone costs about two seconds.
+    `notebooks` (student id -> submissions.notebook.Shown) gives formgrader's copies:
+    the outlines read with the code that was graded; the files are not read again.
     Returns the ids of the students whose feedback or Gradescope file failed.
     """
     out = Path(out)

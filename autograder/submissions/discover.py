@@ -291,15 +291,26 @@ def _only_checkpoints(root, entry):
     return all(n.endswith("-checkpoint.ipynb") and _is_file(root / entry / n) for n in names)
 
 
-def find_submissions(root, name):
-    """One Submission per student folder of `root` (or of its submitted/, for a course root)."""
+@dataclass(frozen=True)
+class Found:
+    """What `find` found: `root`, the folder of student folders (the folder given, or the
+    submitted/ folder of the course it is); `layout`, one line saying which layout was
+    read; `submissions`, one Submission per student folder, sorted by student id."""
+    root: Path
+    layout: str
+    submissions: list
+
+
+def find(root, name):
+    """The submissions in `root` (or in its submitted/, for a course root), with the layout
+    detected once (detect_layout); UsageError (one line) when there are none."""
     root = Path(root)
     if not root.exists():
         raise UsageError(f"no such folder: {root}")
     if not root.is_dir():
         raise UsageError(f"not a folder: {root} (pass the folder that holds one folder "
                          "per student)")
-    root, _ = detect_layout(root, name)
+    root, layout = detect_layout(root, name)
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -333,4 +344,4 @@ def find_submissions(root, name):
     if not subs:
         raise UsageError(f"no submissions in {root}: expected {root}/<student_id>/{name}.ipynb")
     subs.sort(key=lambda s: s.student_id)
-    return subs
+    return Found(root, layout, subs)

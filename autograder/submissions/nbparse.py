@@ -116,16 +116,19 @@ def _dropped_by_magic(source, sid):
     return {n: why for n in sorted(names)}
 
 
-def outline(data):
-    """The notebook reduced to what a viewer of it needs: each cell's type, source and
-    grade_id, and the kernel's names. No outputs, no other metadata: its size is that
-    of the cell sources, whatever the file held."""
-    nb = load(data)
-    cells = nb["cells"]
+def kernel_names(nb):
+    """The notebook's kernelspec names (a dict from `load`), each cut to 200 characters."""
     meta = nb.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     ks = meta.get("kernelspec")
     ks = ks if isinstance(ks, dict) else {}
+    return {k: str(ks[k])[:200] for k in ("name", "display_name") if k in ks}
+
+
+def outline(cells, kernel):
+    """The notebook (its checked `cells` and `kernel_names`) reduced to what a viewer of
+    it needs: each cell's type, source and grade_id, and the kernel's names. No outputs,
+    no other metadata: its size is that of the cell sources, whatever the file held."""
     out = []
     for c in cells:
         new = {"cell_type": c["cell_type"], "metadata": {}, "source": nbcells.source(c)}
@@ -134,22 +137,40 @@ def outline(data):
             new["metadata"]["nbgrader"] = {"grade_id": gid}
         out.append(new)
     return {"nbformat": 4, "nbformat_minor": 4, "cells": out,
-            "metadata": {"kernelspec": {k: str(ks[k])[:200] for k in ("name", "display_name")
-                                        if k in ks}}}
+            "metadata": {"kernelspec": kernel}}
 
 
 def parse(data, request):
-    """{"ok", "cells", "tampered", "unavailable", "problem"} for a notebook's bytes;
-    {"ok", "outline"} when the request asks for {"outline": true} (see `outline`).
+    """The code reply for a notebook's bytes (the first of `replies`)."""
+    return next(replies(data, request))
 
-    request: {"solution_ids": [...], "tests": [[grade_id, [accepted checksums]], ...]}
+
+def replies(data, request):
+    """The replies for a notebook's bytes, one at a time: first the code,
+    {"ok", "cells", "tampered", "unavailable", "problem"} ({"ok": False, "problem"} when
+    they are not a readable notebook); then, when the request asks {"outline": true} and
+    the code was read, {"outline": ...} (see `outline`: the same bytes as a viewer shows
+    them), worked out from the same parsed cells only once the code reply was taken.
+
+    request: {"solution_ids": [...], "tests": [[grade_id, [accepted checksums]], ...],
+    "outline": bool (optional)}. The code reply is the same whether or not the outline
+    is asked: the reader child sends it before the outline is made (reader_child).
     """
     try:
-        if request.get("outline"):
-            return {"ok": True, "outline": outline(data)}
-        cells = load_cells(data)
+        nb = load(data)
     except Invalid as e:
-        return {"ok": False, "problem": f"the notebook could not be read: {e}"}
+        yield {"ok": False, "problem": f"the notebook could not be read: {e}"}
+        return
+    cells, kernel = nb["cells"], kernel_names(nb) if request.get("outline") else None
+    del nb      # only the cells are held while the code is worked out
+    reply = _code(cells, request)
+    yield reply
+    if reply["ok"] and kernel is not None:
+        yield {"outline": outline(cells, kernel)}
+
+
+def _code(cells, request):
+    """parse's reply for the notebook's `cells`, without the outline."""
     solution_ids = list(request["solution_ids"])
     tests = {gid: set(sums) for gid, sums in request["tests"]}
 

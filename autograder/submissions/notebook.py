@@ -31,10 +31,26 @@ class StudentCode:
     problem: str = ""                               # why nothing could be read
     unavailable: dict = field(default_factory=dict)  # name -> why the grader does not have it
     sha256: str = ""                                # of the bytes read ("" / a marker if none)
+    outline: dict | None = None     # the same bytes as a viewer shows them, if asked
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the course output shows of one submission (formgrader's copy): `outline`, the
+    notebook as the grader read it in the same read as the code it graded (None: not
+    readable), and `folder`, the folder it was submitted in (None: none), whose nbgrader
+    side files (timestamp.txt, submission_secret.txt) are copied beside it."""
+    outline: dict | None = None
+    folder: Path | None = None
+
+    @classmethod
+    def of(cls, sub, code):
+        """For a Submission and the StudentCode read from it with `outline=True`."""
+        return cls(code.outline, sub.notebook.parent if sub.notebook is not None else None)
 
 
 _pool = PerThread(reader.ReaderProcess)      # one reader child per grading thread
-atexit.register(_pool.close)      # readers made outside a batch (read_outline, tests)
+atexit.register(_pool.close)      # readers made outside a batch (tests, tools)
 
 
 def close_readers():
@@ -51,9 +67,9 @@ def _as_submission(sub):
     return Submission(path.parent.name, path.parent, (path.name,))
 
 
-def _request(spec):
+def _request(spec, outline=False):
     return {"solution_ids": list(spec.solution_ids),
-            "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests]}
+            "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests], "outline": outline}
 
 
 def _parse(data, request):
@@ -67,9 +83,12 @@ def _parse(data, request):
     raise AssertionError("unreachable")
 
 
-def read_submission(sub, spec):
+def read_submission(sub, spec, *, outline=False):
     """StudentCode for a Submission (or a notebook Path, or None when there is none).
 
+    The notebook is read once: its bytes give the hash (`sha256`, the result store's
+    key), and one round trip to the reader child gives the code and, with `outline`,
+    the outline of those same bytes (for formgrader's copy; None when unreadable).
     Raises reader.ReaderUnavailable only when the reader child cannot start:
     the grader's failure, not the student's.
     """
@@ -82,7 +101,7 @@ def read_submission(sub, spec):
         code.problem = r.problem or "no notebook was found in the submission"
         code.sha256 = sub.sha256() if sub.flag else r.marker
         return code
-    reply = _parse(data, _request(spec))
+    reply = _parse(data, _request(spec, outline))
     del data
     if not reply.get("ok"):
         code.flags.add(Flag.INVALID_NOTEBOOK)
@@ -91,23 +110,10 @@ def read_submission(sub, spec):
     code.cells = [(str(n), str(s)) for n, s in reply["cells"]]
     code.tampered = {str(k): str(v) for k, v in reply["tampered"].items()}
     code.unavailable = {str(k): str(v) for k, v in reply.get("unavailable", {}).items()}
+    code.outline = reply["outline"] if isinstance(reply.get("outline"), dict) else None
     if code.tampered:
         code.flags.add(Flag.TAMPERING)
     return code
-
-
-def read_outline(sub):
-    """A submitted notebook as a small dict (cell types, sources, grade_ids, kernel
-    names; see nbparse.outline), read and parsed like a submission; None when it is
-    missing, refused or unreadable. For tools that show the notebook (formgrader's copy):
-    the grader's own process never parses the file."""
-    sub = _as_submission(sub)
-    try:
-        data, _ = sub.read_bytes()
-    except reader.Refused:
-        return None
-    reply = _parse(data, {"outline": True})
-    return reply.get("outline") if reply.get("ok") else None
 
 
 _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")

@@ -38,6 +38,7 @@ CHILD_CPU_SECONDS = 10              # CPU per notebook in the reader child
 CHILD_WALL_SECONDS = 60             # backstop when the machine is very loaded
 CHILD_START_SECONDS = 60            # for the child to start and say it is ready
 CHILD_MAX_RSS_KB = 200 * 1024       # replace the child once it holds this much
+MAX_REPLY_BYTES = 2 * MAX_BYTES + (1 << 20)     # a reply over this is the child's failure
 
 
 class Refused(Exception):
@@ -216,7 +217,7 @@ class ReaderProcess:
         package_parent = str(Path(__file__).resolve().parents[2])
         self.proc = subprocess.Popen(
             [sys.executable, "-E", "-s", "-c", _CHILD_CODE, package_parent,
-             str(self.memory_mb), str(self.cpu_seconds)],
+             str(self.memory_mb), str(self.cpu_seconds), str(MAX_REPLY_BYTES)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             close_fds=True, start_new_session=True)
         self.ready = False
@@ -244,7 +245,11 @@ class ReaderProcess:
         return ReaderDied(f"the reader stopped ({how})", retry=True)
 
     def parse(self, data, request):
-        """The child's reply to (request dict, notebook bytes); raises ReaderDied."""
+        """The child's reply to (request dict, notebook bytes); raises ReaderDied.
+
+        With {"outline": true}, an ok reply also holds "outline": the outline of the same
+        bytes, from the child's second frame (None when that frame did not come: the
+        child is then replaced, and the code reply stands)."""
         if self.proc is None:
             self.start()
         if not self.ready:
@@ -262,14 +267,28 @@ class ReaderProcess:
             self.proc.stdin.write(_FRAME.pack(len(header)) + header + _FRAME.pack(len(data)))
             self.proc.stdin.write(data)
             self.proc.stdin.flush()
-            reply = self._reply(time.monotonic() + self.wall_seconds, 2 * MAX_BYTES + (1 << 20))
+            reply = self._reply(time.monotonic() + self.wall_seconds, MAX_REPLY_BYTES)
         except TimeoutError:
             raise self._died(True) from None
         except (EOFError, OSError, ValueError):
             raise self._died(False) from None
-        if reply.pop("rss_kb", 0) > CHILD_MAX_RSS_KB:
+        rss = reply.pop("rss_kb", 0)
+        if request.get("outline") and reply.get("ok"):
+            reply["outline"], rss_then = self._outline()
+            rss = max(rss, rss_then)
+        if rss > CHILD_MAX_RSS_KB:
             self.close()      # a big notebook leaves the heap grown: start afresh next time
         return reply
+
+    def _outline(self):
+        """(outline or None, the child's resident KB) from the frame after an ok code reply."""
+        try:
+            shown = self._reply(time.monotonic() + self.wall_seconds, MAX_REPLY_BYTES)
+        except (TimeoutError, EOFError, OSError, ValueError) as e:
+            self._died(isinstance(e, TimeoutError))     # stopped; the next parse starts one
+            return None, 0
+        rss = shown.get("rss_kb", 0)
+        return shown.get("outline"), rss if isinstance(rss, int) else 0
 
     def close(self):
         """Stop the child; its exit status (negative: the signal), or None."""

@@ -1,11 +1,13 @@
 """The reader child's main loop (started by `reader.ReaderProcess`).
 
-Run as `python -c ... PACKAGE_PARENT MEMORY_MB CPU_SECONDS`. It caps its own
+Run as `python -c ... PACKAGE_PARENT MEMORY_MB CPU_SECONDS MAX_REPLY_BYTES`. It caps its own
 address space first, then answers frames on stdin/stdout until stdin closes:
 request = u32 header length, JSON header, u32 data length, notebook bytes;
-reply = u32 length, JSON. Before each notebook its CPU soft limit is set to
-what it has used plus CPU_SECONDS, so a notebook that takes longer ends the
-child with SIGXCPU (the parent reports it and starts another).
+reply = u32 length, JSON (the code); when the request asks for the outline and the
+code was read, a second reply frame {"outline": ... or None} follows, made from the
+same parsed cells once the first is sent. Before each notebook, and again before its
+outline, its CPU soft limit is set to what it has used plus CPU_SECONDS, so a notebook
+that takes longer ends the child with SIGXCPU (the parent reports it and starts another).
 """
 import json
 import os
@@ -37,9 +39,29 @@ def read_exact(fd, n, deadline=None):
 
 def _write(fd, obj):
     data = json.dumps(obj).encode()
-    data = FRAME.pack(len(data)) + data
-    while data:
-        data = data[os.write(fd, data):]
+    _send(fd, data)
+
+
+def _send(fd, data):
+    """One reply frame: its length, then `data` (written from a view: no copies)."""
+    for part in (FRAME.pack(len(data)), data):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _outline_frame(fd, reply, cap):
+    """Send the outline frame; {"outline": None} in its place when it would be over `cap`
+    bytes (the parent's limit) or over this child's memory."""
+    try:
+        data = json.dumps(reply).encode()
+    except MemoryError:
+        data = b""
+    if 0 < len(data) <= cap:
+        _send(fd, data)
+        return
+    del data
+    _write(fd, {"outline": None, "rss_kb": reply.get("rss_kb", 0)})
 
 
 def _cpu_used():
@@ -66,7 +88,7 @@ def _rss_kb():
 
 
 def main():
-    memory_mb, cpu_seconds = int(sys.argv[2]), int(sys.argv[3])
+    memory_mb, cpu_seconds, max_reply = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     _limit(resource.RLIMIT_CORE, 0, 0)
     _limit(resource.RLIMIT_AS, memory_mb << 20, memory_mb << 20)
     fd_in, fd_out = os.dup(0), os.dup(1)
@@ -76,7 +98,7 @@ def main():
     os.dup2(devnull, 1)
     sys.stdout = sys.stderr
 
-    from autograder.submissions.nbparse import parse
+    from autograder.submissions.nbparse import replies
     _write(fd_out, {"ready": True})
     while True:
         try:
@@ -87,8 +109,9 @@ def main():
         except EOFError:
             return
         _limit(resource.RLIMIT_CPU, int(_cpu_used()) + cpu_seconds + 1, resource.RLIM_INFINITY)
+        frames = replies(data, request)
         try:
-            reply = parse(data, request)
+            reply = next(frames)
         except MemoryError:
             reply = {"ok": False, "problem": "the notebook could not be read: it needs more "
                                              f"than {memory_mb} MB of memory to parse"}
@@ -102,3 +125,16 @@ def main():
         except MemoryError:
             _write(fd_out, {"ok": False, "problem": "the notebook could not be read: "
                                                     "its code is too large"})
+        if request.get("outline") and reply.get("ok"):
+            # A frame of its own, after the code's, with a CPU budget of its own: however
+            # the outline fares (too slow, too large), the code reply is already sent.
+            reply = None
+            _limit(resource.RLIMIT_CPU, int(_cpu_used()) + cpu_seconds + 1,
+                   resource.RLIM_INFINITY)
+            try:
+                shown = next(frames)
+            except (StopIteration, MemoryError, RecursionError):
+                shown = {"outline": None}
+            shown["rss_kb"] = _rss_kb()
+            _outline_frame(fd_out, shown, max_reply)
+        frames.close()

@@ -44,3 +44,12 @@ def jail(*, unsafe=False, **settings):
     (limits, timeout, budget, secrets) as given."""
     from autograder.sandbox import JailSettings, modes
     return JailSettings(mode=modes.UNSAFE if unsafe else bubblewrap(), **settings)
+
+
+def shown(path, spec):
+    """A notebook file as the pipeline hands it to the course output: the outline read
+    with its code (submissions.notebook.read_submission) and the folder it is in."""
+    from pathlib import Path
+
+    from autograder.submissions.notebook import Shown, read_submission
+    return Shown(read_submission(path, spec, outline=True).outline, Path(path).parent)

@@ -4,6 +4,7 @@ import pytest
 from autograder import pipeline
 from autograder.submissions.discover import UsageError
 from autograder.sandbox import bwrap
+from tests.autograder.helpers import shown
 
 
 def _no_bwrap():
@@ -149,7 +150,8 @@ def test_a_student_whose_gradebook_rows_fail_leaves_the_others_recorded(
     nb.write_text('{"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],'
                   ' "metadata": {}, "nbformat": 4, "nbformat_minor": 4}')
     out = tmp_path / "out"
-    pipeline.write_outputs(results, spec, out, notebooks={r.student_id: nb for r in results})
+    pipeline.write_outputs(results, spec, out,
+                           notebooks={r.student_id: shown(nb, spec) for r in results})
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         assert sorted(s.student.id for s in gb.assignment_submissions("hw")) == ["ann", "cy"]
@@ -181,3 +183,48 @@ def test_lms_column_without_a_roster_is_one_line(capsys, tmp_path):
                    "--lms-column", "Softmax (1)", "--unsafe-no-sandbox", "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "needs --roster" in err[0]
+
+
+class _Timers:
+    get = None
+
+    def prestart(self):
+        pass
+
+
+def test_one_read_gives_the_hash_the_store_is_asked_with_and_the_outline(monkeypatch, tmp_path):
+    """The notebook is read once: that read's hash finds the stored result, and the outline
+    for formgrader's copy comes from the same bytes; a grader failure keeps the outline."""
+    import hashlib
+
+    from autograder.assignments.softmax.samples import build, write
+    from autograder.record.store import ResultStore, StudentResult
+    from autograder.submissions import reader
+    from autograder.submissions.discover import find
+    spec = pipeline.load_assignment("softmax")[1]
+    path = write(tmp_path / "subs", "ann", build())
+    (sub,) = find(tmp_path / "subs", "softmax").submissions
+    reads = []
+    real = reader.read_bytes
+    monkeypatch.setattr(reader, "read_bytes", lambda *a, **k: reads.append(a) or real(*a, **k))
+    monkeypatch.setattr(reader, "sha256_of", lambda *a, **k: pytest.fail("hashed apart"))
+    store = ResultStore(tmp_path / "out")
+    stored = StudentResult("ann", hashlib.sha256(path.read_bytes()).hexdigest(), "g")
+    store.save(stored)
+    kw = dict(assignment=None, spec=spec, grader="g", opts=pipeline.Options(), jail=None)
+    graded = pipeline.read_and_grade(sub, store=store, outline=True, timers=_Timers(), **kw)
+    assert graded.result == stored and not graded.fresh and len(reads) == 1
+    assert graded.shown.folder == path.parent
+    assert [c["source"] for c in graded.shown.outline["cells"]][:2] == \
+        [c["source"] for c in build()["cells"]][:2]
+
+    def boom(*a, **k):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(pipeline, "grade_one", boom)
+    graded = pipeline.read_and_grade(sub, store=ResultStore(tmp_path / "other"), outline=True,
+                                     timers=_Timers(), **kw)
+    assert graded.result.internal_error and not graded.fresh
+    assert graded.result.problem == "internal grader error: RuntimeError: a bug"
+    assert graded.shown.outline is not None and len(reads) == 2
+    graded = pipeline.read_and_grade(sub, store=store, outline=False, timers=_Timers(), **kw)
+    assert graded.result == stored and graded.shown.outline is None

@@ -2,7 +2,7 @@
 reader send back is valid Unicode once decoded, whatever code points the student used."""
 import json
 
-from autograder.submissions.notebook import read_outline, read_submission
+from autograder.submissions.notebook import read_submission
 from autograder.sandbox import Limits, WorkerProcess
 from autograder.sandbox import modes
 
@@ -35,8 +35,8 @@ def test_the_notebook_readers_reply_is_valid_text_after_decoding(tmp_path):
     from autograder.assignment import load_spec
     from autograder.assignments.softmax import ASSIGNMENT
     path = _notebook(tmp_path)
-    outline = read_outline(path)
+    code = read_submission(path, load_spec(ASSIGNMENT), outline=True)
+    outline = code.outline
     json.dumps(outline, ensure_ascii=False).encode("utf-8")
     assert outline["cells"][0]["source"] == "# \ufffd\ufffd-\ufffd"
-    code = read_submission(path, load_spec(ASSIGNMENT))
     json.dumps([code.cells, code.tampered, code.problem], ensure_ascii=False).encode("utf-8")

@@ -29,62 +29,10 @@ from autograder.model import UNREADABLE
 from autograder.submissions import nbcells as cells
 from autograder.record.store import atomic_write, inside, safe_name
 from autograder.wording import verdict_line
-from autograder.untrusted import MarkdownBudget, markdown_html, output_text, text_html, valid_tree
+from autograder.untrusted import MarkdownBudget, markdown_html, output_text, text_html
 
-# A notebook handed over as a Path (tests, tools). A submission never is: it is read
-# through its Submission, whose reader refuses more than submissions.reader.MAX_BYTES.
-MAX_PATH_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_SIDE_FILE_BYTES = 4096
 SIDE_FILES = ("timestamp.txt", "submission_secret.txt")
-
-
-
-def _notebook_bytes(source):
-    """The submitted notebook's bytes, or None.
-
-    `source` is a discover.Submission (read through its no-link, bounded
-    reader, as the grader read it) or a Path (tests, tools).
-    """
-    if source is None:
-        return None
-    if isinstance(source, Path):
-        if source.is_symlink() or not source.is_file() \
-                or source.stat().st_size > MAX_PATH_NOTEBOOK_BYTES:
-            return None
-        return source.read_bytes()
-    from autograder.submissions.reader import Refused
-    try:
-        data, _ = source.read_bytes()
-    except (Refused, OSError):
-        return None
-    return data
-
-
-def _read_notebook(source):
-    """The submitted notebook as a dict, or None when it is missing or unreadable.
-
-    A submission is parsed by the reader's bounded child (its outline: types,
-    sources, grade_ids, kernel names), never in the grader's own process.
-    """
-    if source is not None and not isinstance(source, Path):
-        from autograder.submissions.notebook import read_outline
-        return read_outline(source)
-    try:
-        data = _notebook_bytes(source)
-        if data is None or len(data) > MAX_PATH_NOTEBOOK_BYTES:
-            return None
-        nb = valid_tree(json.loads(data.decode("utf-8")))
-        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-            return None
-        return nb
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def _folder(source):
-    """The folder holding the submitted notebook (for nbgrader's side files), or None."""
-    path = source if isinstance(source, Path) or source is None else source.notebook
-    return None if path is None else Path(path).parent
 
 
 def _stream(text):
@@ -230,9 +178,9 @@ def _copy_side_files(src_dir, dest_dir):
 def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=None):
     """OUT/autograded/<student>/<name>/: one folder per student with a readable notebook.
 
-    `notebooks` maps student id -> its discover.Submission (or a notebook Path,
-    or None). A notebook the grader could not read (missing, invalid, a link) is
-    not read again. With `on_error(student_id, what, exception)`, a student whose
+    `notebooks` maps student id -> its submissions.notebook.Shown (or None): the outline
+    of the very bytes the grader graded, from the same read, never a second read of
+    the file. A notebook the grader could not read (missing, invalid, a link) has none. With `on_error(student_id, what, exception)`, a student whose
     folder fails is told there and has no folder (no stale copy is left); the
     others are written. `trusted`: see `release_markdown`. Returns the student ids written.
     """
@@ -253,10 +201,10 @@ def write_autograded(out, *, results, spec, notebooks, on_error=None, trusted=No
     return written
 
 
-def _write_one(dest, result, spec, source, trusted):
+def _write_one(dest, result, spec, shown, trusted):
     """One student's autograded folder; False (and no folder) when there is no notebook."""
     readable = not (UNREADABLE & set(result.flags))
-    nb = _read_notebook(source) if readable else None
+    nb = shown.outline if readable and shown is not None else None
     if nb is None:
         if dest.exists():
             shutil.rmtree(dest)     # a stale copy of an earlier notebook
@@ -264,9 +212,8 @@ def _write_one(dest, result, spec, source, trusted):
     dest.mkdir(parents=True, exist_ok=True)
     atomic_write(dest / f"{spec.name}.ipynb",
                  json.dumps(autograded_notebook(nb, result, spec, trusted=trusted), indent=1))
-    folder = _folder(source)
-    if folder is not None:
-        _copy_side_files(folder, dest)
+    if shown.folder is not None:
+        _copy_side_files(shown.folder, dest)
     return True
 
 
@@ -320,9 +267,9 @@ def _parses(text):
         return False
 
 
-def timestamp(source):
-    """nbgrader's timestamp.txt beside a submitted notebook, or None."""
-    folder = _folder(source)
+def timestamp(shown):
+    """nbgrader's timestamp.txt beside a submitted notebook (its Shown), or None."""
+    folder = shown.folder if shown is not None else None
     if folder is None:
         return None
     p = folder / "timestamp.txt"

@@ -71,7 +71,8 @@ def preload(release=None):
 def write_course(out, *, results, spec, notebooks, course_root, on_error=None, release=None):
     """OUT as an nbgrader course: config, autograded notebooks, then the gradebook.
 
-    `notebooks` maps student id -> its discover.Submission (or notebook Path, or None);
+    `notebooks` maps student id -> its submissions.notebook.Shown (the outline graded
+    and the folder submitted in), or None;
     `on_error`: see `gradebook.record` (it also covers each student's autograded notebook);
     `release`: the released notebook, whose Markdown keeps its formulas typeset.
     """
@@ -84,7 +85,7 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None, r
     autograded.write_autograded(out, results=results, spec=spec, notebooks=notebooks,
                                 on_error=on_error, trusted=trusted)
     gradebook.record(results, spec, out / "gradebook.db",
-                     timestamps={sid: autograded.timestamp(p) for sid, p in notebooks.items()},
+                     timestamps={sid: autograded.timestamp(s) for sid, s in notebooks.items()},
                      on_error=on_error)
 
 

@@ -104,19 +104,12 @@ def _grade_one(monkeypatch, failures, failure=None):
             raise TimerFailed("reference timer died twice")
         return RESULT
     monkeypatch.setattr(pipeline, "grade_code", fake_grade_code)
-    monkeypatch.setattr(pipeline, "read_submission",
-                        lambda sub, spec: StudentCode(sha256="x"))
-
-    class Sub:
-        student_id = "s"
 
     class Timers:
-        get = None
-
-        def prestart(self):
-            pass
-    out = pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
-                             opts=pipeline.Options(timeout=10), timers=Timers(), jail=JAIL)
+        get = prestart = None
+    out = pipeline.grade_one("s", StudentCode(sha256="x"), assignment=None, spec=None,
+                             grader="g", opts=pipeline.Options(timeout=10), timers=Timers(),
+                             jail=JAIL)
     return out, calls
 
 
@@ -215,7 +208,9 @@ def test_each_flag_is_recorded_with_the_test_whose_check_raised_it(spec):
     assert result.tests[0].settled and not result.tests[1].settled
 
 
-def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(monkeypatch):
+def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(
+        monkeypatch, tmp_path):
+    from autograder.record.store import ResultStore
     events = []
 
     class Jail:
@@ -226,7 +221,7 @@ def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(mon
         def close(self):
             self.closed = True
 
-    def read(sub, spec):
+    def read(sub, spec, **kw):
         events.append("read")
         return StudentCode(sha256="x")
 
@@ -239,17 +234,27 @@ def test_the_first_jail_boots_while_the_notebook_is_read_and_is_the_students(mon
 
     class Sub:
         student_id = "s"
+        notebook = None
 
     class Timers:
         get = None
 
         def prestart(self):
             pass
-    assert pipeline.grade_one(Sub(), assignment=None, spec=None, grader="g",
-                              opts=pipeline.Options(timeout=10), timers=Timers(),
-                              jail=JAIL) is RESULT
+    store = ResultStore(tmp_path)
+    graded = pipeline.read_and_grade(Sub(), store=store, outline=False, timers=Timers(),
+                                     assignment=None, spec=None, grader="g",
+                                     opts=pipeline.Options(timeout=10), jail=JAIL)
+    assert graded.result is RESULT and graded.fresh
     assert events[:2] == ["launch", "read"] and isinstance(events[2][1], Jail)
     assert events[2][1].closed      # used or not, no jail outlives grade_one
+    # A student with a stored result is read first: reused, it needs no jail at all.
+    store.save(StudentResult("s", "x", "g"))
+    events.clear()
+    graded = pipeline.read_and_grade(Sub(), store=store, outline=False, timers=Timers(),
+                                     assignment=None, spec=None, grader="g",
+                                     opts=pipeline.Options(timeout=10), jail=JAIL)
+    assert not graded.fresh and events == ["read"]
 
 
 def test_a_jail_started_for_an_unreadable_notebook_is_closed(spec):

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from autograder.submissions.discover import UsageError, detect_layout, find_submissions
+from autograder.submissions.discover import UsageError, detect_layout, find
 
 
 def test_both_layouts_and_missing_notebooks(tmp_path):
@@ -14,7 +14,7 @@ def test_both_layouts_and_missing_notebooks(tmp_path):
     (tmp_path / "dave").mkdir()
     (tmp_path / "dave" / "softmax (1).ipynb").write_text("{}")
     (tmp_path / ".ipynb_checkpoints").mkdir()
-    subs = {s.student_id: s.notebook for s in find_submissions(tmp_path, "softmax")}
+    subs = {s.student_id: s.notebook for s in find(tmp_path, "softmax").submissions}
     assert set(subs) == {"alice", "bob", "carol", "dave"}
     assert subs["bob"].parent.name == "softmax"
     assert subs["carol"] is None
@@ -23,12 +23,12 @@ def test_both_layouts_and_missing_notebooks(tmp_path):
 
 def test_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="no such folder"):
-        find_submissions(tmp_path / "missing", "softmax")
+        find(tmp_path / "missing", "softmax").submissions
     with pytest.raises(UsageError, match="no submissions"):
-        find_submissions(tmp_path, "softmax")
+        find(tmp_path, "softmax").submissions
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(UsageError, match="not a folder"):
-        find_submissions(tmp_path / "f.txt", "softmax")
+        find(tmp_path / "f.txt", "softmax").submissions
 
 
 ODD_NAMES = ["a,b", "bad name", "José", ".hidden", "-x", "x<script>", "=cmd|' calc'!A0",
@@ -41,7 +41,7 @@ def test_every_folder_is_a_row_whatever_its_name(tmp_path):
         (tmp_path / name / "softmax.ipynb").write_text("{}")
     os.mkdir(os.fsencode(tmp_path) + b"/raw\xff")          # not UTF-8
     (tmp_path / "loose-file.txt").write_text("not a student")
-    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
+    subs = {s.student_id: s for s in find(tmp_path, "softmax").submissions}
     assert set(subs) == set(ODD_NAMES) | {"raw\\xff"}
     assert all(s.notebook is not None and not s.flag for s in subs.values()
                if s.student_id != "raw\\xff")
@@ -64,7 +64,7 @@ def test_links_fifos_and_oversized_files_are_flagged_at_discovery(tmp_path):
         make(tmp_path / name / "softmax.ipynb")
     (tmp_path / "nested-link" / "softmax").mkdir(parents=True)
     (tmp_path / "nested-link" / "softmax" / "softmax.ipynb").symlink_to("/etc/passwd")
-    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
+    subs = {s.student_id: s for s in find(tmp_path, "softmax").submissions}
     flags = {sid: s.flag for sid, s in subs.items()}
     assert flags == {"honest": "", "linked-folder": "symlink", "dangling": "symlink",
                      "mem": "symlink", "other": "symlink", "fifo": "invalid_notebook",
@@ -80,7 +80,7 @@ def test_several_notebooks_under_other_names_is_a_clear_missing(tmp_path):
     (tmp_path / "eve").mkdir()
     (tmp_path / "eve" / "a.ipynb").write_text("{}")
     (tmp_path / "eve" / "b.ipynb").write_text("{}")
-    (s,) = find_submissions(tmp_path, "softmax")
+    (s,) = find(tmp_path, "softmax").submissions
     assert s.flag == "missing_notebook" and "a.ipynb, b.ipynb" in s.problem
 
 
@@ -93,7 +93,9 @@ def test_nbgrader_course_root_is_detected(tmp_path):
     (tmp_path / "source" / "softmax").mkdir(parents=True)
     root, layout = detect_layout(tmp_path, "softmax")
     assert root == tmp_path / "submitted" and "course root" in layout
-    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
+    found = find(tmp_path, "softmax")
+    assert (found.root, found.layout) == (root, layout)     # detected once, inside find
+    subs = {s.student_id: s for s in found.submissions}
     assert set(subs) == {"alice", "bob", "carol"}
     assert subs["alice"].notebook == tmp_path / "submitted" / "alice" / "softmax" / "softmax.ipynb"
     assert subs["carol"].flag == "missing_notebook"
@@ -104,14 +106,14 @@ def test_a_student_called_submitted_is_not_a_course_root(tmp_path):
     (tmp_path / "submitted" / "softmax.ipynb").write_text("{}")
     (tmp_path / "alice").mkdir()
     assert detect_layout(tmp_path, "softmax")[0] == tmp_path
-    assert {s.student_id for s in find_submissions(tmp_path, "softmax")} == {"submitted", "alice"}
+    assert {s.student_id for s in find(tmp_path, "softmax").submissions} == {"submitted", "alice"}
 
 
 def test_a_folder_of_many_files_is_listed_cheaply(tmp_path):
     (tmp_path / "zipbomb").mkdir()
     for i in range(3000):
         (tmp_path / "zipbomb" / f"f{i}.ipynb").touch()
-    (s,) = find_submissions(tmp_path, "softmax")
+    (s,) = find(tmp_path, "softmax").submissions
     assert s.flag == "missing_notebook" and "3000 other notebooks" in s.problem
     assert len(s.problem) < 300
 
@@ -122,7 +124,7 @@ def test_problem_lines_stay_one_line_whatever_the_file_names(tmp_path):
     (tmp_path / "mal").mkdir()
     (tmp_path / "mal" / "x\n1.ipynb").write_text("{}")
     (tmp_path / "mal" / "y\r2.ipynb").write_text("{}")
-    for s in find_submissions(tmp_path, "softmax"):
+    for s in find(tmp_path, "softmax").submissions:
         assert s.problem and "\n" not in s.problem and "\r" not in s.problem, s
 
 
@@ -136,14 +138,14 @@ def test_students_named_like_nbgrader_folders_are_students(tmp_path):
     # not the signs of a course root.
     for sid in ("submitted", "feedback", "source", "alice"):
         _nb(tmp_path / sid / ("mine.ipynb" if sid == "submitted" else "softmax.ipynb"))
-    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    ids = [s.student_id for s in find(tmp_path, "softmax").submissions]
     assert ids == ["alice", "feedback", "source", "submitted"]
 
 
 def test_an_upload_shaped_like_a_course_hides_no_other_student(tmp_path):
     _nb(tmp_path / "submitted" / "bob" / "softmax" / "softmax.ipynb")
     _nb(tmp_path / "alice" / "softmax.ipynb")
-    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    ids = [s.student_id for s in find(tmp_path, "softmax").submissions]
     assert ids == ["alice", "submitted"]
 
 
@@ -151,17 +153,17 @@ def test_a_real_course_root_is_still_read(tmp_path):
     for sid in ("bob", "carol"):
         _nb(tmp_path / "submitted" / sid / "softmax" / "softmax.ipynb")
     (tmp_path / "source" / "softmax").mkdir(parents=True)
-    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    ids = [s.student_id for s in find(tmp_path, "softmax").submissions]
     assert ids == ["bob", "carol"]
 
 
 def test_a_checkpoints_folder_is_a_student_unless_it_holds_only_checkpoints(tmp_path, capsys):
     _nb(tmp_path / "alice" / "softmax.ipynb")
     _nb(tmp_path / ".ipynb_checkpoints" / "softmax-checkpoint.ipynb")
-    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice"]
+    assert [s.student_id for s in find(tmp_path, "softmax").submissions] == ["alice"]
     assert ".ipynb_checkpoints" in capsys.readouterr().err
     _nb(tmp_path / ".ipynb_checkpoints" / "softmax.ipynb")
-    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == \
+    assert [s.student_id for s in find(tmp_path, "softmax").submissions] == \
         [".ipynb_checkpoints", "alice"]
 
 
@@ -182,7 +184,7 @@ def test_a_course_checkout_after_collect_grades_exactly_the_collected_students(t
         _nb(tmp_path / "submitted" / sid / "softmax" / "softmax.ipynb")
     root, layout = detect_layout(tmp_path, "softmax")
     assert root == tmp_path / "submitted" and "nbgrader_config.py" in layout
-    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice", "bob"]
+    assert [s.student_id for s in find(tmp_path, "softmax").submissions] == ["alice", "bob"]
 
 
 def test_the_course_config_names_the_submitted_folder(tmp_path):
@@ -191,13 +193,13 @@ def test_the_course_config_names_the_submitted_folder(tmp_path):
         'c = get_config()\nc.CourseDirectory.submitted_directory = "collected"\n')
     _nb(tmp_path / "collected" / "carol" / "softmax" / "softmax.ipynb")
     _nb(tmp_path / "submitted" / "mallory" / "softmax" / "softmax.ipynb")
-    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["carol"]
+    assert [s.student_id for s in find(tmp_path, "softmax").submissions] == ["carol"]
 
 
 def test_a_course_with_nothing_collected_is_one_clear_line(tmp_path):
     _checkout(tmp_path)
     with pytest.raises(UsageError, match=r"nbgrader collect softmax"):
-        find_submissions(tmp_path, "softmax")
+        find(tmp_path, "softmax").submissions
 
 
 def test_a_config_that_reaches_outside_the_course_is_not_followed(tmp_path):
@@ -205,7 +207,7 @@ def test_a_config_that_reaches_outside_the_course_is_not_followed(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text(
         'c.CourseDirectory.submitted_directory = "../elsewhere"\n')
     _nb(tmp_path / "submitted" / "alice" / "softmax" / "softmax.ipynb")
-    assert [s.student_id for s in find_submissions(tmp_path, "softmax")] == ["alice"]
+    assert [s.student_id for s in find(tmp_path, "softmax").submissions] == ["alice"]
 
 
 def test_adversarial_names_in_a_plain_folder_still_each_get_a_row(tmp_path):
@@ -216,7 +218,7 @@ def test_adversarial_names_in_a_plain_folder_still_each_get_a_row(tmp_path):
     _nb(tmp_path / "nbgrader_config.py" / "softmax.ipynb")
     _nb(tmp_path / ".git" / "softmax.ipynb")
     _nb(tmp_path / "alice" / "softmax.ipynb")
-    ids = [s.student_id for s in find_submissions(tmp_path, "softmax")]
+    ids = [s.student_id for s in find(tmp_path, "softmax").submissions]
     assert ids == [".git", "alice", "nbgrader_config.py", "source", "submitted"]
 
 
@@ -226,7 +228,7 @@ def test_a_linked_config_file_makes_no_course(tmp_path):
     _nb(tmp_path / "alice" / "softmax.ipynb")
     _nb(tmp_path / "submitted" / "softmax.ipynb")
     (tmp_path / "nbgrader_config.py").symlink_to(tmp_path / "elsewhere" / "cfg.py")
-    subs = {s.student_id: s for s in find_submissions(tmp_path, "softmax")}
+    subs = {s.student_id: s for s in find(tmp_path, "softmax").submissions}
     # The link is an entry like any other: a row of its own, flagged, never followed.
     assert sorted(subs) == ["alice", "elsewhere", "nbgrader_config.py", "submitted"]
     assert subs["nbgrader_config.py"].flag == "symlink"

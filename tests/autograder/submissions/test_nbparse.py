@@ -107,3 +107,19 @@ def test_a_helper_under_a_cell_magic_is_a_definition():
     prelude = [src for name, src in reply["cells"] if name.startswith("#")]
     assert len(prelude) == 1 and prelude[0].splitlines()[2] == "def _n(e):"
     assert "_n" not in reply["unavailable"]
+
+
+def test_the_outline_comes_after_the_code_and_leaves_it_as_it_is():
+    """Asked for the outline, `replies` gives the same code reply first, then the outline
+    of the same cells (types, sources, grade ids; no outputs); asked for none, nothing more."""
+    from autograder.submissions.nbparse import replies
+    nb = build()
+    nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    plain = list(replies(data(nb), REQUEST))
+    both = list(replies(data(nb), {**REQUEST, "outline": True}))
+    assert len(plain) == 1 and both[0] == plain[0] == parse(data(nb), REQUEST)
+    shown = both[1]["outline"]
+    assert [c["cell_type"] for c in shown["cells"]] == [c["cell_type"] for c in nb["cells"]]
+    assert all(set(c) == {"cell_type", "metadata", "source"} for c in shown["cells"])
+    bad = list(replies(b"not json", {**REQUEST, "outline": True}))
+    assert len(bad) == 1 and not bad[0]["ok"]

@@ -93,28 +93,43 @@ def test_a_name_only_work_defines_is_explained():
 
 def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):
     from autograder.submissions import reader
-    from autograder.submissions.discover import find_submissions
+    from autograder.submissions.discover import find
     (tmp_path / "eve").mkdir()
     (tmp_path / "eve" / "softmax.ipynb").symlink_to("/etc/passwd")
     (tmp_path / "mal").symlink_to("/etc")
     monkeypatch.setattr(reader.ReaderProcess, "parse", lambda *a: pytest.fail("parsed"))
-    for sub in find_submissions(tmp_path, "softmax"):
-        code = read_submission(sub, SPEC)
+    for sub in find(tmp_path, "softmax").submissions:
+        code = read_submission(sub, SPEC, outline=True)
         assert code.flags == {"symlink"} and code.cells == [] and "root:" not in code.problem
+        assert code.outline is None
 
 
 def test_outline_is_small_and_refuses_what_reading_refuses(tmp_path):
     import json
-    from autograder.submissions.notebook import read_outline
     path = write(tmp_path, "s", build())
     nb = json.loads(path.read_text())
     nb["metadata"]["junk"] = [{"k": {}} for _ in range(200_000)]
     nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 10**6}]
     path.write_text(json.dumps(nb))
-    outline = read_outline(path)
+    code = read_submission(path, SPEC, outline=True)
+    outline = code.outline
     assert len(json.dumps(outline)) < len(path.read_text()) / 10
     assert [c["source"] for c in outline["cells"]] == [
         "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]]
     (tmp_path / "eve").mkdir()
     (tmp_path / "eve" / "softmax.ipynb").symlink_to(path)
-    assert read_outline(tmp_path / "eve" / "softmax.ipynb") is None and read_outline(None) is None
+    # The same read gave the code graded, and the same hash; asked for no outline, none.
+    plain = read_submission(path, SPEC)
+    assert code.cells == plain.cells and code.sha256 == plain.sha256 == sha256(path)
+    assert plain.outline is None and code.cells
+    assert read_submission(tmp_path / "eve" / "softmax.ipynb", SPEC, outline=True).outline is None
+    assert read_submission(None, SPEC, outline=True).outline is None
+    bad = tmp_path / "bad" / "softmax.ipynb"
+    bad.parent.mkdir()
+    bad.write_text('{"cells": [ not a notebook')
+    assert read_submission(bad, SPEC, outline=True).outline is None
+
+
+def sha256(path):
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()

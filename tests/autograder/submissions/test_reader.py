@@ -210,3 +210,44 @@ def test_child_over_its_cpu_budget_is_stopped_and_not_retried(honest):
         assert not e.value.retry and "of CPU" in e.value.reason and r.proc is None
     finally:
         r.close()
+
+
+def test_an_outline_over_the_cap_is_sent_as_none():
+    """The outline only shows the notebook: over the parent's cap, its frame says None."""
+    import os
+    from autograder.submissions import reader_child
+    for outline, kept in (({"cells": ["x" * 100]}, True), ({"cells": ["x" * 100_000]}, False)):
+        r, w = os.pipe()
+        try:
+            reader_child._outline_frame(w, {"outline": outline, "rss_kb": 7}, 10_000)
+            os.close(w)
+            (n,) = reader_child.FRAME.unpack(reader_child.read_exact(r, 4))
+            got = json.loads(reader_child.read_exact(r, n))
+        finally:
+            os.close(r)
+        assert got == {"outline": outline if kept else None, "rss_kb": 7}
+
+
+FAKE_CHILD = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from autograder.submissions.reader_child import FRAME, _write, read_exact
+_write(1, {"ready": True})
+n, = FRAME.unpack(read_exact(0, 4)); json.loads(read_exact(0, n))
+n, = FRAME.unpack(read_exact(0, 4)); read_exact(0, n)
+_write(1, {"ok": True, "cells": [["f", "x = 1"]], "tampered": {}, "unavailable": {},
+           "problem": "", "rss_kb": 1})
+os._exit(3)       # dies making the outline
+"""
+
+
+def test_a_child_that_dies_making_the_outline_leaves_the_code_as_read(monkeypatch):
+    monkeypatch.setattr(reader, "_CHILD_CODE", FAKE_CHILD)
+    r = reader.ReaderProcess()
+    try:
+        reply = r.parse(b"{}", {"solution_ids": ["f"], "tests": [], "outline": True})
+        assert reply == {"ok": True, "cells": [["f", "x = 1"]], "tampered": {},
+                         "unavailable": {}, "problem": "", "outline": None}
+        assert r.proc is None           # stopped: the next parse starts a fresh child
+    finally:
+        r.close()

@@ -9,8 +9,10 @@ import pytest
 
 from autograder.record.nbgrader import course, gradebook, autograded as nbgrader_course
 from autograder.model import Spec, StudentResult, TestCell, TestResult
+from tests.autograder.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[4]
+EMPTY = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
 SPEC = Spec("hw", ("f", "f_fast"), (TestCell("test_f", 2.0, ("c1",), target="f"),
                                     TestCell("test_f_fast_speed", 3.0, ("c2",),
                                              target="f_fast")))
@@ -113,12 +115,12 @@ def test_autograded_notebook_keeps_only_known_graded_cells(tmp_path):
 def test_write_course_makes_out_an_nbgrader_course(tmp_path):
     sub = tmp_path / "subs" / "ann"
     sub.mkdir(parents=True)
-    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (sub / "hw.ipynb").write_text(json.dumps(EMPTY))
     (sub / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
     (sub / "submission_secret.txt").symlink_to("/etc/passwd")    # never followed
     out = tmp_path / "out"
     course.write_course(out, results=[result("ann"), result("bob")], spec=SPEC,
-                        notebooks={"ann": sub / "hw.ipynb", "bob": None},
+                        notebooks={"ann": shown(sub / "hw.ipynb", SPEC), "bob": None},
                         course_root=tmp_path)
     assert (out / "autograded" / "ann" / "hw" / "hw.ipynb").exists()
     assert (out / "autograded" / "ann" / "hw" / "timestamp.txt").exists()
@@ -150,11 +152,11 @@ def test_odd_student_ids_reach_nbgrader_as_safe_names(tmp_path):
 def test_unreadable_submissions_are_not_read_again(tmp_path):
     sub = tmp_path / "subs" / "ann"
     sub.mkdir(parents=True)
-    (sub / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (sub / "hw.ipynb").write_text(json.dumps(EMPTY))
     out = tmp_path / "out"
     flagged = result("ann", flags=["symlink"])
     written = nbgrader_course.write_autograded(out, results=[flagged], spec=SPEC,
-                                               notebooks={"ann": sub / "hw.ipynb"})
+                                               notebooks={"ann": shown(sub / "hw.ipynb", SPEC)})
     assert written == [] and not (out / "autograded" / "ann").exists()
 
 
@@ -171,11 +173,11 @@ def test_formgrader_counts_each_autograded_student_as_a_submission(tmp_path):
     subs = tmp_path / "subs"
     for sid in ("ann", "bob", "cy"):
         (subs / sid).mkdir(parents=True)
-        (subs / sid / "hw.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+        (subs / sid / "hw.ipynb").write_text(json.dumps(EMPTY))
     (subs / "ann" / "timestamp.txt").write_text("2026-01-02 03:04:05.000000 UTC")
     (subs / "bob" / "timestamp.txt").write_text("not a time")
     out = tmp_path / "out"
-    nbs = {sid: subs / sid / "hw.ipynb" for sid in ("ann", "bob", "cy")}
+    nbs = {sid: shown(subs / sid / "hw.ipynb", SPEC) for sid in ("ann", "bob", "cy")}
     course.write_course(out, results=[result(s) for s in ("ann", "bob", "cy", "dee")],
                         spec=SPEC, notebooks={**nbs, "dee": None}, course_root=None)
     submitted, autograded = _submitted_students(out)
@@ -209,7 +211,8 @@ def test_nbgrader_is_imported_without_the_iri_grammar(tmp_path):
         "nb.write_text(json.dumps({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, "
         "'cells': [{'cell_type': 'markdown', 'metadata': {}, 'source': '# *Hi* [a](b)'}]}))\n"
         f"course.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
-        "results=[t.result('ann')], spec=t.SPEC, notebooks={'ann': nb}, course_root=None)\n"
+        "results=[t.result('ann')], spec=t.SPEC, notebooks={'ann': t.shown(nb, t.SPEC)}, "
+        "course_root=None)\n"
         "assert 'nbconvert.filters.markdown_mistune' in sys.modules, 'no Markdown rendered'\n"
         "assert 'jsonschema._format' in sys.modules and 'nbgrader.api' in sys.modules\n"
         "assert 'rfc3987_syntax' not in sys.modules, 'the IRI grammar was imported'\n"
@@ -285,7 +288,7 @@ def _course_job(tmp_path):
                               "cells": [{"cell_type": "markdown", "metadata": {},
                                          "source": "# *Hi*"}]}))
     return dict(results=[result("ann"), result("bob", f=0.0)], spec=SPEC,
-                notebooks={"ann": nb, "bob": nb}, course_root=None)
+                notebooks={"ann": shown(nb, SPEC), "bob": shown(nb, SPEC)}, course_root=None)
 
 
 def test_the_course_writer_child_writes_what_write_course_writes(tmp_path):
