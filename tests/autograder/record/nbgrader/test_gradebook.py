@@ -70,6 +70,31 @@ def test_record_is_one_transaction(tmp_path, monkeypatch):
     assert db.read_bytes() == before
 
 
+def test_a_new_gradebook_appears_whole_or_not_at_all(tmp_path):
+    """A new gradebook is built beside its place and renamed in: a failure leaves none
+    (and no part-built file), a success leaves the gradebook alone in the folder."""
+    db = tmp_path / "gradebook.db"
+
+    class Broken(StudentResult):
+        @property
+        def flags(self):
+            raise RuntimeError("disk on fire")
+
+        @flags.setter
+        def flags(self, value):
+            pass
+
+    bad = Broken("zed", "sha", "grader", tests=result("zed").tests)
+    with pytest.raises(RuntimeError):
+        gradebook.record([result("ann"), bad], SPEC, db)
+    assert list(tmp_path.iterdir()) == []
+    seen = []
+    gradebook.record([result("ann"), bad], SPEC, db,
+                     on_error=lambda sid, what, e: seen.append(sid))
+    assert seen == ["zed"] and list(tmp_path.iterdir()) == [db]
+    assert scores(db) == {"ann": 5.0}
+
+
 def test_each_verdict_goes_to_the_solution_its_check_targets_whatever_its_id():
     """The gradebook reads the target each check declares: an id that names no solution
     (or names another one) loses no comment and lands on no wrong cell."""
