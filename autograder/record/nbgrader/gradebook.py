@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -51,17 +52,44 @@ def _package_without_init(name):
         package.__version__ = importlib.import_module(f"{name}._version").__version__
 
 
+# nbgrader.utils imports setuptools' archive functions at the top, for `unzip` (the
+# zip-collect command) alone; importing setuptools costs 0.1-0.4 s. While nbgrader loads,
+# that module is one whose functions import the real one when first called.
+_DEFERRED_IMPORTS = {"setuptools.archive_util": ("unpack_archive", "unpack_tarfile",
+                                                 "unpack_zipfile")}
+
+
+def _deferred(module, names):
+    """A module whose `names` are functions that import `module` and call its own."""
+    placeholder = types.ModuleType(module, f"{module}, imported when first called")
+
+    def function(name):
+        def call(*args, **kwargs):
+            return getattr(importlib.import_module(module), name)(*args, **kwargs)
+        call.__name__ = call.__qualname__ = name
+        return call
+    for name in names:
+        setattr(placeholder, name, function(name))
+    return placeholder
+
+
 def nbgrader_api():
     """nbgrader.api, imported without the optional modules the gradebook never uses."""
     blocked = [m for m in _UNUSED_IMPORTS if m not in sys.modules]
     for m in blocked:
         sys.modules[m] = None       # `import m` raises ImportError, which jsonschema allows
+    deferred = {m: _deferred(m, names) for m, names in _DEFERRED_IMPORTS.items()
+                if m not in sys.modules}
+    sys.modules.update(deferred)
     try:
         _package_without_init("nbgrader")
         from nbgrader import api
     finally:
         for m in blocked:
             if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+        for m, placeholder in deferred.items():
+            if sys.modules.get(m) is placeholder:
                 del sys.modules[m]
     return api
 

@@ -354,3 +354,24 @@ def test_a_failure_of_write_course_in_the_child_is_raised_here(tmp_path):
     finally:
         writer.close()
     assert not writer._proc.is_alive()
+
+
+def test_nbgrader_loads_without_setuptools_and_its_unzip_still_works(tmp_path):
+    """setuptools (imported by nbgrader.utils for `unzip` alone) is imported when unzip
+    is first called, not when the gradebook loads nbgrader."""
+    import zipfile
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x.txt", "hi")
+    (tmp_path / "out").mkdir()
+    code = ("import sys\n"
+            "from autograder.record.nbgrader import gradebook\n"
+            "gradebook.nbgrader_api()\n"
+            "print('setuptools' in sys.modules)\n"
+            "from nbgrader.utils import unzip\n"
+            f"unzip({str(archive)!r}, {str(tmp_path / 'out')!r})\n"
+            "print('setuptools' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert run.stdout.split() == ["False", "True"]
+    assert (tmp_path / "out" / "x.txt").read_text() == "hi"
