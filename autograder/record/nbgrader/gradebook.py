@@ -37,18 +37,21 @@ _UNSYNCED = ("PRAGMA synchronous = OFF", "PRAGMA journal_mode = MEMORY")
 _UNUSED_IMPORTS = ("rfc3987_syntax",)
 
 
-def _package_without_init(name):
+def _package_without_init(name, *, version=True):
     """Make `name` importable as a package whose __init__ has not run (its submodules load
-    as usual), unless it is imported already. nbgrader's __init__ only loads its Jupyter
-    server extensions (jupyter_server, tornado's web stack, the exchange: about a third
-    of nbgrader's import), which a process writing a gradebook never serves."""
+    as usual), unless it is imported already; `version`: its __version__ read from its
+    `_version` module. nbgrader's __init__ only loads its Jupyter server extensions
+    (jupyter_server, tornado's web stack, the exchange: about a third of nbgrader's
+    import), which a process writing a gradebook never serves; alembic's loads its
+    migration runtime (`context`, `op`: 0.1-0.3 s), which reading the head revision
+    of nbgrader's migrations does not use."""
     if name in sys.modules:
         return
     spec = importlib.util.find_spec(name)
     if spec is None or spec.submodule_search_locations is None:
         return                      # the import that follows fails as it would have
     package = importlib.util.module_from_spec(spec)
-    if sys.modules.setdefault(name, package) is package:
+    if sys.modules.setdefault(name, package) is package and version:
         package.__version__ = importlib.import_module(f"{name}._version").__version__
 
 
@@ -101,7 +104,7 @@ def preload():
     again, with its traceback, where the gradebook is written."""
     try:
         nbgrader_api()
-        from alembic.script import ScriptDirectory  # noqa: F401
+        _script_directory()
         # What the autograded notebooks' Markdown needs (untrusted.markdown_html).
         from nbconvert.filters.markdown_mistune import MarkdownWithMath  # noqa: F401
         import bleach  # noqa: F401
@@ -109,8 +112,15 @@ def preload():
         pass
 
 
-def _alembic_head():
+def _script_directory():
+    """alembic's ScriptDirectory, imported without alembic's __init__."""
+    _package_without_init("alembic", version=False)
     from alembic.script import ScriptDirectory
+    return ScriptDirectory
+
+
+def _alembic_head():
+    ScriptDirectory = _script_directory()
     nbgrader_api()
     import nbgrader
     return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()

@@ -375,3 +375,20 @@ def test_nbgrader_loads_without_setuptools_and_its_unzip_still_works(tmp_path):
                          cwd=ROOT, check=True)
     assert run.stdout.split() == ["False", "True"]
     assert (tmp_path / "out" / "x.txt").read_text() == "hi"
+
+
+def test_a_new_gradebook_is_stamped_with_the_head_of_nbgraders_migrations(tmp_path):
+    """The version stamp (read with alembic imported without its __init__) is the head
+    alembic itself, imported whole in a fresh interpreter, finds: nbgrader then sees an
+    up-to-date schema and never migrates it."""
+    import sqlite3
+    db = tmp_path / "gradebook.db"
+    gradebook.record([result("ann")], SPEC, db)
+    stamp = sqlite3.connect(db).execute("SELECT version_num FROM alembic_version").fetchall()
+    code = ("import alembic, pathlib, nbgrader\n"
+            "from alembic.script import ScriptDirectory\n"
+            "print(ScriptDirectory(str(pathlib.Path(nbgrader.__file__).parent / 'alembic'))"
+            ".get_current_head())\n")
+    head = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert stamp == [(head,)] and head
