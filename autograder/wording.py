@@ -1,5 +1,5 @@
 """The one place that words the grader's facts for people: a flag's sentence, a test's
-title, a verdict line, when a result is shown.
+title, a verdict line, when a result is shown, a missing name's cause.
 
 Everything else passes typed facts (model.py) and asks here for the words, so a
 rewording changes what people read and nothing else: no grade, hint choice or cache
@@ -102,3 +102,7 @@ def outcome_text(t: TestResult) -> str:
     entry): the message, else passed or failed, and the hint."""
     return with_hint(t.message or ("passed" if t.passed else "failed"), t.hint)
 
+
+def lacking_name(message: str, why: str) -> str:
+    """A failure `message` whose cause is a name the grader does not run; `why` says why."""
+    return f"{message}. {why}"

@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from autograder.model import SANDBOX_CHOICES, SandboxMode
+from autograder.model import SANDBOX_CHOICES, SandboxMode, Visibility
 from autograder.record.store import atomic_write
 from . import config as gsconfig
 from . import schema
@@ -126,7 +126,7 @@ def over_cap(metadata, cap):
 def failure(message):
     """results.json for a submission the grader could not grade: score 0, one line."""
     return {"score": 0.0, "output": f"Not graded: {message}", "output_format": "text",
-            "stdout_visibility": "hidden", "tests": [], "extra_data": {"graded": False}}
+            "stdout_visibility": Visibility.HIDDEN, "tests": [], "extra_data": {"graded": False}}
 
 
 def _bubblewrap_fails():

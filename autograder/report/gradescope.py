@@ -50,7 +50,7 @@ def results_json(result, spec, *, policy=None, hidden_cells=None, execution_time
     doc = {"score": p.score,
            "output": _bounded("\n".join(p.now), MAX_OUTPUT),
            "output_format": "text",
-           "stdout_visibility": "hidden",
+           "stdout_visibility": Visibility.HIDDEN,
            "tests": [_entry(i, item) for i, item in enumerate(p.items, 1)]}
     if execution_time is not None:
         doc["execution_time"] = int(round(execution_time))

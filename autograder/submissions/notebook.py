@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.model import Flag
+from autograder.wording import lacking_name
 from autograder.perthread import PerThread
 
 from . import reader
@@ -129,5 +130,5 @@ def explain(message, unavailable):
     """`message` plus why, when it is a NameError for a name the grader does not have."""
     m = _NAME_ERROR.search(message or "")
     if m and m.group(1) in unavailable:
-        return Explained(f"{message}. {unavailable[m.group(1)]}", m.group(1))
+        return Explained(lacking_name(message, unavailable[m.group(1)]), m.group(1))
     return Explained(message)

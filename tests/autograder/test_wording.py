@@ -38,3 +38,12 @@ def test_one_verdict_line_for_every_nbgrader_view():
     assert wording.verdict_line(bad) == "test_f: 0 / 2 failed: f(0) is wrong\n  Hint: return 0"
     assert wording.outcome_text(bad) == "f(0) is wrong\nHint: return 0"
     assert wording.outcome_text(TestResult("t", 0.0, 1.0, False)) == "failed"
+
+
+def test_a_missing_names_cause_is_worded_here():
+    from autograder.submissions.notebook import explain
+    why = {"EPS": "it is defined in a cell the grader does not run"}
+    got = explain("f(x) raised NameError: name 'EPS' is not defined", why)
+    assert got.lacking == "EPS"
+    assert got.message == wording.lacking_name("f(x) raised NameError: name 'EPS' is not defined",
+                                               why["EPS"])
