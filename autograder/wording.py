@@ -1,5 +1,6 @@
 """The one place that words the grader's facts for people: a flag's sentence, a test's
-title, a verdict line, when a result is shown, a missing name's cause.
+title, a verdict line, when a result is shown, a missing name's cause, a call that did
+not return.
 
 Everything else passes typed facts (model.py) and asks here for the words, so a
 rewording changes what people read and nothing else: no grade, hint choice or cache
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from autograder.model import Flag, Spec, TestCell, TestResult, Visibility
+from autograder.model import Flag, Outcome, Spec, TestCell, TestResult, Visibility
 
 # Every Flag has its sentence (a test keeps it so).
 FLAG_TEXT: Mapping[Flag, str] = {
@@ -106,3 +107,31 @@ def outcome_text(t: TestResult) -> str:
 def lacking_name(message: str, why: str) -> str:
     """A failure `message` whose cause is a name the grader does not run; `why` says why."""
     return f"{message}. {why}"
+
+
+# ------------------------------------------------------------ a call that did not return
+
+
+def stopped_text(reason: str, detail: str) -> str:
+    """The grader stopped a call (its worker died, hung or forged a reply)."""
+    return f"the call was stopped: {reason} ({detail})"
+
+
+def cell_failed_text(cell_error: str) -> str:
+    """A function whose cell failed when run."""
+    return f"its cell failed when run: {cell_error}"
+
+
+def cell_fault(reason: str, detail: str) -> str:
+    """Why a cell that hung or killed its worker is not run again."""
+    return f"fault: {reason} ({detail})"
+
+
+def failed_call(what: str, out: Outcome) -> str:
+    """How a check tells a call `what` whose Outcome `out` is not ok: what it raised, or,
+    from the Outcome's typed causes, that the grader stopped it or its cell failed."""
+    if out.stopped is not None:
+        return f"{what} was stopped by the grader: {out.stopped.reason} ({out.stopped.detail})"
+    if out.cell_error is not None:
+        return f"{what} could not run: {cell_failed_text(out.cell_error)}"
+    return f"{what} raised {out.error}"

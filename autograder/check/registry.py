@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from autograder.model import CoreMistake, Verdict
+from autograder.wording import failed_call
 
 RTOL, ATOL = 1e-5, 1e-8
 
@@ -105,16 +106,6 @@ def run_check(check, student, timer=None, hints=None):
     except Fail as f:
         return Verdict(False, f.message, f.mistake,
                        (hints or {}).get(f.mistake) if f.mistake else None)
-
-
-def failed_call(what, out):
-    """How a check tells a call `what` whose Outcome `out` is not ok: what it raised, or,
-    from the Outcome's typed causes, that the grader stopped it or its cell failed."""
-    if out.stopped is not None:
-        return f"{what} was stopped by the grader: {out.stopped.reason} ({out.stopped.detail})"
-    if out.cell_error is not None:
-        return f"{what} could not run: its cell failed when run: {out.cell_error}"
-    return f"{what} raised {out.error}"
 
 
 # ------------------------------------------------------------ comparisons

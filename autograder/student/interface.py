@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from autograder.model import Flag, Outcome, OutcomeKind, Stopped
+from autograder.wording import cell_failed_text, stopped_text
 from ..sandbox import WorkerDied
 from .blame import Blame
 from .lifecycle import CellWorker
@@ -56,7 +57,7 @@ def outcome_from_reply(r):
 def _stopped(reason, detail):
     """The Outcome of a call the grader stopped (its worker died, hung or forged a reply).
     `error` describes it for the checks' diagnosis of errors; `stopped` is the fact."""
-    return Outcome(False, error=f"the call was stopped: {reason} ({detail})",
+    return Outcome(False, error=stopped_text(reason, detail),
                    kind=OutcomeKind.FAULT, stopped=Stopped(reason, detail))
 
 
@@ -121,7 +122,7 @@ class SandboxStudent:
                 out.error = f"NameError: {name} is not defined (its solution cell is missing)"
             elif name in self.cells.cell_error:
                 out.cell_error = self.cells.cell_error[name]
-                out.error = f"its cell failed when run: {out.cell_error}"
+                out.error = cell_failed_text(out.cell_error)
         return out
 
     @staticmethod

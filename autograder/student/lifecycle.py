@@ -9,6 +9,7 @@ it, and once it is spent every call fails with `timeout` at once.
 import time
 
 from autograder.model import Flag, OutcomeKind
+from autograder.wording import cell_fault
 
 from ..sandbox import WorkerDied, WorkerProcess
 
@@ -91,7 +92,7 @@ class CellWorker:
                 self.lost(e, blame=name)
                 if name is not None:
                     self.faulted.add(name)
-                    self.cell_error[name] = f"fault: {e.reason} ({e.detail})"   # as students read it
+                    self.cell_error[name] = cell_fault(e.reason, e.detail)
                 if self.out_of_budget():
                     raise e from None
 

@@ -21,8 +21,9 @@ import numpy as np
 from autograder.check import timing
 from autograder.model import CoreMistake, Outcome
 from autograder.check.registry import (
-    ATOL, RTOL, Fail, Registry, as_array, close, failed_call, nonfinite, rel_error, require_ok,
+    ATOL, RTOL, Fail, Registry, as_array, close, nonfinite, rel_error, require_ok,
 )
+from autograder.wording import failed_call
 from . import inputs
 from . import mistakes as mk
 from . import reference as ref

@@ -1,8 +1,9 @@
 """A failed call reads as what happened: raised by the student, or stopped by the grader.
 
 The cause is a typed field of the Outcome; no text is rewritten or read back."""
-from autograder.check.registry import Check, failed_call, require_ok, run_check
+from autograder.check.registry import Check, require_ok, run_check
 from autograder.model import Flag, Outcome, OutcomeKind, Stopped
+from autograder.wording import failed_call
 
 
 def test_a_stopped_call_is_not_said_to_have_raised():

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograder.assignment import get
 from autograder.check.registry import run_check
-from autograder.model import Outcome
+from autograder.model import Flag, Outcome, OutcomeKind, Stopped
 from autograder.hidden import InKernelStudent
 from autograder.sandbox.worker import plain
 from autograder.student.interface import well_formed
@@ -74,8 +74,16 @@ def outcomes(values):
     ok = st.builds(lambda v, m, w: Outcome(True, v, modified=m, warnings=w), values,
                    st.lists(st.booleans(), max_size=5), st.lists(st.text(max_size=10), max_size=2))
     failed = st.builds(lambda e, k: Outcome(False, error=e, kind=k), errors,
-                       st.sampled_from(["exception", "missing", "memory", "fault", ""]))
-    return st.one_of(ok, ok, ok, failed)
+                       st.sampled_from([*OutcomeKind, None]))
+    # What the jailed student's interface makes of a call the grader stopped, or of a
+    # function whose cell failed: the cause typed, beside a describing text.
+    stopped = st.builds(lambda r, d: Outcome(False, error=f"the call was stopped: {r} ({d})",
+                                             kind=OutcomeKind.FAULT, stopped=Stopped(r, d)),
+                        st.sampled_from([Flag.TIMEOUT, Flag.MEMORY, Flag.CRASH]),
+                        st.text(max_size=30))
+    cell_failed = st.builds(lambda e: Outcome(False, error=f"its cell failed when run: {e}",
+                                              kind=OutcomeKind.MISSING, cell_error=e), errors)
+    return st.one_of(ok, ok, ok, failed, stopped, cell_failed)
 
 
 class DrawnStudent:
