@@ -10,6 +10,7 @@ import numpy as np
 
 from autograder.assignment import Assignment
 from autograder.check.registry import Fail, Registry, as_array, close
+from autograder.model import CoreMistake
 
 HERE = Path(__file__).resolve().parent
 REGISTRY = Registry()
@@ -33,6 +34,6 @@ ASSIGNMENT = Assignment(
     solution_ids=("double",),
     checks=REGISTRY,
     hints={"halved": "You divided by 2: double means multiply by 2.",
-           "not_implemented": "double is not written yet."},
+           CoreMistake.NOT_IMPLEMENTED: "double is not written yet."},
     package_dir=HERE,
 )
