@@ -56,10 +56,14 @@ def _package_without_init(name, *, version=True):
 
 
 # nbgrader.utils imports setuptools' archive functions at the top, for `unzip` (the
-# zip-collect command) alone; importing setuptools costs 0.1-0.4 s. While nbgrader loads,
-# that module is one whose functions import the real one when first called.
+# zip-collect command) alone; importing setuptools costs 0.1-0.4 s. nbgrader.api imports
+# nbgrader.auth for the JupyterHub Authenticator a Gradebook may be given (the grader
+# gives none); its import loads requests, urllib3 and charset_normalizer (0.1-0.25 s).
+# While nbgrader loads, each is a module whose names are functions that import the
+# real module and call its own when first called.
 _DEFERRED_IMPORTS = {"setuptools.archive_util": ("unpack_archive", "unpack_tarfile",
-                                                 "unpack_zipfile")}
+                                                 "unpack_zipfile"),
+                     "nbgrader.auth": ("Authenticator",)}
 
 
 def _deferred(module, names):

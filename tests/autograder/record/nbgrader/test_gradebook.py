@@ -358,7 +358,9 @@ def test_a_failure_of_write_course_in_the_child_is_raised_here(tmp_path):
 
 def test_nbgrader_loads_without_setuptools_and_its_unzip_still_works(tmp_path):
     """setuptools (imported by nbgrader.utils for `unzip` alone) is imported when unzip
-    is first called, not when the gradebook loads nbgrader."""
+    is first called, not when the gradebook loads nbgrader; so is nbgrader.auth
+    (requests and the JupyterHub client), which a Gradebook given no authenticator
+    never uses."""
     import zipfile
     archive = tmp_path / "a.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -367,13 +369,13 @@ def test_nbgrader_loads_without_setuptools_and_its_unzip_still_works(tmp_path):
     code = ("import sys\n"
             "from autograder.record.nbgrader import gradebook\n"
             "gradebook.nbgrader_api()\n"
-            "print('setuptools' in sys.modules)\n"
+            "print('setuptools' in sys.modules, 'nbgrader.auth' in sys.modules)\n"
             "from nbgrader.utils import unzip\n"
             f"unzip({str(archive)!r}, {str(tmp_path / 'out')!r})\n"
             "print('setuptools' in sys.modules)\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
-    assert run.stdout.split() == ["False", "True"]
+    assert run.stdout.split() == ["False", "False", "True"]
     assert (tmp_path / "out" / "x.txt").read_text() == "hi"
 
 
