@@ -78,7 +78,11 @@ class _Timers(PerThread):
 
     def __init__(self, reference: Callable | None, *, needed: bool = True) -> None:
         """`needed`: whether any check is timed (else `prestart` starts nothing)."""
-        super().__init__(lambda: ProcessTimer(reference))
+        def make() -> ProcessTimer:
+            if reference is None:
+                raise AssignmentError("a timed check needs the assignment's timer_reference")
+            return ProcessTimer(reference)
+        super().__init__(make)
         self.needed = needed
 
     def prestart(self) -> None:

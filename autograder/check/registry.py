@@ -11,19 +11,22 @@ A check returns None when it passes and raises `Fail(message, mistake)`
 otherwise; `mistake` names an entry of the assignment's hint table.
 Messages never quote a hidden expected value.
 """
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
-from autograder.model import CoreMistake, Verdict
+from autograder.model import CoreMistake, Outcome, Verdict
 from autograder.wording import failed_call
 
 RTOL, ATOL = 1e-5, 1e-8
 
 
 class Fail(Exception):
-    def __init__(self, message, mistake=None):
+    """A check's failure: `message` for the student, `mistake` the hint table's name for it."""
+
+    def __init__(self, message: str, mistake: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.mistake = mistake
@@ -37,20 +40,21 @@ class Check:
     run: Callable           # run(student) or, when `timed`, run(student, timer);
     #                         its docstring's first line says what passing it shows
     timed: bool = False     # needs the reference timer (a speed check)
-    uses: tuple = ()        # other solution cells the target may call (for hints)
+    uses: tuple[str, ...] = ()   # other solution cells the target may call (for hints)
     title: str = ""         # what reports call the test; "" for wording.py's default
 
 
 class Registry:
     """The checks of one assignment, each declared once with `@registry.check(...)`."""
 
-    def __init__(self):
-        self._checks = {}
+    def __init__(self) -> None:
+        self._checks: dict[str, Check] = {}
 
-    def check(self, test_id, *, target, timed=False, uses=(), title=""):
+    def check(self, test_id: str, *, target: str, timed: bool = False,
+              uses: Sequence[str] = (), title: str = "") -> Callable[[Callable], Callable]:
         """Decorator: register fn as the check of `test_id`; its docstring's first line
         says what it proves."""
-        def register(fn):
+        def register(fn: Callable) -> Callable:
             if test_id in self._checks:
                 raise ValueError(f"check {test_id} declared twice")
             if not (fn.__doc__ or "").strip():
@@ -60,24 +64,24 @@ class Registry:
             return fn
         return register
 
-    def __getitem__(self, test_id):
+    def __getitem__(self, test_id: str) -> Check:
         return self._checks[test_id]
 
-    def __contains__(self, test_id):
+    def __contains__(self, test_id: object) -> bool:
         return test_id in self._checks
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Check]:
         return iter(self._checks.values())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._checks)
 
-    def ids(self):
+    def ids(self) -> list[str]:
         return list(self._checks)
 
 
 # The hint of each core mistake when an assignment gives none of its own.
-CORE_HINTS = {
+CORE_HINTS: dict[str, str] = {
     CoreMistake.NOT_IMPLEMENTED: "This function is not written yet: it still raises "
                                  "NotImplementedError. Replace that line with your code.",
     CoreMistake.NOT_ARRAY: "The function returned something that is not a number or a numpy "
@@ -89,12 +93,13 @@ CORE_HINTS = {
 }
 
 
-def catalogue(hints):
+def catalogue(hints: Mapping[str, str]) -> dict[str, str]:
     """An assignment's hints {mistake name: text} merged over the core's defaults."""
     return {**CORE_HINTS, **hints}
 
 
-def run_check(check, student, timer=None, hints=None):
+def run_check(check: Check, student: Any, timer: Any = None,
+              hints: Mapping[str, str] | None = None) -> Verdict:
     """Run one Check; any failure, in the check or the student, is a Verdict.
 
     `hints` maps a mistake name to the text shown to the student.
@@ -111,14 +116,14 @@ def run_check(check, student, timer=None, hints=None):
 # ------------------------------------------------------------ comparisons
 
 
-def require_ok(out, what):
+def require_ok(out: Outcome, what: str) -> None:
     """The call returned; else Fail with what it raised."""
     if not out.ok:
         mistake = CoreMistake.NOT_IMPLEMENTED if out.error.startswith("NotImplementedError") else None
         raise Fail(failed_call(what, out), mistake)
 
 
-def as_array(out, what, shape):
+def as_array(out: Outcome, what: str, shape: Sequence[int]) -> np.ndarray:
     """The returned value as a float array of `shape`, else Fail."""
     require_ok(out, what)
     v = out.value
@@ -131,21 +136,21 @@ def as_array(out, what, shape):
     return a
 
 
-def unmodified(out, what):
+def unmodified(out: Outcome, what: str) -> None:
     if any(out.modified):
         raise Fail(f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
 
 
-def close(got, want, rtol=RTOL, atol=ATOL):
+def close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     return got.shape == want.shape and bool(np.all(np.isfinite(got))) and \
         np.allclose(got, want, rtol=rtol, atol=atol)
 
 
-def rel_error(a, b):
+def rel_error(a: Any, b: Any) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
-def nonfinite(got):
+def nonfinite(got: Any) -> bool:
     return not np.all(np.isfinite(np.asarray(got, dtype=float)))

@@ -4,18 +4,33 @@ The student's code runs in a jailed worker (`autograder.student`); timed
 checks compare it with the assignment's reference in a clean process of its
 own (`ProcessTimer`).
 """
+from __future__ import annotations
+
 import inspect
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from . import notebook_checks
-from autograder.check.registry import catalogue, run_check
-from autograder.model import (READING, STARTUP, UNAVAILABLE_NAME, Flag, StudentResult, TestResult,
-                              Verdict)
-from autograder.submissions.notebook import explain
-from autograder.sandbox import Limits, WorkerDied, WorkerProcess, modes
+from autograder.check.registry import Registry, catalogue, run_check
+from autograder.model import (READING, STARTUP, UNAVAILABLE_NAME, Flag, Spec, StudentResult,
+                              TestCell, TestResult, Verdict)
+from autograder.submissions.notebook import StudentCode, explain
+from autograder.sandbox import JailSettings, Limits, WorkerDied, WorkerProcess, modes
 from autograder.student import SandboxStudent  # noqa: F401  (re-exported for callers)
 from autograder.student.interface import measure
 from .timing import TimerFailed
+
+
+class Graded(Protocol):
+    """What grading needs of an assignment (an `assignment.Assignment` is one): its
+    checks, and its hints {mistake name: text for the student}."""
+
+    @property
+    def checks(self) -> Registry: ...
+
+    @property
+    def hints(self) -> Mapping[str, str]: ...
 
 
 class ProcessTimer:
@@ -25,31 +40,33 @@ class ProcessTimer:
     runs can reach it.
     """
 
-    def __init__(self, reference, timeout=60.0):
+    def __init__(self, reference: Callable, timeout: float = 60.0) -> None:
         """`reference`: a self-contained function (numpy as np only), run by name."""
         self.timeout = timeout
         self.fn = reference.__name__
         self.source = inspect.getsource(reference)
-        self.worker = None
+        self.worker: WorkerProcess | None = None
         self.loaded = False
 
-    def start(self):
+    def start(self) -> WorkerProcess:
         """Start the timer's process without waiting for it: it starts Python and NumPy
         while the student's notebook is read and jailed (`timed` waits for it)."""
         if self.worker is None:
             self.worker = WorkerProcess(Limits(memory_mb=4096), sandbox=modes.UNSAFE)
             self.loaded = False
+        return self.worker
 
-    def _load(self):
-        self.start()
+    def _load(self) -> WorkerProcess:
+        worker = self.start()
         if not self.loaded:
-            r = self.worker.request({"op": "exec", "name": "reference", "source": self.source},
-                                    self.timeout)
+            r = worker.request({"op": "exec", "name": "reference", "source": self.source},
+                               self.timeout)
             if not r.get("ok"):
                 raise WorkerDied(Flag.CRASH, f"the reference did not load: {r.get('error')}")
             self.loaded = True
+        return worker
 
-    def timed(self, args):
+    def timed(self, args: Sequence) -> float:
         """CPU seconds of the reference on `args`, sent in the timed request.
 
         A timer process that dies or fails is replaced and the call retried
@@ -59,9 +76,9 @@ class ProcessTimer:
         why = None
         for _ in range(2):
             try:
-                self._load()
-                seconds, reply, _ = measure(self.worker, {"op": "timed", "fn": self.fn,
-                                                          "args": list(args)}, self.timeout)
+                worker = self._load()
+                seconds, reply, _ = measure(worker, {"op": "timed", "fn": self.fn,
+                                                     "args": list(args)}, self.timeout)
                 if reply.get("ok"):
                     return seconds
                 why = f"the reference raised {reply.get('error')}"
@@ -70,28 +87,31 @@ class ProcessTimer:
             self.close()
         raise TimerFailed(f"the reference timer failed twice ({why})")
 
-    def close(self):
+    def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
 
 
-def _raised_since(student, raised, where):
+def _raised_since(student: SandboxStudent | None, raised: dict[Flag, str], where: str) -> None:
     """Note `where` as the origin of every flag of `student` not seen before."""
     if student is not None:
         for flag in student.flags:
             raised.setdefault(flag, where)
 
 
-def _internal(test, error):
+def _internal(test: TestCell, error: BaseException) -> TestResult:
     """The result of a test whose check failed inside the grader (not the student's)."""
     return TestResult(test.grade_id, 0.0, test.points, False,
                       f"not graded: internal grader error ({type(error).__name__}: "
                       f"{str(error)[:200]})", internal=True)
 
 
-def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jail,
-               started=None, notebook_suite=None, helpers=None, when_started=None):
+def grade_code(*, student_id: str, code: StudentCode, assignment: Graded, spec: Spec,
+               grader: str, timer_factory: Callable[[], ProcessTimer], jail: JailSettings,
+               started: WorkerProcess | None = None,
+               notebook_suite: notebook_checks.Suite | None = None, helpers: str | None = None,
+               when_started: Callable[[], None] | None = None) -> StudentResult:
     """StudentResult for one StudentCode (see notebook.read_submission).
 
     `spec` is the assignment's Spec (what is graded), `assignment` gives the
@@ -124,7 +144,7 @@ def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jai
                            unavailable=dict(code.unavailable))
     flags = set(code.flags)
     raised = {f: READING for f in code.flags}
-    timings = {}
+    timings: dict[str, float] = {}
     if notebook_suite is not None:
         t0 = time.perf_counter()
         first, started = started, None
@@ -151,7 +171,7 @@ def grade_code(*, student_id, code, assignment, spec, grader, timer_factory, jai
             t0 = time.perf_counter()
             check = assignment.checks[test.grade_id]
             settled = bool(code.problem) or test.grade_id in code.tampered
-            if code.problem:
+            if code.problem or student is None:     # no problem: a student was started
                 verdict = Verdict(False, f"not graded: {code.problem}")
             elif test.grade_id in code.tampered:
                 verdict = Verdict(False, f"no points: {code.tampered[test.grade_id]}")

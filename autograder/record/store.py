@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import urllib.parse
+from collections.abc import Iterable
 from pathlib import Path
 
 from autograder.model import StudentResult
@@ -23,7 +24,7 @@ from autograder.untrusted import valid_tree
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
 
 
-def safe_name(student_id):
+def safe_name(student_id: str) -> str:
     """A file name for `student_id`: stable, collision-free, never a path.
 
     A plain id (letters, digits, `._@+-`, not starting with a symbol) is its
@@ -37,7 +38,7 @@ def safe_name(student_id):
     return f"_{quoted}~{digest}"
 
 
-def inside(out, *parts):
+def inside(out: str | Path, *parts: str) -> Path:
     """Path(out, *parts), refused (ValueError) unless it stays inside `out`."""
     base = Path(out).resolve()
     path = base.joinpath(*parts).resolve()
@@ -46,7 +47,7 @@ def inside(out, *parts):
     return path
 
 
-def file_sha256(path):
+def file_sha256(path: str | Path | None) -> str:
     """sha256 of a notebook file, read as `reader` reads it (no link, bounded);
     '' when there is none, a marker when it is refused."""
     if path is None or not os.path.lexists(path):
@@ -59,7 +60,7 @@ def file_sha256(path):
         return ""
 
 
-def grader_files(spec_files):
+def grader_files(spec_files: Iterable[Path]) -> list[Path]:
     """The files a stored grade depends on: the autograder package's Python files (the
     core, the sandbox's worker, every assignment's checks and reference) and the
     assignment's own files. Development tools (dev/, bench/, the attack samples under
@@ -68,7 +69,7 @@ def grader_files(spec_files):
     return sorted(here.rglob("*.py")) + list(spec_files)
 
 
-def grader_fingerprint(spec_files):
+def grader_fingerprint(spec_files: Iterable[Path]) -> str:
     """Changes whenever the checks, reference, worker or notebooks change."""
     h = hashlib.sha256()
     for f in grader_files(spec_files):
@@ -77,7 +78,7 @@ def grader_fingerprint(spec_files):
     return h.hexdigest()[:16]
 
 
-def atomic_write(path, data):
+def atomic_write(path: str | Path, data: str | bytes) -> None:
     """Write bytes or text so a reader sees the old file or the new one, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,13 +102,15 @@ def atomic_write(path, data):
 class ResultStore:
     """OUT/results/<student_id>.json, one file per student."""
 
-    def __init__(self, out):
+    def __init__(self, out: str | Path) -> None:
         self.dir = Path(out) / "results"
 
-    def path(self, student_id):
+    def path(self, student_id: str) -> Path:
         return inside(self.dir, f"{safe_name(student_id)}.json")
 
-    def load(self, student_id, sha, grader):
+    def load(self, student_id: str, sha: str, grader: str) -> StudentResult | None:
+        """The stored result, when it was graded from notebook bytes of sha256 `sha` by the
+        grader of fingerprint `grader` and not spoiled by a grader failure; else None."""
         p = self.path(student_id)
         try:
             # A door for student text (see untrusted.py): what was stored is made valid again.
@@ -118,6 +121,6 @@ class ResultStore:
             return None       # the grader failed, not the student: grade again
         return r if (r.notebook_sha256 == sha and r.grader == grader) else None
 
-    def save(self, result):
+    def save(self, result: StudentResult) -> None:
         atomic_write(self.path(result.student_id),
                      json.dumps(result.to_dict(), indent=1, sort_keys=True))

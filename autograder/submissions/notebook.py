@@ -11,12 +11,16 @@ from the notebook's other cells (see `definitions`). A test cell that was
 edited, deleted, re-labelled or duplicated is tampering: that test earns
 nothing.
 """
+from __future__ import annotations
+
 import atexit
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from autograder.model import Flag
+from autograder.model import Flag, Spec
 from autograder.wording import lacking_name
 from autograder.perthread import PerThread
 
@@ -26,13 +30,14 @@ from .discover import Submission
 
 @dataclass
 class StudentCode:
-    cells: list = field(default_factory=list)       # [(cell name, python source)], run in order
-    tampered: dict = field(default_factory=dict)    # test id -> what was done to it
-    flags: set = field(default_factory=set)
+    """One submission as the grader runs it: what `read_submission` gives the runner."""
+    cells: list[tuple[str, str]] = field(default_factory=list)   # (cell name, source), in order
+    tampered: dict[str, str] = field(default_factory=dict)       # test id -> what was done to it
+    flags: set[Flag] = field(default_factory=set)
     problem: str = ""                               # why nothing could be read
-    unavailable: dict = field(default_factory=dict)  # name -> why the grader does not have it
+    unavailable: dict[str, str] = field(default_factory=dict)    # name -> why the grader lacks it
     sha256: str = ""                                # of the bytes read ("" / a marker if none)
-    outline: dict | None = None     # the same bytes as a viewer shows them, if asked
+    outline: dict[str, Any] | None = None   # the same bytes as a viewer shows them, if asked
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,11 @@ class Shown:
     notebook as the grader read it in the same read as the code it graded (None: not
     readable), and `folder`, the folder it was submitted in (None: none), whose nbgrader
     side files (timestamp.txt, submission_secret.txt) are copied beside it."""
-    outline: dict | None = None
+    outline: dict[str, Any] | None = None
     folder: Path | None = None
 
     @classmethod
-    def of(cls, sub, code):
+    def of(cls, sub: Submission, code: StudentCode) -> Shown:
         """For a Submission and the StudentCode read from it with `outline=True`."""
         return cls(code.outline, sub.notebook.parent if sub.notebook is not None else None)
 
@@ -54,12 +59,12 @@ _pool = PerThread(reader.ReaderProcess)      # one reader child per grading thre
 atexit.register(_pool.close)      # readers made outside a batch (tests, tools)
 
 
-def close_readers():
+def close_readers() -> None:
     """End every reader child (the pipeline calls it when a batch is done)."""
     _pool.close()
 
 
-def _as_submission(sub):
+def _as_submission(sub: Submission | str | Path | None) -> Submission:
     """A Submission for a Submission, a Path to a notebook, or None (missing)."""
     if sub is None or isinstance(sub, Submission):
         return sub or Submission("", None, None, Flag.MISSING_NOTEBOOK,
@@ -68,12 +73,12 @@ def _as_submission(sub):
     return Submission(path.parent.name, path.parent, (path.name,))
 
 
-def _request(spec, outline=False):
+def _request(spec: Spec, outline: bool = False) -> dict[str, Any]:
     return {"solution_ids": list(spec.solution_ids),
             "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests], "outline": outline}
 
 
-def _parse(data, request):
+def _parse(data: bytes, request: dict[str, Any]) -> dict[str, Any]:
     """The reader child's reply; a child that dies is replaced and tried once more."""
     for attempt in (1, 2):
         try:
@@ -84,7 +89,8 @@ def _parse(data, request):
     raise AssertionError("unreachable")
 
 
-def read_submission(sub, spec, *, outline=False):
+def read_submission(sub: Submission | str | Path | None, spec: Spec, *,
+                    outline: bool = False) -> StudentCode:
     """StudentCode for a Submission (or a notebook Path, or None when there is none).
 
     The notebook is read once: its bytes give the hash (`sha256`, the result store's
@@ -126,7 +132,7 @@ class Explained:
     lacking: str | None = None     # the name the grader does not have, when that is the cause
 
 
-def explain(message, unavailable):
+def explain(message: str, unavailable: Mapping[str, str]) -> Explained:
     """`message` plus why, when it is a NameError for a name the grader does not have."""
     m = _NAME_ERROR.search(message or "")
     if m and m.group(1) in unavailable:
