@@ -8,6 +8,7 @@ plain `nbgrader autograde` grades with the very checks that
 import inspect
 import time
 import warnings
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 
@@ -46,7 +47,7 @@ class InKernelStudent:
         return [outcome_from_reply(r) for r in reply["results"]]
 
     def cell_source(self, name):
-        obj = self.harness.ns.get(name)
+        obj: Any = self.harness.ns.get(name)     # anything the student's cell defined
         try:
             return inspect.getsource(obj)
         except (TypeError, OSError):

@@ -110,7 +110,8 @@ def over_cap(metadata, cap):
     if len(graded) < cap:
         return None
     last = max(graded, key=lambda p: str(p.get("submission_time", "")))
-    kept = last.get("results") if isinstance(last.get("results"), dict) else {}
+    kept = last.get("results")
+    kept = kept if isinstance(kept, dict) else {}
     doc = {k: v for k, v in kept.items() if k in ("score", "tests", "output", "output_format")}
     doc.setdefault("score", last.get("score", 0) if isinstance(last.get("score"), (int, float))
                    else 0)

@@ -41,7 +41,7 @@ class Student:
 @dataclass(frozen=True)
 class MistakeGroup:
     """The students whose failure of one test was named `mistake` (None: no mistake named)."""
-    mistake: str
+    mistake: str | None
     hint: str
     students: tuple      # Student, sorted by id
 
@@ -90,7 +90,7 @@ def _student(student_id, assignment):
 def _groups(failures, hints):
     """MistakeGroups from [(mistake, Student)]: most frequent first, then by name;
     failures with no mistake named form one group, always last."""
-    by_name = {}
+    by_name: dict[str | None, list[Student]] = {}
     for mistake, student in failures:
         by_name.setdefault(mistake, []).append(student)
     named = sorted((m for m in by_name if m is not None), key=lambda m: (-len(by_name[m]), m))
@@ -113,19 +113,22 @@ def summarise(results, spec):
     ordered = sorted(results, key=lambda r: r.student_id)
     tests = []
     for cell in spec.tests:
-        passed, failures, hints = 0, [], {}
+        passed = 0
+        failures: list[tuple[str | None, Student]] = []
+        hints: dict[str, str] = {}
         for r in ordered:
             t = next((t for t in r.tests if t.grade_id == cell.grade_id), None)
             if t is not None and t.passed and t.points >= cell.points:
                 passed += 1
                 continue
             mistake = t.mistake if t is not None else None
-            if mistake and t.hint:
+            if mistake and t is not None and t.hint:
                 hints.setdefault(mistake, t.hint)
             failures.append((mistake or None, students[r.student_id]))
         tests.append(TestSummary(cell.grade_id, title(cell), cell.points, passed,
                                  len(failures), _groups(failures, hints)))
-    flagged, run_problems = [], []
+    flagged: list[Flagged] = []
+    run_problems: list[Flagged] = []
     for r in ordered:
         if not (r.flags or r.problem):
             continue

@@ -108,7 +108,7 @@ def plan(result, policy=Policy(), hidden_cells=None, *, spec=None):
     named = titles(spec)
     share = policy.notebook_share if result.notebook_checks else 0.0
     notebook = {c.grade_id: c for c in result.notebook_checks}
-    raised_in = {}
+    raised_in: dict[str, list[str]] = {}
     for flag, where in result.raised.items():
         raised_in.setdefault(where, []).append(flag)
     items = []
