@@ -69,6 +69,10 @@ SHIFTS = {
     "gap of 720 below": Shift(gap=-GAP, said="below"),
 }
 
+# The regimes that add a common offset to the scores, and by how much (looked up by the
+# dimension value, never read off it).
+OFFSETS = {"offset +1000": OFFSET, "offset -1000": -OFFSET}
+
 
 ROWS = {"batch": (6, 3), "1-D": (None, 4), "N=1": (1, 7), "N=C": (4, 4), "C=2": (5, 2),
         "large N": (300, NOTEBOOK_C)}
@@ -254,8 +258,8 @@ def _rows(d, rng, scale=3.0):
 def _softmax(d, rng):
     x = _rows(d, rng)
     regime = d["regime"]
-    if regime.startswith("offset"):
-        x = x + (OFFSET if "+" in regime else -OFFSET)
+    if regime in OFFSETS:
+        x = x + OFFSETS[regime]
     elif regime == "per-row offsets":
         offs = np.resize(np.array([OFFSET, -OFFSET, 0.0, 300.0]), x.shape[0])[:, None]
         x = x + offs
@@ -356,10 +360,10 @@ def _classifier(d, rng):
             Q = np.linalg.qr(rng.normal(size=(D, C)))[0]         # (D, C), orthonormal
             W = Q.T.copy()
             X = sign * 30 * Q[:, y] + 0.1 * rng.normal(size=(D, N))
-    elif regime.startswith("offset"):
+    elif regime in OFFSETS:
         W = W.copy()
-        W[:, -1] += OFFSET if "+" in regime else -OFFSET
-    elif regime.startswith("gap"):
+        W[:, -1] += OFFSETS[regime]
+    elif regime == "gap of 720":
         W = W.copy()
         W[0, -1] += GAP
     y = y.astype(np.int32 if d.get("labels") == "int32" else np.int64)
