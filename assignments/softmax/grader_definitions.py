@@ -168,8 +168,8 @@ def kept_names(stmt, modules=DEFAULT_MODULES):
                 return None
             names |= sub
         return names
-    if isinstance(stmt, ast.AnnAssign) and stmt.simple and stmt.value is not None \
-            and is_constant(stmt.value, modules):
+    if isinstance(stmt, ast.AnnAssign) and stmt.simple and isinstance(stmt.target, ast.Name) \
+            and stmt.value is not None and is_constant(stmt.value, modules):
         return {stmt.target.id}
     return None
 
@@ -230,7 +230,9 @@ def plan(candidates, solutions, *, test_cells=()):
             have |= binds(stmt)
         needed |= uses(src)
 
-    statements, by_name, broken = [], {}, {}
+    statements: list[_Statement] = []
+    by_name: dict[str, list[_Statement]] = {}
+    broken: dict[str, str] = {}
     parsed = {}
     trees = []
     for label, src in candidates:
@@ -243,7 +245,7 @@ def plan(candidates, solutions, *, test_cells=()):
         parsed[label] = (src, lines)
         trees.append((label, tree, lines))
     modules = imported_modules(t for _, t, _ in trees)
-    line_owner_of = {}
+    line_owner_of: dict[str, dict[int, int]] = {}
     for label, tree, lines in trees:
         line_owner = line_owner_of[label] = {}
         for stmt in tree.body:
@@ -265,12 +267,12 @@ def plan(candidates, solutions, *, test_cells=()):
     seen = set(todo)
     while todo:
         name = todo.pop()
-        kept = [st for st in by_name.get(name, []) if st.kept]
-        if not kept:
+        keep = [st for st in by_name.get(name, []) if st.kept]
+        if not keep:
             if name not in BUILTINS:
                 missing.add(name)
             continue
-        for st in kept:
+        for st in keep:
             if id(st) not in wanted:
                 wanted.add(id(st))
                 for n in st.uses() - have - seen:
@@ -314,7 +316,7 @@ def plan(candidates, solutions, *, test_cells=()):
             prelude.append((st.cell, "\n" * pad + "\n".join(lines[ln - 1] for ln in span) + "\n"))
 
     unavailable = {}
-    tests = {}
+    tests: dict[str, str] = {}
     for label, src in test_cells:
         try:
             for stmt in ast.parse(src).body:

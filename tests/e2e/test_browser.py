@@ -292,7 +292,7 @@ def test_formgrader_shows_a_graded_submission(browser, tmp_path):
         boxes = browser.find_elements(By.CSS_SELECTOR, "textarea")
         comments = [b.get_attribute("placeholder") or "" for b in boxes]
         assert any("test_softmax: 0 / 2 failed" in c and "Hint:" in c for c in comments), comments
-        box = next(b for b in boxes if "test_softmax: 0/2" in (b.get_attribute("placeholder") or ""))
+        box = next(b for b in boxes if "test_softmax: 0 / 2 failed" in (b.get_attribute("placeholder") or ""))
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
         _shot(browser, "formgrader-submission")
     finally:
