@@ -60,7 +60,10 @@ LEAK = {
     "leak-output-stderr": _leak(BY_REG, '''        import sys
         for _ in range(300):
             sys.stderr.write("y" * 10_000)'''),
-    "leak-tamper-import": _leak(BY_SIZE, '''        import ctypes  # noqa: F401'''),
+    # ctypes is already loaded (NumPy imports it before the watch starts), so importing
+    # it raises no audit event; reading memory through it does (ctypes.string_at).
+    "leak-tamper-import": _leak(BY_SIZE, '''        import ctypes
+        ctypes.string_at(id(W), 8)'''),
     "leak-tamper-patch": _leak(BY_REG, '''        np.allclose = lambda *a, **k: True'''),
     "leak-crash-exit": _leak(BY_SIZE, '''        import os
         os._exit(7)'''),
