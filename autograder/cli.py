@@ -165,9 +165,17 @@ def _ensure_path():
 
 
 def cmd_grade(args):
-    from .pipeline import grade
-    from autograder.report import summary_table
-    spec, results = grade(args.submissions, args.out, _options(args))
+    # The first jail and reader child start before the imports below (headstart.py).
+    from .headstart import Asked, start
+    headstart = start(Asked(sandbox=args.sandbox, unsafe=args.unsafe_no_sandbox,
+                            memory_mb=args.memory))
+    try:
+        from .pipeline import grade
+        from autograder.report import summary_table
+        spec, results = grade(args.submissions, args.out, _options(args), headstart=headstart)
+    finally:
+        if headstart is not None:
+            headstart.close()
     print(summary_table(results, spec))
     out = Path(args.out)
     extra = [n for n in ("class_report.html", "mistakes.csv", "score_histogram.png", "gradebook.db",

@@ -26,6 +26,17 @@ class PerThread:
             self._local.obj = obj
         return obj
 
+    def adopt(self, obj):
+        """Make `obj` (made beforehand, as `factory` would) this thread's object, unless
+        the thread has one: True if adopted (closed with the others), else False (the
+        caller still owns it)."""
+        with self._lock:
+            if getattr(self._local, "obj", None) is not None:
+                return False
+            self._made.append(obj)
+            self._local.obj = obj
+        return True
+
     def close(self):
         """Close every object made so far (from any thread); later `get`s make new ones."""
         with self._lock:

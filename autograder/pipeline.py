@@ -24,9 +24,11 @@ from threadpoolctl import threadpool_limits
 from autograder.check import notebook_checks
 from autograder import report as reports
 from .assignment import Assignment, AssignmentError, Spec, get, load_spec
+from .headstart import Asked, Headstart
 from .perthread import PerThread
 from autograder.submissions.discover import Submission, UsageError, enclosing_course, find
-from autograder.submissions.notebook import Shown, StudentCode, close_readers, read_submission
+from autograder.submissions.notebook import (Shown, StudentCode, adopt_reader, close_readers,
+                                             read_submission)
 from autograder.model import Flag, SandboxMode, StudentResult
 from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
@@ -129,15 +131,19 @@ class Graded:
 
 def read_and_grade(sub: Submission, *, store: ResultStore, outline: bool,
                    assignment: Assignment, spec: Spec, grader: str, opts: Options,
-                   timers: _Timers, jail: JailSettings) -> Graded:
+                   timers: _Timers, jail: JailSettings,
+                   headstart: Headstart | None = None) -> Graded:
     """The Graded row of one Submission, from one read of its notebook: the hash of the
     bytes read asks the store for a result to reuse, else the code read with it is
     graded (grade_one). A grader failure twice over is the row "internal grader
     error", never stored. `outline`: also keep the outline of the bytes read, for
-    formgrader's copy."""
+    formgrader's copy. `headstart`: the run's Headstart (its jail and reader child go
+    to the first student that needs them), or None."""
     # A student with no stored result will be graded: the first jail boots while the
     # notebook is read (a stored one is reused when the hash matches: no jail then).
-    started = None if store.path(sub.student_id).exists() else _prelaunch(jail)
+    started = None if store.path(sub.student_id).exists() else _prelaunch(jail, headstart)
+    if headstart is not None:
+        adopt_reader(headstart.take_reader())
     try:
         code = read_submission(sub, spec, outline=outline)
         shown = Shown.of(sub, code)
@@ -200,11 +206,15 @@ def grade_one(student_id: str, code: StudentCode, *, assignment: Assignment, spe
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _prelaunch(jail: JailSettings) -> WorkerProcess | None:
+def _prelaunch(jail: JailSettings, headstart: Headstart | None = None) -> WorkerProcess | None:
     """The student's first jail, started now (as JailSettings `jail` says) so that it
     boots (bwrap, Python, NumPy) while the notebook is read: it is sent nothing until
-    grade_code runs the cells. None when it cannot start here (grade_code then starts
-    one, and says why not)."""
+    grade_code runs the cells. The Headstart's jail when it has one of that mode and
+    those limits (started before the grader's imports). None when it cannot start here
+    (grade_code then starts one, and says why not)."""
+    early = headstart.take_jail(jail.mode, jail.limits) if headstart is not None else None
+    if early is not None:
+        return early
     try:
         return WorkerProcess(jail.limits, sandbox=jail.mode)
     except Exception:  # noqa: BLE001 - see the docstring
@@ -268,10 +278,21 @@ def load_assignment(name: str | None = None) -> tuple[Assignment, Spec]:
         raise UsageError(str(e)) from None
 
 
-def grade(submissions: str | Path, out: str | Path,
-          opts: Options = Options()) -> tuple[Spec, list[StudentResult]]:
-    """Grade every submission; returns (Spec, StudentResults in submission order)."""
-    mode = sandbox_mode(opts)
+def asked(opts: Options) -> Asked:
+    """The settings of `opts` a Headstart must have been made for to serve this run."""
+    return Asked(sandbox=str(opts.sandbox), unsafe=opts.unsafe, memory_mb=opts.memory_mb)
+
+
+def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *,
+          headstart: Headstart | None = None) -> tuple[Spec, list[StudentResult]]:
+    """Grade every submission; returns (Spec, StudentResults in submission order).
+    `headstart` (made by the caller, who closes it; see headstart.py): its mode, jail
+    and reader child serve this run when made for its settings (container mode's
+    `writable` aside), else it is ignored."""
+    if headstart is not None and (not headstart.serves(asked(opts)) or opts.writable is not None):
+        headstart.close()
+        headstart = None
+    mode = headstart.mode if headstart is not None else sandbox_mode(opts)
     assignment, spec = load_assignment(opts.assignment)
     if opts.lms_column and not opts.roster:
         raise UsageError("--lms-column names the grade column of the LMS files: it needs --roster")
@@ -307,7 +328,7 @@ def grade(submissions: str | Path, out: str | Path,
     try:
         futures = {pool.submit(read_and_grade, s, store=store, outline=course, timers=timers,
                                assignment=assignment, spec=spec, grader=grader, opts=opts,
-                               jail=jail): s
+                               jail=jail, headstart=headstart): s
                    for s in subs}
         for fut in as_completed(futures):
             sub = futures[fut]
@@ -326,6 +347,8 @@ def grade(submissions: str | Path, out: str | Path,
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+        if headstart is not None:
+            headstart.close()       # what no student took (a stored result was reused)
         timers.close()
         if hasattr(mode, "close"):
             mode.close()

@@ -14,7 +14,6 @@ import time
 
 from ..model import Flag
 from ..untrusted import valid_tree
-from . import worker as wire
 from .jail import Limits
 
 
@@ -165,6 +164,9 @@ class WorkerProcess:
         unreadable body kill the worker and raise WorkerDied(Flag.CRASH). The
         grader never holds more than the caps for a reply.
         """
+        # The wire format is the worker's own (imported here, not above: it imports
+        # NumPy, which starting a worker does not need; see headstart.py).
+        from . import worker as wire
         msg_id = int.from_bytes(os.urandom(8), "big")
         out = memoryview(wire.pack(msg, msg_id))
         deadline = time.monotonic() + timeout

@@ -64,6 +64,13 @@ def close_readers() -> None:
     _pool.close()
 
 
+def adopt_reader(started: reader.ReaderProcess | None) -> None:
+    """This thread's reader child is `started` (a ReaderProcess started beforehand, e.g.
+    by a Headstart), unless the thread has one already: `started` is then closed."""
+    if started is not None and not _pool.adopt(started):
+        started.close()
+
+
 def _as_submission(sub: Submission | str | Path | None) -> Submission:
     """A Submission for a Submission, a Path to a notebook, or None (missing)."""
     if sub is None or isinstance(sub, Submission):
