@@ -30,7 +30,7 @@ from pathlib import Path
 
 from autograder.model import Flag
 from autograder.untrusted import valid_tree
-from .reader_child import FRAME as _FRAME, read_exact
+from .reader_child import END as _END, FRAME as _FRAME, read_exact
 
 MAX_BYTES = 20 * 1024 * 1024        # honest notebooks with plots are a few MB
 CHILD_MEMORY_MB = 512               # address space of the reader child
@@ -295,6 +295,14 @@ class ReaderProcess:
         proc, self.proc, self.ready = self.proc, None, False
         if proc is None:
             return None
+        # Said in the channel, not only by closing it: a copy of its input held by a
+        # process forked since (the course writer) would keep the end of input from
+        # ever coming. Never waited for: a child not reading is stopped below.
+        try:
+            os.set_blocking(proc.stdin.fileno(), False)
+            os.write(proc.stdin.fileno(), _END)
+        except (OSError, ValueError):
+            pass
         for f in (proc.stdin, proc.stdout):
             try:
                 f.close()

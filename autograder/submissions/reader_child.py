@@ -2,7 +2,8 @@
 
 Run as `python -c ... PACKAGE_PARENT MEMORY_MB CPU_SECONDS MAX_REPLY_BYTES`. It caps its own
 address space first, then answers frames on stdin/stdout until stdin closes:
-request = u32 header length, JSON header, u32 data length, notebook bytes;
+request = u32 header length, JSON header, u32 data length, notebook bytes (a header
+length of 0, END, instead: no more notebooks, as when stdin closes);
 reply = u32 length, JSON (the code); when the request asks for the outline and the
 code was read, a second reply frame {"outline": ... or None} follows, made from the
 same parsed cells once the first is sent. Before each notebook, and again before its
@@ -18,6 +19,7 @@ import sys
 import time
 
 FRAME = struct.Struct(">I")     # the length before each header, notebook and reply
+END = FRAME.pack(0)             # in place of a request: the reader is done
 
 
 def read_exact(fd, n, deadline=None):
@@ -103,6 +105,8 @@ def main():
     while True:
         try:
             (n,) = FRAME.unpack(read_exact(fd_in, FRAME.size))
+            if n == 0:
+                raise EOFError      # END: no more notebooks
             request = json.loads(read_exact(fd_in, n))
             (n,) = FRAME.unpack(read_exact(fd_in, FRAME.size))
             data = read_exact(fd_in, n)

@@ -251,3 +251,17 @@ def test_a_child_that_dies_making_the_outline_leaves_the_code_as_read(monkeypatc
         assert r.proc is None           # stopped: the next parse starts a fresh child
     finally:
         r.close()
+
+
+def test_a_child_ends_on_close_though_another_process_holds_its_input(honest):
+    """A process forked while a reader runs (the course writer) holds a copy of the
+    reader's input: closing it would never end it; the reader is told to end instead,
+    and leaves by itself (status 0, not killed after a wait)."""
+    child = reader.ReaderProcess()
+    assert child.parse(honest.read_bytes(), _request(SPEC))["ok"]
+    holder = subprocess.Popen(["sleep", "60"], pass_fds=(child.proc.stdin.fileno(),))
+    try:
+        assert child.close() == 0
+    finally:
+        holder.kill()
+        holder.wait()
