@@ -1,5 +1,8 @@
 """The speed-comparison protocol (autograder.check.timing), with scripted timers."""
+import statistics
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from autograder.check import timing
 
@@ -179,3 +182,114 @@ def test_a_wrong_function_fails_at_its_first_warm_up_call():
     with pytest.raises(Fail, match="call -3 wrong"):
         run(s)
     assert s.made == 1          # a hanging function costs one timeout, not four
+
+
+# ------------------------------------------------------------ near the bar
+
+def ratios_as_times(ratios):
+    """Student times that give these ratios against a reference of 1 s a call."""
+    return [1.0 / r for r in ratios]
+
+
+def test_a_loop_lucky_for_one_vote_is_not_passed():
+    # The leanest loop is at ~3.8x; the reference slowed while the first four calls
+    # were timed lifts them just past the bar. A majority of seven would pass it.
+    c = run(Script(ratios_as_times([5.2, 5.1, 5.3, 5.05] + [3.8] * 17)))
+    assert not c.passed and c.ratio < 5.0
+    assert len(c.ratios) == 4 + 11         # the 11 ordinary calls outvote the 4 lucky ones
+
+
+def test_a_loop_hovering_just_above_the_bar_needs_a_majority_of_21():
+    # Five calls just past the bar, then the loop's own speed: 5 of 21 is no majority.
+    c = run(Script(ratios_as_times([5.1, 4.0, 5.2, 5.1, 5.3, 4.1, 5.05] + [3.9] * 14)))
+    assert not c.passed
+    assert sum(r >= 5.0 for r in c.ratios) == 5
+
+
+def test_a_loop_near_but_under_the_bar_fails_after_more_calls():
+    c = run(Script(ratios_as_times([4.3] * 21)))   # a loop on a loaded machine: 4.3x
+    assert not c.passed and len(c.ratios) == 11 and c.ratio == pytest.approx(4.3)
+
+
+def test_a_clear_honest_ratio_passes_in_two_calls():
+    c = run(Script(ratios_as_times([17.0] * 21)))  # the notebook's own solution
+    assert c.passed and len(c.ratios) == 2
+
+
+def test_a_honest_ratio_past_the_margin_passes_on_the_majority_of_seven():
+    c = run(Script(ratios_as_times([7.0] * 21)))   # the slowest honest style, ~7x
+    assert c.passed and len(c.ratios) == 4
+
+
+def test_a_near_bar_honest_ratio_passes_with_more_calls():
+    c = run(Script(ratios_as_times([5.6] * 21)))
+    assert c.passed and len(c.ratios) == 11 and c.ratio == pytest.approx(5.6)
+
+
+def test_honest_code_slowed_for_one_vote_is_not_failed():
+    # The machine busy while the first four calls were timed: 4.5x; then its own 7x.
+    c = run(Script(ratios_as_times([4.5] * 4 + [7.0] * 17)))
+    assert c.passed and c.ratio >= 5.0
+    assert len(c.ratios) == 4 + 11
+
+
+def test_a_ratio_far_under_the_bar_stops_at_the_majority_of_seven():
+    c = run(Script(ratios_as_times([3.8] * 21)))   # the leanest loop, quiet machine
+    assert not c.passed and len(c.ratios) == 4
+
+
+@pytest.mark.parametrize("median", [4.0, 4.9, 5.0, 6.2])
+def test_the_band_is_a_factor_near_on_either_side(median):
+    # In [bar / 1.25, bar * 1.25): more calls; the edges by the factor, not by a guess.
+    c = run(Script(ratios_as_times([median] * 21)))
+    assert len(c.ratios) == 11
+
+
+@pytest.mark.parametrize("median", [3.99, 6.25])
+def test_outside_the_band_the_majority_of_seven_is_final(median):
+    c = run(Script(ratios_as_times([median] * 21)))
+    assert len(c.ratios) == 4
+
+
+def _compare(ratios, **kw):
+    s = Script(ratios_as_times(ratios))
+    return timing.compare(s, Ref(s), fn="f", make_input=s.make_input, verify=s.verify,
+                          min_ratio=5.0, **kw)
+
+
+def test_no_band_means_the_old_vote():
+    c = _compare([5.2] * 4 + [3.8] * 17, near=1.0)
+    assert c.passed and len(c.ratios) == 4
+
+
+@pytest.mark.parametrize("kw", [{"calls_near": 20}, {"calls_near": 5}, {"near": 0.9}])
+def test_the_band_settings_are_checked(kw):
+    with pytest.raises(ValueError):
+        _compare([7.0] * 21, **kw)
+
+
+def _first_vote(ratios):
+    """How many calls the majority of seven takes on these ratios."""
+    for n in range(1, 8):
+        fast = sum(r >= 5.0 for r in ratios[:n])
+        if max(fast, n - fast) >= 4:
+            return n
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.floats(min_value=0.5, max_value=30.0), min_size=21, max_size=21))
+def test_the_verdict_is_the_median_of_the_calls_it_counted(ratios):
+    c = _compare(ratios)
+    n, first = len(c.ratios), _first_vote(ratios)
+    assert c.ratios == pytest.approx(ratios[:n])
+    # The ratio it reports is on the side of the bar its verdict says.
+    assert c.passed == (c.ratio >= 5.0)
+    if n == 2 and first > 2:
+        assert all(r >= 10.0 for r in ratios[:2]) or all(r <= 2.5 for r in ratios[:2])
+    elif n == first:
+        # Final on the majority of seven only outside the band.
+        assert not 4.0 <= statistics.median(ratios[:n]) < 6.25
+    else:
+        # Near the bar: what the median of all 21 calls would say, on a majority of 21.
+        assert 4.0 <= statistics.median(ratios[:first]) < 6.25
+        assert n >= 11 and c.passed == (sorted(ratios)[10] >= 5.0)
