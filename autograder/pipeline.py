@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from threadpoolctl import threadpool_limits
 
 from autograder.check import notebook_checks
-from autograder import report as reports
 from .assignment import Assignment, AssignmentError, Spec, get, load_spec
 from .headstart import Asked, Headstart
 from .perthread import PerThread
@@ -32,7 +31,6 @@ from autograder.submissions.notebook import (Shown, StudentCode, adopt_reader, c
 from autograder.model import Flag, SandboxMode, StudentResult
 from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
-from autograder.report.lms import Matched, RosterEntry
 from .sandbox import JailSettings, Limits, WorkerProcess, modes
 from .sandbox.modes import Mode
 from .sandbox.bwrap import SandboxUnavailable
@@ -41,6 +39,8 @@ from .untrusted import terminal, valid
 
 if TYPE_CHECKING:     # imported when a course is written: it brings nbgrader's machinery
     from autograder.record.nbgrader.course import CourseWriter
+    # Imported once grading has started (_preload_reports): nothing before needs them.
+    from autograder.report.lms import Matched, RosterEntry
 
 
 @dataclass(frozen=True)
@@ -355,6 +355,7 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
         close_readers()
 
     ordered = [results[s.student_id] for s in subs]
+    from autograder import report as reports
     matched = None
     if roster is not None:
         matched = reports.lms.match(roster, ordered)
@@ -397,10 +398,12 @@ def _preload_reports(*, gradebook: bool, batch: bool,
     need. The course output (nbgrader's import, about a second of CPU, and the `release`
     notebook's Markdown) in a child forked now, which then writes it (CourseWriter):
     on another core, outside this process's GIL, which the grading threads need.
-    matplotlib for a batch's histogram in a background thread. Called before any other
-    thread of the run starts (the fork). A failure here shows again, with its
-    traceback, where the report is written. Returns the CourseWriter, or None (the
-    course output is then written in this process)."""
+    In a background thread: the report modules (jinja2, the feedback template: tens of
+    ms that would otherwise come after the last check), and matplotlib for a batch's
+    histogram; it runs while the grading threads wait for the jails, which release
+    the GIL. Called before any other thread of the run starts (the fork). A failure
+    here shows again, with its traceback, where the report is written. Returns the
+    CourseWriter, or None (the course output is then written in this process)."""
     writer = None
     if gradebook:
         from autograder.record.nbgrader import course
@@ -411,13 +414,14 @@ def _preload_reports(*, gradebook: bool, batch: bool,
 
     def work() -> None:
         try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot  # noqa: F401
+            import autograder.report  # noqa: F401
+            if batch:
+                import matplotlib
+                matplotlib.use("Agg")
+                import matplotlib.pyplot  # noqa: F401
         except Exception:  # noqa: BLE001 - see the docstring
             pass
-    if batch:
-        threading.Thread(target=work, name="preload-reports", daemon=True).start()
+    threading.Thread(target=work, name="preload-reports", daemon=True).start()
     return writer
 
 
@@ -425,9 +429,10 @@ def _roster(path: str | None) -> list[RosterEntry] | None:
     """The roster's entries, or None without --roster; a bad roster is a usage error."""
     if path is None:
         return None
+    from autograder.report import lms
     try:
-        return reports.lms.read_roster(path)
-    except reports.lms.RosterError as e:
+        return lms.read_roster(path)
+    except lms.RosterError as e:
         raise UsageError(str(e)) from None
 
 
@@ -487,6 +492,7 @@ def write_outputs(results: Sequence[StudentResult], spec: Spec, out: str | Path,
     the outlines read with the code that was graded; the files are not read again.
     Returns the ids of the students whose feedback or Gradescope file failed.
     """
+    from autograder import report as reports
     out = Path(out)
     reports.write_grades_csv(results, spec, out / "grades.csv")
     failed = for_each_student(
