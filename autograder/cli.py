@@ -171,11 +171,11 @@ def cmd_grade(args):
                             memory_mb=args.memory))
     try:
         from .pipeline import grade
-        from autograder.report import summary_table
         spec, results = grade(args.submissions, args.out, _options(args), headstart=headstart)
     finally:
         if headstart is not None:
             headstart.close()
+    from autograder.report import summary_table    # imported while grading (pipeline.py)
     print(summary_table(results, spec))
     out = Path(args.out)
     extra = [n for n in ("class_report.html", "mistakes.csv", "score_histogram.png", "gradebook.db",
