@@ -126,13 +126,42 @@ class Stopped:
     detail: str        # e.g. "no answer within 30 s"
 
 
+@dataclass(frozen=True)
+class Raised:
+    """What a student's call raised, as facts the jailed worker read off the exception
+    object (`sandbox/worker.exception_facts`), never off its message: decisions read
+    these; the message (`Outcome.error`) is only shown to people."""
+    type_name: str                              # its class's own name
+    bases: tuple[type[BaseException], ...]      # the built-in exception classes it
+                                                # derives from, most derived first
+    name: str | None = None                     # the name a NameError or AttributeError missed
+    on: str | None = None                       # the type of the object an AttributeError
+                                                # looked on ("NoneType" for None)
+
+    def is_a(self, cls: type[BaseException]) -> bool:
+        """True when it derives from the built-in exception class `cls`."""
+        return cls in self.bases
+
+    def is_exactly(self, cls: type[BaseException]) -> bool:
+        """True when it is the built-in class `cls` itself, not a subclass (NumPy's
+        AxisError is a ValueError, but not exactly one)."""
+        return self.bases[:1] == (cls,) and self.type_name == cls.__name__
+
+    @property
+    def builtin(self) -> type[BaseException] | None:
+        """Its most derived built-in exception class (ValueError for NumPy's AxisError)."""
+        return self.bases[0] if self.bases else None
+
+
 @dataclass
 class Outcome:
     """What one call of student code produced, as plain data.
 
-    `error` is the student's own exception as the worker described it. Two causes the
-    grader knows are typed, never folded into that text: `stopped` (the grader stopped
-    the call) and `cell_error` (the function's cell failed when run, and why)."""
+    `error` is the student's own exception as the worker described it, for people;
+    `raised` is what decisions read of it (what the function's cell raised, when
+    `cell_error` says the cell failed). Two causes the grader knows are typed, never
+    folded into that text: `stopped` (the grader stopped the call) and `cell_error` (the
+    function's cell failed when run, and why)."""
     ok: bool
     value: Any = None
     error: str = ""
@@ -141,15 +170,18 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     stopped: Stopped | None = None
     cell_error: str | None = None
+    raised: Raised | None = None
 
 
 @dataclass
 class Verdict:
-    """One check's decision: passed, or failed with a message and a mistake's name."""
+    """One check's decision: passed, or failed with a message and a mistake's name.
+    `raised`: what the call the message reports raised, when it reports one."""
     passed: bool
     message: str = ""
     mistake: str | None = None
     hint: str | None = None
+    raised: Raised | None = None
 
 
 # ------------------------------------------------------------ a student's result

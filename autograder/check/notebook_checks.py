@@ -27,6 +27,7 @@ from autograder.submissions.notebook import explain
 from autograder.model import NotebookCheck
 from autograder.sandbox import WorkerDied
 from autograder.student.blame import Blame
+from autograder.student.raised import raised_from_reply, raised_well_formed
 from autograder.student.lifecycle import CellWorker
 
 HELPERS = "release helpers"
@@ -127,11 +128,13 @@ def suite(release):
 
 def _message(reply, unavailable):
     if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool) or \
-            not isinstance(reply.get("error") or "", str):
+            not isinstance(reply.get("error") or "", str) or \
+            not raised_well_formed(reply.get("raised")):
         return False, "the check cell was stopped by the grader: crash (a malformed reply)"
     if reply["ok"]:
         return True, ""
-    return False, explain(reply.get("error") or "failed", unavailable).message
+    return False, explain(reply.get("error") or "failed", raised_from_reply(reply.get("raised")),
+                          unavailable).message
 
 
 def run(code, the_suite, *, jail, started=None):

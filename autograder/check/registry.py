@@ -17,19 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from autograder.model import CoreMistake, Outcome, Verdict
+from autograder.model import CoreMistake, Outcome, Raised, Verdict
 from autograder.wording import failed_call
 
 RTOL, ATOL = 1e-5, 1e-8
 
 
 class Fail(Exception):
-    """A check's failure: `message` for the student, `mistake` the hint table's name for it."""
+    """A check's failure: `message` for the student, `mistake` the hint table's name for it,
+    `raised` what the call the message reports raised (Outcome.raised), when it reports one."""
 
-    def __init__(self, message: str, mistake: str | None = None) -> None:
+    def __init__(self, message: str, mistake: str | None = None, *,
+                 raised: Raised | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.mistake = mistake
+        self.raised = raised
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +113,7 @@ def run_check(check: Check, student: Any, timer: Any = None,
         return Verdict(True, message if isinstance(message, str) else "")
     except Fail as f:
         return Verdict(False, f.message, f.mistake,
-                       (hints or {}).get(f.mistake) if f.mistake else None)
+                       (hints or {}).get(f.mistake) if f.mistake else None, raised=f.raised)
 
 
 # ------------------------------------------------------------ comparisons
@@ -119,8 +122,10 @@ def run_check(check: Check, student: Any, timer: Any = None,
 def require_ok(out: Outcome, what: str) -> None:
     """The call returned; else Fail with what it raised."""
     if not out.ok:
-        mistake = CoreMistake.NOT_IMPLEMENTED if out.error.startswith("NotImplementedError") else None
-        raise Fail(failed_call(what, out), mistake)
+        not_written = (out.cell_error is None and out.raised is not None
+                       and out.raised.is_a(NotImplementedError))
+        raise Fail(failed_call(what, out), CoreMistake.NOT_IMPLEMENTED if not_written else None,
+                   raised=out.raised)
 
 
 def as_array(out: Outcome, what: str, shape: Sequence[int]) -> np.ndarray:

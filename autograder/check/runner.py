@@ -196,7 +196,7 @@ def grade_code(*, student_id: str, code: StudentCode, assignment: Graded, spec: 
                         False, "no points: while graded, this code tried something not "
                                f"allowed ({'; '.join(acts[:3])})")
             _raised_since(student, raised, test.grade_id)
-            why = explain(verdict.message, code.unavailable)
+            why = explain(verdict.message, verdict.raised, code.unavailable)
             # A name the grader lacks is the cause: no formula hint beside it.
             mistake, hint = ((UNAVAILABLE_NAME, None) if why.lacking and not verdict.passed
                              else (verdict.mistake, verdict.hint))

@@ -62,13 +62,6 @@ def _version(path):
     return m.group(1) if m else "?"
 
 
-def _at_least(version, want):
-    try:
-        return tuple(int(x) for x in version.split(".")) >= want
-    except ValueError:
-        return False
-
-
 def probe(path, sized=True):
     """(ok, stderr) of a minimal jail like ours: namespaces, sized tmpfs, /proc."""
     cmd = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
@@ -97,11 +90,12 @@ def find():
         ok, err = probe(path, sized=True)
         if ok:
             return Bwrap(path, version, source, sized_tmpfs=True)
-        if not _at_least(version, (0, 8, 0)) or "size" in err:
-            ok, err2 = probe(path, sized=False)
-            if ok and fallback is None:
-                fallback = Bwrap(path, version, source, sized_tmpfs=False)
-                continue
+        # Without a sized tmpfs, whatever the refusal said: an old bwrap (before 0.8)
+        # has no --size, and its words for that are not ours to read.
+        ok, _ = probe(path, sized=False)
+        if ok and fallback is None:
+            fallback = Bwrap(path, version, source, sized_tmpfs=False)
+            continue
         tried.append((path, source, err))
     if fallback is not None:
         return fallback

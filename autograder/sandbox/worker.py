@@ -17,6 +17,7 @@ echoes the id of its request: the grader reads exactly one frame of bounded
 size for each request and refuses any other byte (see `FrameReader`), since
 student code runs in this process and can write to the reply pipe.
 """
+import builtins
 import json
 import linecache
 import operator
@@ -342,6 +343,41 @@ def describe_error(exc, quiet=None):
     return f"{name}{': ' + msg if msg else ''}{where}"
 
 
+# The built-in exception classes, by identity: a student's class of the same name is
+# not one of them.
+BUILTIN_EXCEPTIONS = {c: n for n, c in vars(builtins).items()
+                      if isinstance(c, type) and issubclass(c, BaseException)}
+_type_name = type.__dict__["__name__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+_name_error_name = NameError.__dict__["name"].__get__
+_attribute_error_name = AttributeError.__dict__["name"].__get__
+_attribute_error_obj = AttributeError.__dict__["obj"].__get__
+
+
+def exception_facts(exc):
+    """What an exception is, read off the object, never off its message.
+
+    {"type": its class's name, "builtins": the built-in exception classes it derives
+    from, most derived first, "name": the name a NameError or AttributeError missed
+    (else None), "on": the type of the object an AttributeError looked on (else None)}.
+    Read through the built-in descriptors, so a student's subclass overriding
+    `name`, `__class__` or its metaclass's `__name__` runs no code and changes nothing.
+    """
+    cls = type(exc)
+    facts = {"type": _type_name(cls)[:100],
+             "builtins": [BUILTIN_EXCEPTIONS[c] for c in _type_mro(cls) if c in BUILTIN_EXCEPTIONS],
+             "name": None, "on": None}
+    if issubclass(cls, NameError):
+        name = _name_error_name(exc)
+        facts["name"] = name[:100] if type(name) is str else None
+    elif issubclass(cls, AttributeError):
+        name = _attribute_error_name(exc)
+        facts["name"] = name[:100] if type(name) is str else None
+        obj = _attribute_error_obj(exc)
+        facts["on"] = _type_name(type(obj))[:100] if obj is not None or name is not None else None
+    return facts
+
+
 WATCHED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "time", "builtins", "math")
 FORBIDDEN_IMPORTS = frozenset({"autograder", "nbgrader", "ctypes", "_ctypes", "cffi"})
 WATCHED_EVENTS = frozenset({
@@ -543,13 +579,16 @@ class Harness:
         # Bound now: replacing the module's globals or patching this class later
         # (both reachable through sys.modules["__main__"]) changes nothing here.
         self._describe = describe_error
+        self._facts = exception_facts
         self._quiet = watch.quiet if watch is not None else None
         for name, member in vars(Harness).items():
             if callable(member) and not name.startswith("__"):
                 setattr(self, name, getattr(self, name))
 
     def guarded(self, fn, snapshot=True):
-        """Run fn() catching everything; returns (value, error, kind, warns).
+        """Run fn() catching everything; returns (value, error, kind, warns, raised):
+        `error` the exception described for people, `raised` its typed facts
+        (`exception_facts`), both None when fn returned.
 
         The audit hook watches everything from its start on; `snapshot` also
         compares numpy/time/builtins with their state before any student code
@@ -562,20 +601,21 @@ class Harness:
                 self.watch.check_patches()
 
     def _guarded(self, fn):
-        quiet, describe = self._quiet, self._describe
+        quiet, describe, facts = self._quiet, self._describe, self._facts
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                return fn(), None, None, [str(w.message)[:120] for w in caught[:5]]
+                return fn(), None, None, [str(w.message)[:120] for w in caught[:5]], None
             except MemoryError as e:
-                return None, describe(e, quiet), "memory", []
+                return None, describe(e, quiet), "memory", [], facts(e)
             except RecursionError as e:
-                return None, describe(e, quiet), "exception", []
+                return None, describe(e, quiet), "exception", [], facts(e)
             except SystemExit as e:
                 code = str(e.code)[:100]
-                return None, f"SystemExit: the code called exit({code})", "exception", []
+                return None, f"SystemExit: the code called exit({code})", "exception", [], \
+                    facts(e)
             except BaseException as e:  # noqa: BLE001
-                return None, describe(e, quiet), "exception", []
+                return None, describe(e, quiet), "exception", [], facts(e)
 
     def op_exec(self, msg):
         name, source = msg["name"], msg["source"]
@@ -586,8 +626,8 @@ class Harness:
 
         def run():
             exec(compile(source, filename, "exec"), self.ns)
-        _, err, kind, _ = self.guarded(run)
-        return {"ok": err is None, "error": err, "kind": kind}
+        _, err, kind, _, raised = self.guarded(run)
+        return {"ok": err is None, "error": err, "kind": kind, "raised": raised}
 
     def op_check(self, msg):
         """Run a released test cell (trusted code, no hidden input) in the student's
@@ -604,10 +644,10 @@ class Harness:
                 # str() may run student code (a value in an f-string is evaluated
                 # already; an exception object is not): guarded like the cell.
                 failure.append(str(e)[:MAX_STRING])
-        _, err, kind, _ = self.guarded(run)
+        _, err, kind, _, raised = self.guarded(run)
         if err is None and failure:
             return {"ok": False, "error": "AssertionError: " + failure[0], "kind": "assert"}
-        return {"ok": err is None, "error": err, "kind": kind}
+        return {"ok": err is None, "error": err, "kind": kind, "raised": raised}
 
     def call_one(self, fn_name, args, check_inputs=True):
         """One call of a student function; `check_inputs` notes modified inputs.
@@ -620,9 +660,9 @@ class Harness:
             return {"ok": False, "error": f"NameError: {fn_name} is not defined", "kind": "missing"}
         originals = [_array(a, copy=True) if isinstance(a, _ndarray) else a
                      for a in args] if check_inputs else []
-        value, err, kind, warns = self.guarded(lambda: fn(*args), snapshot=check_inputs)
+        value, err, kind, warns, raised = self.guarded(lambda: fn(*args), snapshot=check_inputs)
         if err is not None:
-            return {"ok": False, "error": err, "kind": kind}
+            return {"ok": False, "error": err, "kind": kind, "raised": raised}
         modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
                     for o, a in zip(originals, args)]
         return {"ok": True, "value": plain(value), "modified": modified, "warnings": warns}
@@ -647,9 +687,9 @@ class Harness:
             method, args = step[0], list(step[1])
             k = step[2] if len(step) > 2 and type(step[2]) is int else 0
             if k not in objs:
-                obj, err, kind, _ = self.guarded(cls)
+                obj, err, kind, _, raised = self.guarded(cls)
                 if err is not None:
-                    results.append({"ok": False, "error": err, "kind": kind})
+                    results.append({"ok": False, "error": err, "kind": kind, "raised": raised})
                     break
                 objs[k] = obj
             m = getattr(objs[k], method, None)
@@ -658,9 +698,9 @@ class Harness:
                                 "kind": "missing"})
                 break
             originals = [_array(a, copy=True) if isinstance(a, _ndarray) else a for a in args]
-            value, err, kind, warns = self.guarded(lambda: m(*args))
+            value, err, kind, warns, raised = self.guarded(lambda: m(*args))
             if err is not None:
-                results.append({"ok": False, "error": err, "kind": kind})
+                results.append({"ok": False, "error": err, "kind": kind, "raised": raised})
                 break
             modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
                         for o, a in zip(originals, args)]

@@ -14,6 +14,7 @@ from autograder.model import Flag, Outcome, OutcomeKind, Stopped
 from autograder.wording import cell_failed_text, stopped_text
 from ..sandbox import WorkerDied
 from .blame import Blame
+from .raised import raised_from_reply, raised_well_formed
 from .lifecycle import CellWorker
 
 
@@ -42,8 +43,6 @@ def well_formed(value, depth=0):
 
 
 _KINDS = {k.value: k for k in OutcomeKind}
-
-
 def outcome_from_reply(r):
     """The Outcome of one result of the worker's harness (a dict as `call_one` makes it).
     A kind the harness never sends (student code wrote the reply) is no kind."""
@@ -51,7 +50,8 @@ def outcome_from_reply(r):
     return Outcome(ok=bool(r.get("ok")), value=r.get("value"), error=r.get("error") or "",
                    kind=_KINDS.get(kind) if isinstance(kind, str) else None,
                    modified=list(r.get("modified") or []),
-                   warnings=list(r.get("warnings") or []))
+                   warnings=list(r.get("warnings") or []),
+                   raised=raised_from_reply(r.get("raised")))
 
 
 def _stopped(reason, detail):
@@ -69,7 +69,8 @@ def _result_ok(r):
     return (well_formed(r.get("value"))
             and all(r.get(k) is None or isinstance(r.get(k), str) for k in ("error", "kind"))
             and isinstance(modified, list) and all(isinstance(m, bool) for m in modified)
-            and isinstance(warns, list) and all(isinstance(w, str) for w in warns))
+            and isinstance(warns, list) and all(isinstance(w, str) for w in warns)
+            and raised_well_formed(r.get("raised")))
 
 
 class SandboxStudent:
@@ -123,6 +124,7 @@ class SandboxStudent:
             elif name in self.cells.cell_error:
                 out.cell_error = self.cells.cell_error[name]
                 out.error = cell_failed_text(out.cell_error)
+                out.raised = self.cells.cell_raised.get(name)
         return out
 
     @staticmethod

@@ -12,6 +12,7 @@ from autograder.model import Flag, OutcomeKind
 from autograder.wording import cell_fault
 
 from ..sandbox import WorkerDied, WorkerProcess
+from .raised import raised_from_reply, raised_well_formed
 
 MAX_RESTARTS = 4
 OUTPUT_FLAG_BYTES = 1024 * 1024
@@ -34,6 +35,7 @@ class CellWorker:
         self.blame = blame
         self.secrets = [str(p) for p in jail.secrets]
         self.cell_error = {}    # solution id -> why the cell did not run
+        self.cell_raised = {}   # solution id -> what its cell raised (Raised), when it did
         self.faulted = set()    # solution ids whose cell hung or killed the worker: not run again
         self.restarts = 0
         self.worker = None
@@ -83,6 +85,8 @@ class CellWorker:
                     self.note(r, name)
                     if not r.get("ok"):
                         self.cell_error[name] = str(r.get("error"))
+                        if raised_well_formed(r.get("raised")):
+                            self.cell_raised[name] = raised_from_reply(r.get("raised"))
                         if r.get("kind") == OutcomeKind.MEMORY:
                             self.blame.flag(Flag.MEMORY)
                 self._note_output()

@@ -14,13 +14,12 @@ nothing.
 from __future__ import annotations
 
 import atexit
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.model import Flag, Spec
+from autograder.model import Flag, Raised, Spec
 from autograder.wording import lacking_name
 from autograder.perthread import PerThread
 
@@ -130,18 +129,17 @@ def read_submission(sub: Submission | str | Path | None, spec: Spec, *,
     return code
 
 
-_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
-
-
 @dataclass(frozen=True)
 class Explained:
     message: str
     lacking: str | None = None     # the name the grader does not have, when that is the cause
 
 
-def explain(message: str, unavailable: Mapping[str, str]) -> Explained:
-    """`message` plus why, when it is a NameError for a name the grader does not have."""
-    m = _NAME_ERROR.search(message or "")
-    if m and m.group(1) in unavailable:
-        return Explained(lacking_name(message, unavailable[m.group(1)]), m.group(1))
+def explain(message: str, raised: Raised | None,
+            unavailable: Mapping[str, str]) -> Explained:
+    """`message` plus why, when what it reports (`raised`) is a NameError for a name the
+    grader does not have."""
+    name = raised.name if raised is not None and raised.is_a(NameError) else None
+    if name is not None and name in unavailable:
+        return Explained(lacking_name(message, unavailable[name]), name)
     return Explained(message)

@@ -62,7 +62,7 @@ def test_the_workers_wire_kinds_are_outcome_kinds():
         if isinstance(node, ast.FunctionDef) and node.name == "_guarded":
             for r in ast.walk(node):
                 if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and \
-                        len(r.value.elts) == 4 and isinstance(r.value.elts[2], ast.Constant):
+                        len(r.value.elts) == 5 and isinstance(r.value.elts[2], ast.Constant):
                     sent.add(r.value.elts[2].value)
     sent.discard(None)
     assert sent == {OutcomeKind.EXCEPTION, OutcomeKind.MEMORY, OutcomeKind.MISSING,

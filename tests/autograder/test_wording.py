@@ -41,9 +41,11 @@ def test_one_verdict_line_for_every_nbgrader_view():
 
 
 def test_a_missing_names_cause_is_worded_here():
+    from autograder.model import Raised
     from autograder.submissions.notebook import explain
     why = {"EPS": "it is defined in a cell the grader does not run"}
-    got = explain("f(x) raised NameError: name 'EPS' is not defined", why)
+    got = explain("f(x) raised NameError: name 'EPS' is not defined",
+                  Raised("NameError", (NameError, Exception, BaseException), "EPS"), why)
     assert got.lacking == "EPS"
     assert got.message == wording.lacking_name("f(x) raised NameError: name 'EPS' is not defined",
                                                why["EPS"])

@@ -182,12 +182,17 @@ class _Failures:
     layer) when nothing else does; `table` extends DIM_MISTAKES for this check.
     """
 
-    def __init__(self, sizes, *, batch_mistake=None, fallback=None, dims=None, table=None,
-                 probe=None):
+    def __init__(self, sizes, *, batch_mistake=None, batch_error=None, fallback=None, dims=None,
+                 table=None, probe=None):
         self.sizes, self.batch_mistake, self.fallback = sizes, batch_mistake, fallback
-        self.probe = probe              # probe(index, error) -> mistake, when all else fails
+        # The mistake named by a ValueError raised only on batches: every one-example
+        # input passed (shapes that line up for one row and not for several).
+        self.batch_error = batch_error
+        self.probe = probe              # probe(index, outcome) -> mistake, when all else fails
         self.dims, self.table = dims, {**(table or {}), **DIM_MISTAKES}
-        self.items = []                 # (index, message, mistake or None, error or "")
+        self.items = []                 # (index, message, mistake or None, the failed
+                                        # call's Outcome or None for a wrong value,
+                                        # what the call the message reports raised)
         self.by_value = set()           # items whose mistake was read from a wrong value
 
     # Diagnosing a wrong value computes every catalogued wrong version on its input:
@@ -198,15 +203,18 @@ class _Failures:
         """True while a wrong value is still worth diagnosing."""
         return len(self.items) < self.DIAGNOSED
 
-    def add(self, i, message, mistake=None, error="", value=False):
-        self.items.append((i, message, mistake, error))
+    def add(self, i, message, mistake=None, out=None, value=False, raised=None):
+        """`out` the Outcome of the call that failed (None when it gave a wrong value);
+        `raised` what the call `message` reports raised, when that is not `out`."""
+        self.items.append((i, message, mistake, out,
+                           raised or (out.raised if out is not None else None)))
         if value:
             self.by_value.add(len(self.items) - 1)
 
     def raise_first(self):
         if not self.items:
             return
-        i, message, mistake, error = self.items[0]
+        i, message, mistake, out, raised = self.items[0]
         failed = {j for j, *_ in self.items}
         if 0 in self.by_value and \
                 any(self.items[k][2] != mistake for k in self.by_value):
@@ -217,23 +225,37 @@ class _Failures:
         # A dtype or a label format that alone fails says more than the value it gave.
         if len(failed) > 1:
             mistake = _dim_pattern(self.dims, failed, PRIORITY) or mistake
-        if mistake is None and error:
-            mistake = mk.from_error(error, batch=self.sizes[i][0] > 1)
-            singles = [j for j, s in enumerate(self.sizes) if s[0] == 1]
-            if mistake == "missing_keepdims" and any(j in failed for j in singles):
-                mistake = None
         if mistake is None:
-            # Two mistakes can meet: the failures of the first one's kind (raised, or
-            # gave a value) may share a dimension value the others do not.
-            kind = error.split(":")[0]
-            same = {j for j, _, _, err in self.items if err.split(":")[0] == kind}
+            mistake = mk.from_outcome(out)
+        if mistake is None and self.batch_error and out is not None and \
+                _raised_exactly(out, ValueError) and self.sizes[i][0] > 1:
+            singles = [j for j, s in enumerate(self.sizes) if s[0] == 1]
+            if singles and not any(j in failed for j in singles):
+                mistake = self.batch_error
+        if mistake is None:
+            # Two mistakes can meet: the failures of the first one's kind (raised, by
+            # its class; or gave a value) may share a dimension value the others do not.
+            kind = _how(out)
+            same = {j for j, _, _, o, _ in self.items if _how(o) == kind}
             mistake = _dim_pattern(self.dims, failed, self.table) or \
                 _dim_pattern(self.dims, same, self.table, failed)
         if mistake is None:
             mistake = _shape_pattern(self.sizes, failed, i, self.batch_mistake)
         if mistake is None and self.probe is not None:
-            mistake = self.probe(i, error)
-        raise Fail(message, mistake or self.fallback)
+            mistake = self.probe(i, out)
+        raise Fail(message, mistake or self.fallback, raised=raised)
+
+
+def _how(out):
+    """How a call failed, to group failures: by the class it raised, or that the grader
+    stopped it, or that its cell failed; None for a call that gave a wrong value."""
+    if out is None:
+        return None
+    if out.stopped is not None:
+        return "stopped"
+    if out.cell_error is not None:
+        return "cell"
+    return out.raised.type_name if out.raised is not None else out.kind
 
 
 # ------------------------------------------------------------ Part 1
@@ -308,14 +330,15 @@ OVERFLOW = {"offset +1000": "no_max_subtraction", "offset -1000": "no_max_subtra
 def check_softmax(student):
     """softmax gives the right probabilities over the last axis for every shape, dtype and score regime of the contract (huge offsets, one maximum per row, gaps of 720, underflow), called once or twice, and leaves x unchanged."""
     cases = hidden_cases("softmax")
-    fails = _Failures(_sizes_of(cases), batch_mistake="whole_sum", fallback="softmax_formula",
+    fails = _Failures(_sizes_of(cases), batch_mistake="whole_sum",
+                      batch_error="missing_keepdims", fallback="softmax_formula",
                       dims=[c.dims for c in cases])
     for i, case, out, k in _outcomes(student, "softmax", cases):
         (x,) = case.args
         what = f"softmax(x) for x of shape {x.shape} ({case.label()})" + \
             (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, failed_call(what, out), error=out.error)
+            fails.add(i, failed_call(what, out), out=out)
             continue
         got = as_array(out, what, x.shape)
         x64 = np.asarray(x, dtype=float)
@@ -345,14 +368,15 @@ def check_softmax_backward(student):
     cases = hidden_cases("softmax_backward")
     sizes = [(np.asarray(c.args[1]).shape[0] if np.ndim(c.args[1]) == 2 else 1,
               np.shape(c.args[1])[-1], None) for c in cases]
-    fails = _Failures(sizes, batch_mistake="backward_whole_sum", fallback="backward_formula",
+    fails = _Failures(sizes, batch_mistake="backward_whole_sum",
+                      batch_error="missing_keepdims", fallback="backward_formula",
                       dims=[c.dims for c in cases])
     for i, case, out, k in _outcomes(student, "softmax_backward", cases):
         dout, y = (np.asarray(a, dtype=float) for a in case.args)
         what = f"softmax_backward(dout, y) for shape {y.shape} ({case.label()})" + \
             (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, failed_call(what, out), error=out.error)
+            fails.add(i, failed_call(what, out), out=out)
             continue
         got = as_array(out, what, y.shape)
         want = ref.softmax_backward(dout, y)
@@ -383,33 +407,27 @@ def check_softmax_backward(student):
 # ------------------------------------------------------------ Part 2
 
 
-def _ce_index_error(error, y, student=None):
+def _ce_index_error(out, student):
     """After an IndexError: labels off by one, or indices in the wrong order.
 
-    With the student at hand, calls cross_entropy_error on N = 3 < C = 10
-    examples whose labels are all below C - 1: indices in the wrong order
-    still fail there, labels off by one give a value.
+    Calls cross_entropy_error on N = 3 < C = 10 examples whose labels are all below
+    C - 1: indices in the wrong order still fail there, labels off by one give a value.
     """
-    if "IndexError" not in error:
+    if not mk.raised_index_error(out):
         return None
-    if student is not None:
-        rng = np.random.default_rng(20)
-        yy = ref.softmax(_scores(rng, 3, 10, scale=1.0))
-        t = np.array([0, 8, 5])
-        (out,) = student.call("cross_entropy_error", [(yy, t)])
-        if not out.ok:
-            return "index_order"
-        try:
-            got = _scalar(out.value, "cross_entropy_error")
-        except Fail:
-            return None
-        if close(got, ref.cross_entropy_error(yy, t), CE_RTOL, CE_ATOL):
-            return "onehot_labels"      # integer labels work: the one-hot path fails
-        return "label_offset"
-    C = np.shape(y)[-1]
-    if f"index {C} is out of bounds" in error:
-        return "label_offset"
-    return None
+    rng = np.random.default_rng(20)
+    yy = ref.softmax(_scores(rng, 3, 10, scale=1.0))
+    t = np.array([0, 8, 5])
+    (probed,) = student.call("cross_entropy_error", [(yy, t)])
+    if not probed.ok:
+        return "index_order"
+    try:
+        got = _scalar(probed.value, "cross_entropy_error")
+    except Fail:
+        return None
+    if close(got, ref.cross_entropy_error(yy, t), CE_RTOL, CE_ATOL):
+        return "onehot_labels"      # integer labels work: the one-hot path fails
+    return "label_offset"
 
 
 ONEHOT = ("float one-hot", "int one-hot")
@@ -420,8 +438,8 @@ def check_cross_entropy_error(student):
     """cross_entropy_error returns one float, the batch mean of -log(y[label] + 1e-7), for every label format of the contract (integer indices of any integer dtype, a Python or NumPy integer, float or integer one-hot), every shape (N = C, C = 2 included), float32 y, confident right and wrong predictions and a probability of exactly 0, called once or twice."""
     cases = hidden_cases("cross_entropy_error")
     sizes = [(np.atleast_2d(c.args[0]).shape[0], np.shape(c.args[0])[-1], None) for c in cases]
-    def probe(i, error):
-        return _ce_index_error(error, cases[i].args[0], student) or \
+    def probe(i, out):
+        return _ce_index_error(out, student) or \
             _label_format(cases, {j for j, *_ in fails.items})
 
     fails = _Failures(sizes, fallback="ce_formula", dims=[c.dims for c in cases],
@@ -435,8 +453,7 @@ def check_cross_entropy_error(student):
         what = f"cross_entropy_error(y, t) with y of shape {np.shape(y)}, {kind} labels " \
                f"({case.label()})" + (", called a second time" if k == 2 else "")
         if not out.ok:
-            fails.add(i, failed_call(what, out), mk.from_error(out.error, batch=False),
-                      out.error)
+            fails.add(i, failed_call(what, out), mk.from_outcome(out), out)
         else:
             got = _scalar(out.value, what)
             want = ref.cross_entropy_error(y, t)
@@ -522,11 +539,28 @@ def _layer_outcomes(student, cases):
     return results
 
 
-def _layer_index_probe(student, error):
+def _raised(out, cls):
+    """True when the call itself raised the built-in exception class `cls` (or one of
+    its subclasses)."""
+    return out.cell_error is None and out.raised is not None and out.raised.is_a(cls)
+
+
+def _raised_exactly(out, cls):
+    """True when the call itself raised the built-in class `cls`, not a subclass."""
+    return out.cell_error is None and out.raised is not None and out.raised.is_exactly(cls)
+
+
+def _on_none(out):
+    """True when the call looked up an attribute on None (a layer's `self.y` that
+    forward never set, and __init__ set to None)."""
+    return _raised(out, AttributeError) and out.raised.on == "NoneType"
+
+
+def _layer_index_probe(student, out):
     """After an IndexError in backward: the layer on N = 3 < C = 10 examples whose labels
     are all below C - 1. Indices in the wrong order still fail there (the examples'
     axis is the short one); labels off by one give a value."""
-    if "IndexError" not in error:
+    if not mk.raised_index_error(out):
         return None
     x = np.random.default_rng(21).normal(size=(3, 10))
     t = np.array([0, 8, 5])
@@ -534,7 +568,7 @@ def _layer_index_probe(student, error):
     if len(outs) < 2 or not outs[0].ok:
         return None
     if not outs[1].ok:
-        return "index_order" if "IndexError" in outs[1].error else None
+        return "index_order" if mk.raised_index_error(outs[1]) else None
     try:
         got = as_array(outs[1], "backward", x.shape)
     except Fail:
@@ -556,7 +590,7 @@ def check_SoftmaxWithLoss(student):
     sizes = [(np.atleast_2d(c.args[0]).shape[0], np.shape(c.args[0])[-1], None) for c in cases]
     fails = _Failures(sizes, fallback="layer_formula", dims=[c.dims for c in cases],
                       table={("shape", "N=C"): "n_equals_c"},
-                      probe=lambda i, error: _label_format(
+                      probe=lambda i, out: _label_format(
                           cases, {j for j, *_ in fails.items}))
     for i, (case, outs) in enumerate(zip(cases, _layer_outcomes(student, cases))):
         x, t = case.args
@@ -570,11 +604,10 @@ def check_SoftmaxWithLoss(student):
         names = [f"{s[0]} of {'the second layer' if s[2] % 2 else 'the layer'}" for s in steps]
         bad = next((j for j, o in enumerate(outs) if not o.ok), None)
         if bad == 0:
-            err = outs[0].error
-            mistake = mk.from_error(err, batch=False) or _upstream(student, x, t)
-            if mistake is None and "NoneType" in err:
+            mistake = mk.from_outcome(outs[0]) or _upstream(student, x, t)
+            if mistake is None and _on_none(outs[0]):
                 mistake = "not_stored"          # forward reads self.y / self.t it never set
-            fails.add(i, f"{what}: " + failed_call("forward", outs[0]), mistake, err)
+            fails.add(i, f"{what}: " + failed_call("forward", outs[0]), mistake, outs[0])
             continue
         want_loss, want_dx = _want_layer(x, t, dout)
         loss = _scalar(outs[0].value, what + ": forward")
@@ -592,16 +625,17 @@ def check_SoftmaxWithLoss(student):
             continue
         if bad is not None or len(outs) < len(steps):
             j = bad if bad is not None else len(outs)
-            err = outs[j].error if bad is not None else ""
+            failed = outs[j] if bad is not None else None
             mistake = None
-            if err:
-                mistake = mk.from_error(err, batch=False) or \
-                    mk.index_error(err, n=np.atleast_2d(x).shape[0], c=np.shape(x)[-1]) or \
-                    _layer_index_probe(student, err)
-                if mistake is None and ("NoneType" in err or "AttributeError" in err):
+            if failed is not None:
+                mistake = mk.from_outcome(failed) or _layer_index_probe(student, failed)
+                # An attribute forward never set; or an operation on one it left None
+                # (a TypeError), which the layer itself confirms.
+                if mistake is None and (_raised(failed, AttributeError) or (
+                        _raised(failed, TypeError) and _not_stored(student))):
                     mistake = "not_stored"
-            fails.add(i, f"{what}: " + (failed_call(names[j], outs[j]) if err
-                                        else f"{names[j]} was not reached"), mistake, err)
+            fails.add(i, f"{what}: " + (failed_call(names[j], failed) if failed is not None
+                                        else f"{names[j]} was not reached"), mistake, failed)
             continue
         j = [s[0] for s in steps].index("backward")
         got = as_array(outs[j], f"{what}: {call}", np.shape(x))
@@ -652,7 +686,7 @@ def _layer_extra(fails, i, case, steps, outs, what, call, want_dx):
     try:
         y = as_array(outs[-1], f"{what}: self.y after {call}", np.shape(x))
     except Fail as f:
-        fails.add(i, f.message, "layer_state")
+        fails.add(i, f.message, "layer_state", raised=f.raised)
         return
     if not close(y, ref.softmax(np.asarray(x, dtype=float))):
         fails.add(i, f"{what}: self.y after {call} is not softmax(x)", "layer_state")
@@ -682,7 +716,7 @@ def _check_layer_state(student, rng):
         if not out.ok:
             # Reading self.y or self.t fails when forward never stored them.
             mistake = "not_stored" if op == "__getattribute__" else "layer_state"
-            raise Fail(f"{what}: " + failed_call(name, out), mistake)
+            raise Fail(f"{what}: " + failed_call(name, out), mistake, raised=out.raised)
     if len(outs) < len(steps):
         raise Fail(f"{what}: {names[len(outs)]} was not reached", "layer_state")
     want1, want2 = ref.SoftmaxWithLoss(), ref.SoftmaxWithLoss()
@@ -694,7 +728,7 @@ def _check_layer_state(student, rng):
         try:
             y = as_array(outs[k], f"{what}: {name}", x1.shape)
         except Fail as f:
-            raise Fail(f.message, "layer_state")
+            raise Fail(f.message, "layer_state", raised=f.raised)
         if not close(y, ref.softmax(x1)):
             raise Fail(f"{what}: {name} is not softmax(x)", "layer_state")
     second = as_array(outs[4], f"{what}: a second backward()", x1.shape)
@@ -743,7 +777,7 @@ def _answered(student, fn, fails, cases):
             yield i, case, out, what
         else:
             fails.add(i, failed_call(what, out),
-                      _index_probe(student, fn, out.error), out.error)
+                      _index_probe(student, fn, out), out)
 
 
 def _classifier_failures(cases, fallback):
@@ -812,7 +846,7 @@ def _check_grad(student, fn):
         elif _judge_float32(case) and (mk.is_float32(dW) or mk.float32_input(
                 dW, want, ref.softmax_loss(mk.as32(W), X, y, reg)[1])):
             fails.add(i, f"{what}: dW is computed in float32", "float32")
-    if fails.items and fails.items[0][2] is None and not fails.items[0][3]:
+    if fails.items and fails.items[0][2] is None and fails.items[0][3] is None:
         i = fails.items[0][0]
         failed = {j for j, *_ in fails.items}
         if _shape_pattern(fails.sizes, failed, i) is None and \
@@ -821,13 +855,22 @@ def _check_grad(student, fn):
     fails.raise_first()
 
 
-def _index_probe(student, fn, error):
+def _index_probe(student, fn, out):
     """Which index is wrong, after an IndexError: calls fn on N = 5 < C = 10 examples
     whose labels are all below C - 1. Indices in the wrong order still fail there
-    (the examples' axis is the short one); labels off by one give a value."""
-    if "IndexError" not in error:
-        return None
+    (the examples' axis is the short one); labels off by one give a value.
+
+    After a ValueError: calls fn with C = D = N. Shapes that do not fit a matrix
+    product (X where X.T belongs, an example taken as X[i] instead of X[:, i]) fit
+    there, so a call that then returns names the transposed layout."""
     rng = np.random.default_rng(19)
+    if out is not None and _raised_exactly(out, ValueError):
+        n = NOTEBOOK_C
+        W, X = rng.normal(size=(n, n)) * 0.05, rng.normal(size=(n, n))
+        (square,) = student.call(fn, [(W, X, rng.integers(0, n, size=n), 0.0)])
+        return "transpose" if square.ok else None
+    if not mk.raised_index_error(out):
+        return None
     W = rng.normal(size=(NOTEBOOK_C, NOTEBOOK_D)) * 0.05
     X = rng.normal(size=(NOTEBOOK_D, 5))
     y = rng.integers(0, NOTEBOOK_C - 1, size=5)
@@ -934,7 +977,8 @@ def check_softmax_loss_vectorized_stable(student):
         try:
             loss0, dW0 = _pair(base, what, W.shape)
         except Fail as f:
-            raise Fail(f"{f.message} on ordinary scores", f.mistake or "stability_broken")
+            raise Fail(f"{f.message} on ordinary scores", f.mistake or "stability_broken",
+                       raised=f.raised)
         if nonfinite(loss0) or nonfinite(dW0):
             raise Fail(f"{what}: the result has nan or inf even for ordinary scores",
                        "stability_broken")
@@ -957,7 +1001,7 @@ def check_softmax_loss_vectorized_stable(student):
         what += f" ({case.label()})"
         if not out.ok:
             raise Fail(f"{what}: " + failed_call("it", out),
-                       mk.from_error(out.error) or "stability_broken")
+                       mk.from_outcome(out) or "stability_broken", raised=out.raised)
         loss, dW = _pair(out, what, Ws.shape)
         if nonfinite(loss) or nonfinite(dW):
             raise Fail(f"{what}: the result has nan or inf", "stability_formula"
@@ -1067,7 +1111,8 @@ def speed_verifier(student, fn="softmax_loss_vectorized"):
         try:
             loss, dW = _pair(out, what, W.shape)
         except Fail as f:
-            raise Fail(f"{f.message}, so its speed does not count", "speed_wrong_result")
+            raise Fail(f"{f.message}, so its speed does not count", "speed_wrong_result",
+                       raised=f.raised)
         if _recognised(loss, dW, args) or already_charged():
             return
         raise Fail(f"{what}: the result is wrong, and not by a mistake the loss and "

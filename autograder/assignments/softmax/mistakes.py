@@ -9,7 +9,6 @@ name the rest. `HINTS` is what the student reads: the cause and what to try,
 never an expected value. Measured on mechanically generated wrong versions of
 the reference solutions: see `mutants.py` (`make mutants`).
 """
-import re
 
 import numpy as np
 
@@ -227,26 +226,24 @@ def is_float32(*values):
     return bool(exact32 and not round_)
 
 
-def from_error(error, *, batch=True):
-    """A mistake named by the exception a call raised, else None."""
-    if error.startswith("NotImplementedError"):
+def from_outcome(out):
+    """A mistake named by what a failed call raised, else None.
+
+    Read from the typed facts of the exception (Outcome.raised), never from its
+    message: NumPy words its errors for people, and a rewording there must not
+    change a diagnosis here. What a shape error means is read from behaviour
+    instead (which inputs fail, and what the others return: see `_Failures`)."""
+    raised = out.raised if out is not None and out.cell_error is None else None
+    if raised is not None and raised.is_a(NotImplementedError):
         return CoreMistake.NOT_IMPLEMENTED
-    if batch and "could not be broadcast" in error:
-        return "missing_keepdims"
-    if "not aligned" in error or "mismatch in its core dimension" in error:
-        return "transpose"
     return None
 
 
-def index_error(error, *, n, c):
-    """IndexError out of the examples' axis: indices in the wrong order."""
-    m = re.search(r"out of bounds for axis \d+ with size (\d+)", error)
-    if not m:
-        return None
-    size = int(m.group(1))
-    if n != c and size == n:
-        return "index_order"
-    return None
+def raised_index_error(out):
+    """True when the call itself raised an IndexError: an index out of range (NumPy's
+    AxisError, a ValueError too, is an axis argument, not an index)."""
+    return out is not None and out.cell_error is None and out.raised is not None and \
+        out.raised.builtin is IndexError
 
 
 # ------------------------------------------------------------ Part 1

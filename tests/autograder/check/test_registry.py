@@ -2,7 +2,7 @@
 
 The cause is a typed field of the Outcome; no text is rewritten or read back."""
 from autograder.check.registry import Check, require_ok, run_check
-from autograder.model import Flag, Outcome, OutcomeKind, Stopped
+from autograder.model import CoreMistake, Flag, Outcome, OutcomeKind, Raised, Stopped
 from autograder.wording import failed_call
 
 
@@ -35,3 +35,32 @@ def test_a_students_error_text_that_reads_like_the_graders_is_left_as_it_is():
 
     verdict = run_check(Check(test_id="t", target="f", run=run), None)
     assert verdict.message == "f(x) raised Exception: x raised the call was stopped: timeout (fake)"
+
+
+def _verdict(out):
+    def run(student):
+        require_ok(out, "f(x)")
+    return run_check(Check(test_id="t", target="f", run=run), None)
+
+
+NOT_WRITTEN = Raised("NotImplementedError", (NotImplementedError, RuntimeError, Exception,
+                                             BaseException))
+
+
+def test_not_written_yet_is_read_from_the_class_raised_never_from_the_words():
+    assert _verdict(Outcome(False, error="NotImplementedError: todo",
+                            raised=NOT_WRITTEN)).mistake == CoreMistake.NOT_IMPLEMENTED
+    # The same words from a class that is not Python's NotImplementedError, or with no
+    # facts at all, name nothing.
+    fake = Raised("NotImplementedError", (Exception, BaseException))
+    assert _verdict(Outcome(False, error="NotImplementedError: todo", raised=fake)).mistake is None
+    assert _verdict(Outcome(False, error="NotImplementedError: todo")).mistake is None
+    # A cell that raised it at import leaves the function undefined: the cell is the cause.
+    assert _verdict(Outcome(False, error="its cell failed when run: NotImplementedError",
+                            cell_error="NotImplementedError", raised=NOT_WRITTEN)).mistake is None
+
+
+def test_the_verdict_carries_what_the_reported_call_raised():
+    missed = Raised("NameError", (NameError, Exception, BaseException), "EPS")
+    assert _verdict(Outcome(False, error="NameError: name 'EPS' is not defined",
+                            raised=missed)).raised == missed

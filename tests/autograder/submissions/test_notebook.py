@@ -82,13 +82,26 @@ def test_helpers_and_constants_from_other_cells_run_before_the_solutions(tmp_pat
 
 
 def test_a_name_only_work_defines_is_explained():
+    from autograder.model import Raised
     from autograder.submissions.notebook import explain
     why = {"W": "`W` is set in cell #4 by `W = train()`, a statement the grader does not run"}
     msg = "raised NameError: name 'W' is not defined (in cell softmax, line 2: return W)"
-    assert explain(msg, why).message.endswith(why["W"]) and explain(msg, why).lacking == "W"
-    other = explain("raised NameError: name 'V' is not defined", why)
+    missed = Raised("NameError", (NameError, Exception, BaseException), "W")
+    assert explain(msg, missed, why).message.endswith(why["W"])
+    assert explain(msg, missed, why).lacking == "W"
+    # Decided by the typed facts, never by the words: the same words without them, or
+    # facts naming another name, another class or no name, explain nothing.
+    assert explain(msg, None, why).lacking is None
+    assert explain(msg, Raised("NameError", (NameError, Exception, BaseException), "V"),
+                   why).lacking is None
+    assert explain(msg, Raised("KeyError", (KeyError, LookupError, Exception, BaseException),
+                               "W"), why).lacking is None
+    other = explain("raised NameError: name 'V' is not defined", None, why)
     assert other.message.endswith("defined") and other.lacking is None
-    assert explain("", why).message == "" and explain("", why).lacking is None
+    # An AttributeError's missing attribute of that name is not a missing global.
+    assert explain("x", Raised("AttributeError", (AttributeError, Exception, BaseException),
+                               "W", "NoneType"), why).lacking is None
+    assert explain("", None, why).message == "" and explain("", None, why).lacking is None
 
 
 def test_refused_submissions_read_no_byte(tmp_path, monkeypatch):

@@ -308,3 +308,33 @@ def test_two_layers_and_the_callers_x_are_judged(name, mistake):
     _cell, src, _test, _mistake = MISTAKES[name]
     v = run_check("test_SoftmaxWithLoss", InKernelStudent(namespace_with({"SoftmaxWithLoss": src})))
     assert not v.passed and v.mistake == mistake, v.message
+
+
+def test_a_shape_error_is_named_by_behaviour_not_by_numpys_words():
+    """A dropped keepdims raises on batches and runs on one example; a product with an
+    untransposed X raises and runs once C = D = N. Named from that, never from the text
+    NumPy puts in the error, which may change with any release."""
+    ns = namespace_with({"softmax": "def softmax(x):\n"
+                                    "    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
+                                    "    return e / np.sum(e, axis=-1)\n"})
+    v = run_check("test_softmax", InKernelStudent(ns))
+    assert not v.passed and v.mistake == "missing_keepdims"
+    assert v.raised is not None and v.raised.is_exactly(ValueError)
+    ns = namespace_with({"softmax_loss_naive": (
+        "def softmax_loss_naive(W, X, y, reg):\n"
+        "    N = X.shape[1]\n"
+        "    S = W.dot(X.T)\n"                      # X where X belongs: (C, D) . (N, D)
+        "    S = S - S.max(axis=0, keepdims=True)\n"
+        "    P = np.exp(S) / np.exp(S).sum(axis=0, keepdims=True)\n"
+        "    loss = -np.log(P[y, np.arange(N)]).mean() + reg * np.sum(W * W)\n"
+        "    P[y, np.arange(N)] -= 1\n"
+        "    return loss, P.dot(X) / N + 2 * reg * W\n")})
+    v = run_check("test_softmax_loss_naive_loss", InKernelStudent(ns))
+    assert not v.passed and v.mistake == "transpose", (v.message, v.mistake)
+
+
+def test_a_students_exception_named_like_a_builtin_names_no_mistake():
+    ns = namespace_with({"softmax": "class NotImplementedError(Exception):\n    pass\n"
+                                    "def softmax(x):\n    raise NotImplementedError()\n"})
+    v = run_check("test_softmax", InKernelStudent(ns))
+    assert not v.passed and v.mistake != "not_implemented"

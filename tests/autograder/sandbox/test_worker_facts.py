@@ -1,0 +1,113 @@
+"""What a call raised travels as typed facts read off the exception object
+(`worker.exception_facts`), never off its message, and reading them runs no student code.
+"""
+import numpy as np
+import pytest
+
+from autograder.model import Raised
+from autograder.sandbox.worker import Harness, exception_facts
+from autograder.student.interface import _result_ok, outcome_from_reply
+from autograder.student.raised import raised_from_reply, raised_well_formed
+
+
+def _call(source, fn="f", args=()):
+    h = Harness()
+    h.ns["np"] = np
+    assert h.op_exec({"name": "cell", "source": source})["ok"]
+    reply = h.op_call({"fn": fn, "calls": [list(args)]})["results"][0]
+    assert _result_ok(reply)
+    return outcome_from_reply(reply)
+
+
+def test_a_missing_global_names_itself():
+    out = _call("def f():\n    return W + 1\n")
+    assert out.raised == Raised("NameError", (NameError, Exception, BaseException), "W", None)
+
+
+def test_numpy_errors_are_their_builtin_classes():
+    out = _call("def f():\n    return np.zeros(3)[5]\n")
+    assert out.raised.builtin is IndexError and out.raised.type_name == "IndexError"
+    # NumPy's AxisError is a ValueError first and an IndexError too: an axis, not an index.
+    out = _call("def f():\n    return np.zeros(3).sum(axis=1)\n")
+    assert out.raised.type_name == "AxisError" and out.raised.builtin is ValueError
+    assert out.raised.is_a(IndexError)
+    out = _call("def f():\n    return np.ones((2, 3)) + np.ones((3, 2))\n")
+    assert out.raised.builtin is ValueError and out.raised.name is None
+
+
+def test_an_attribute_looked_up_on_none_says_so():
+    out = _call("def f():\n    y = None\n    return y.sum()\n")
+    assert out.raised.is_a(AttributeError) and out.raised.on == "NoneType"
+    assert out.raised.name == "sum"
+
+
+def test_a_student_class_with_a_builtins_name_is_not_that_builtin():
+    """Only Python's own classes count: a student's `NotImplementedError` is not one."""
+    out = _call("class NotImplementedError(Exception):\n    pass\n"
+                "def f():\n    raise NotImplementedError('done')\n")
+    assert out.raised.type_name == "NotImplementedError"
+    assert not out.raised.is_a(NotImplementedError)
+    assert out.raised.bases == (Exception, BaseException)
+
+
+def test_the_words_decide_nothing():
+    """An exception whose message reads like another one is what it is."""
+    out = _call("def f():\n    raise ValueError(\"NameError: name 'W' is not defined\")\n")
+    assert out.raised.builtin is ValueError and out.raised.name is None
+
+
+def test_reading_the_facts_runs_no_student_code():
+    ran = []
+
+    class Meta(type):
+        @property
+        def __name__(cls):
+            ran.append("metaclass __name__")
+            return "Forged"
+
+    class Sly(NameError, metaclass=Meta):
+        @property
+        def name(self):
+            ran.append("name")
+            return "W"
+
+        @property
+        def __class__(self):
+            ran.append("__class__")
+            return KeyError
+
+    facts = exception_facts(Sly("x"))
+    assert ran == []
+    assert facts["type"] == "Sly" and facts["builtins"][0] == "NameError"
+    assert facts["name"] is None          # the real slot, never the property
+
+
+def test_a_name_that_is_no_string_is_no_name():
+    facts = exception_facts(NameError("x", name=123))
+    assert facts["name"] is None
+    assert raised_well_formed(facts)
+
+
+@pytest.mark.parametrize("facts", [
+    "NameError", {"type": "NameError"}, [1],
+    {"type": "X", "builtins": ["NotAnException"], "name": None, "on": None},
+    {"type": "X", "builtins": ["object"], "name": None, "on": None},
+    {"type": "X", "builtins": "NameError", "name": None, "on": None},
+    {"type": "X" * 101, "builtins": [], "name": None, "on": None},
+    {"type": "X", "builtins": [], "name": 5, "on": None},
+    {"type": "X", "builtins": [], "name": None, "on": "y" * 101},
+    {"type": "X", "builtins": ["Exception"] * 17, "name": None, "on": None},
+    {"type": "X", "builtins": [], "name": None, "on": None, "extra": 1},
+])
+def test_facts_the_harness_never_makes_are_refused(facts):
+    """A reply comes from a process student code runs in: the facts are checked whole."""
+    assert not raised_well_formed(facts)
+    assert not _result_ok({"ok": False, "error": "x", "kind": "exception", "raised": facts})
+
+
+def test_facts_the_harness_makes_are_accepted():
+    for exc in (NameError("n", name="W"), AttributeError("a", name="y", obj=None),
+                np.exceptions.AxisError(1, 1), MemoryError(), SystemExit(3)):
+        facts = exception_facts(exc)
+        assert raised_well_formed(facts)
+        assert isinstance(raised_from_reply(facts), Raised)
