@@ -130,38 +130,14 @@ def failure(message):
             "stdout_visibility": Visibility.HIDDEN, "tests": [], "extra_data": {"graded": False}}
 
 
-def _bubblewrap_fails():
-    """Why a jailed bubblewrap worker cannot start here, or None when one answers.
-
-    A real worker, not only bwrap's own start-up check: nested in another
-    sandbox (or a container with a masked /proc) bwrap may start and its jail
-    still fail ("Can't mount proc on /newroot/proc").
-    """
-    from ..sandbox import Limits, SandboxUnavailable, WorkerProcess
-    from ..sandbox.modes import select
-    try:
-        worker = WorkerProcess(Limits(), sandbox=select(SandboxMode.BUBBLEWRAP))
-    except (SandboxUnavailable, OSError) as e:
-        return str(e)
-    try:
-        worker.request({"op": "ping"}, 30)
-        return None
-    except Exception as e:   # noqa: BLE001 - any failure means: not this mode
-        return f"{type(e).__name__}: {e}"
-    finally:
-        worker.close()
-
-
 def sandbox_mode(requested=SandboxMode.AUTO):
     """bubblewrap when a jailed worker works here, else the container mode
-    (Gradescope's Docker refuses the namespaces bubblewrap needs)."""
-    if requested != SandboxMode.AUTO:
-        return requested
-    why = _bubblewrap_fails()
-    if why is None:
-        return SandboxMode.BUBBLEWRAP
-    print(f"bubblewrap cannot run here ({why.strip()}): container mode", flush=True)
-    return SandboxMode.CONTAINER
+    (Gradescope's Docker refuses the namespaces bubblewrap needs): see sandbox/hosted.py."""
+    from ..sandbox import hosted
+    chosen = hosted.choose(requested)
+    if chosen.refused is not None:
+        print(f"bubblewrap cannot run here ({chosen.refused}): container mode", flush=True)
+    return chosen.mode
 
 
 def _options(mode, root):

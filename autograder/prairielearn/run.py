@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..gradescope import config as gsconfig
 from ..model import SANDBOX_CHOICES, SandboxMode
-from ..gradescope.run import _bubblewrap_fails, stage
+from ..gradescope.run import stage
 from autograder.report.visibility import plan
 from autograder.record.store import atomic_write
 from . import results as plresults
@@ -85,16 +85,17 @@ def lock(root):
 
 
 def sandbox_mode(requested=SandboxMode.AUTO):
-    """(mode, start-up line): bubblewrap when a jailed worker starts, else container."""
+    """(mode, start-up line): bubblewrap when a jailed worker starts, else container
+    (see sandbox/hosted.py)."""
+    from ..sandbox import hosted
+    chosen = hosted.choose(requested)
     if requested != SandboxMode.AUTO:
-        return requested, f"sandbox: {requested} (as asked)"
-    why = _bubblewrap_fails()
-    if why is None:
-        return SandboxMode.BUBBLEWRAP, "sandbox: bubblewrap"
-    first = (why.strip().splitlines() or ["?"])[0][:200]
-    return SandboxMode.CONTAINER, ("sandbox: container mode: bubblewrap cannot start here (Docker's "
+        return chosen.mode, f"sandbox: {chosen.mode} (as asked)"
+    if chosen.refused is None:
+        return chosen.mode, "sandbox: bubblewrap"
+    return chosen.mode, ("sandbox: container mode: bubblewrap cannot start here (Docker's "
                          "default seccomp profile, which PrairieLearn's grader hosts apply, "
-                         f"refuses the namespaces it needs): {first}")
+                         f"refuses the namespaces it needs): {chosen.refused}")
 
 
 def _options(mode):

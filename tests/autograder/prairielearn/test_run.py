@@ -7,6 +7,7 @@ import pytest
 
 from autograder.prairielearn import run as plrun
 from autograder.prairielearn.results import problems
+from autograder.sandbox import hosted
 
 
 def job(tmp_path, question=None):
@@ -33,7 +34,7 @@ def test_a_grader_crash_still_writes_a_valid_result(tmp_path, monkeypatch, capsy
     def explode(*a, **k):
         raise RuntimeError("boom")
     monkeypatch.setattr(plrun, "grade", explode)
-    monkeypatch.setattr(plrun, "_bubblewrap_fails", lambda: None)
+    monkeypatch.setattr(hosted, "bubblewrap_fails", lambda: None)
     doc = plrun.run(job(tmp_path, {"assignment": "softmax"}))
     assert problems(doc) == [] and doc["gradable"] is False
     assert "RuntimeError" in doc["message"] and "boom" not in doc["message"]
@@ -42,18 +43,18 @@ def test_a_grader_crash_still_writes_a_valid_result(tmp_path, monkeypatch, capsy
 
 def test_an_invalid_document_is_replaced_by_a_failure(tmp_path, monkeypatch):
     monkeypatch.setattr(plrun, "grade", lambda *a, **k: {"gradable": True, "score": 7})
-    monkeypatch.setattr(plrun, "_bubblewrap_fails", lambda: None)
+    monkeypatch.setattr(hosted, "bubblewrap_fails", lambda: None)
     doc = plrun.run(job(tmp_path, {"assignment": "softmax"}))
     assert problems(doc) == [] and doc["gradable"] is False
     assert "invalid result" in doc["message"]
 
 
 def test_the_start_up_line_says_why_container_mode(monkeypatch):
-    monkeypatch.setattr(plrun, "_bubblewrap_fails", lambda: "clone: Operation not permitted")
+    monkeypatch.setattr(hosted, "bubblewrap_fails", lambda: "clone: Operation not permitted")
     mode, line = plrun.sandbox_mode("auto")
     assert mode == "container"
     assert "Operation not permitted" in line and "Docker's default seccomp profile" in line
-    monkeypatch.setattr(plrun, "_bubblewrap_fails", lambda: None)
+    monkeypatch.setattr(hosted, "bubblewrap_fails", lambda: None)
     assert plrun.sandbox_mode("auto") == ("bubblewrap", "sandbox: bubblewrap")
 
 
@@ -61,6 +62,6 @@ def test_the_job_folder_is_closed_to_other_users(tmp_path, monkeypatch):
     root = job(tmp_path, {"assignment": "softmax"})
     root.chmod(0o755)
     monkeypatch.setattr(plrun, "grade", lambda *a, **k: {"gradable": True, "score": 1.0})
-    monkeypatch.setattr(plrun, "_bubblewrap_fails", lambda: None)
+    monkeypatch.setattr(hosted, "bubblewrap_fails", lambda: None)
     plrun.run(root)
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
