@@ -26,8 +26,8 @@ from .assignment import Assignment, AssignmentError, Spec, get, load_spec
 from .headstart import Asked, Headstart
 from .perthread import PerThread
 from autograder.submissions.discover import Submission, UsageError, enclosing_course, find
-from autograder.submissions.notebook import (Shown, StudentCode, adopt_reader, close_readers,
-                                             read_submission)
+from autograder.submissions.notebook import (Shown, StudentCode, adopt_reader,
+                                             read_submission, readers)
 from autograder.model import Flag, SandboxMode, StudentResult
 from autograder.record.store import ResultStore, grader_fingerprint
 from autograder.check.runner import ProcessTimer, grade_code
@@ -132,20 +132,23 @@ class Graded:
 def read_and_grade(sub: Submission, *, store: ResultStore, outline: bool,
                    assignment: Assignment, spec: Spec, grader: str, opts: Options,
                    timers: _Timers, jail: JailSettings,
+                   readers: PerThread | None = None,
                    headstart: Headstart | None = None) -> Graded:
     """The Graded row of one Submission, from one read of its notebook: the hash of the
     bytes read asks the store for a result to reuse, else the code read with it is
     graded (grade_one). A grader failure twice over is the row "internal grader
     error", never stored. `outline`: also keep the outline of the bytes read, for
-    formgrader's copy. `headstart`: the run's Headstart (its jail and reader child go
-    to the first student that needs them), or None."""
+    formgrader's copy. `readers`: the run's reader children (one per thread; None: one
+    for this read alone).
+    `headstart`: the run's Headstart (its jail and reader child go to the first student
+    that needs them), or None."""
     # A student with no stored result will be graded: the first jail boots while the
     # notebook is read (a stored one is reused when the hash matches: no jail then).
     started = None if store.path(sub.student_id).exists() else _prelaunch(jail, headstart)
-    if headstart is not None:
-        adopt_reader(headstart.take_reader())
+    if headstart is not None and readers is not None:
+        adopt_reader(readers, headstart.take_reader())
     try:
-        code = read_submission(sub, spec, outline=outline)
+        code = read_submission(sub, spec, outline=outline, pool=readers)
         shown = Shown.of(sub, code)
         cached = store.load(sub.student_id, code.sha256, grader)
         if cached is not None and opts.notebook_checks \
@@ -324,11 +327,12 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
     # to the jails. Process-wide, once: the jobs are threads of this process.
     threadpool_limits(1)
     results, shown = {}, {}
+    reading = readers()
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         futures = {pool.submit(read_and_grade, s, store=store, outline=course, timers=timers,
                                assignment=assignment, spec=spec, grader=grader, opts=opts,
-                               jail=jail, headstart=headstart): s
+                               jail=jail, readers=reading, headstart=headstart): s
                    for s in subs}
         for fut in as_completed(futures):
             sub = futures[fut]
@@ -352,7 +356,7 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
         timers.close()
         if hasattr(mode, "close"):
             mode.close()
-        close_readers()
+        reading.close()
 
     ordered = [results[s.student_id] for s in subs]
     from autograder import report as reports

@@ -13,7 +13,6 @@ nothing.
 """
 from __future__ import annotations
 
-import atexit
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,19 +53,17 @@ class Shown:
         return cls(code.outline, sub.notebook.parent if sub.notebook is not None else None)
 
 
-_pool = PerThread(reader.ReaderProcess)      # one reader child per grading thread
-atexit.register(_pool.close)      # readers made outside a batch (tests, tools)
+def readers() -> PerThread:
+    """The reader children of a run, one per grading thread, made on first use; whoever
+    made it closes it (`.close()`) when the run ends."""
+    return PerThread(reader.ReaderProcess)
 
 
-def close_readers() -> None:
-    """End every reader child (the pipeline calls it when a batch is done)."""
-    _pool.close()
-
-
-def adopt_reader(started: reader.ReaderProcess | None) -> None:
-    """This thread's reader child is `started` (a ReaderProcess started beforehand, e.g.
-    by a Headstart), unless the thread has one already: `started` is then closed."""
-    if started is not None and not _pool.adopt(started):
+def adopt_reader(pool: PerThread, started: reader.ReaderProcess | None) -> None:
+    """This thread's reader child in `pool` is `started` (a ReaderProcess started
+    beforehand, e.g. by a Headstart), unless the thread has one already: `started` is
+    then closed."""
+    if started is not None and not pool.adopt(started):
         started.close()
 
 
@@ -84,11 +81,11 @@ def _request(spec: Spec, outline: bool = False) -> dict[str, Any]:
             "tests": [[t.grade_id, list(t.checksums)] for t in spec.tests], "outline": outline}
 
 
-def _parse(data: bytes, request: dict[str, Any]) -> dict[str, Any]:
+def _parse(data: bytes, request: dict[str, Any], pool: PerThread) -> dict[str, Any]:
     """The reader child's reply; a child that dies is replaced and tried once more."""
     for attempt in (1, 2):
         try:
-            return _pool.get().parse(data, request)
+            return pool.get().parse(data, request)
         except reader.ReaderDied as e:
             if not e.retry or attempt == 2:
                 return {"ok": False, "problem": f"the notebook could not be read: {e.reason}"}
@@ -96,14 +93,15 @@ def _parse(data: bytes, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_submission(sub: Submission | str | Path | None, spec: Spec, *,
-                    outline: bool = False) -> StudentCode:
+                    outline: bool = False, pool: PerThread | None = None) -> StudentCode:
     """StudentCode for a Submission (or a notebook Path, or None when there is none).
 
     The notebook is read once: its bytes give the hash (`sha256`, the result store's
     key), and one round trip to the reader child gives the code and, with `outline`,
     the outline of those same bytes (for formgrader's copy; None when unreadable).
-    Raises reader.ReaderUnavailable only when the reader child cannot start:
-    the grader's failure, not the student's.
+    `pool`: the run's reader children (`readers()`); None starts one for this read
+    alone and ends it (a tool, a test). Raises reader.ReaderUnavailable only when the
+    reader child cannot start: the grader's failure, not the student's.
     """
     sub = _as_submission(sub)
     code = StudentCode()
@@ -114,7 +112,13 @@ def read_submission(sub: Submission | str | Path | None, spec: Spec, *,
         code.problem = r.problem or "no notebook was found in the submission"
         code.sha256 = sub.sha256() if sub.flag else r.marker
         return code
-    reply = _parse(data, _request(spec, outline))
+    own = pool is None
+    pool = readers() if pool is None else pool
+    try:
+        reply = _parse(data, _request(spec, outline), pool)
+    finally:
+        if own:
+            pool.close()
     del data
     if not reply.get("ok"):
         code.flags.add(Flag.INVALID_NOTEBOOK)

@@ -9,7 +9,6 @@ import pytest
 from autograder import headstart, pipeline
 from autograder.headstart import Asked
 from autograder.sandbox import Limits, bwrap, modes
-from autograder.submissions import notebook
 
 UNSAFE = Asked(sandbox="auto", unsafe=True, memory_mb=1024)
 
@@ -81,9 +80,9 @@ def test_the_first_student_gets_the_jail_and_reader_started_early(monkeypatch, t
     real_read = pipeline.read_submission
     real_grade = pipeline.grade_one
 
-    def read(*a, **k):
-        given.append(("reader", notebook._pool.get()))
-        return real_read(*a, **k)
+    def read(*a, pool, **k):
+        given.append(("reader", pool.get()))
+        return real_read(*a, pool=pool, **k)
 
     def grade_one(*a, started=None, **k):
         given.append(("jail", started))

@@ -135,7 +135,7 @@ def test_a_submission_from_an_earlier_release_is_not_tampering(tmp_path):
     import subprocess
     from autograder.assignment import load_spec
     from autograder.assignments.softmax.samples import build, write
-    from autograder.submissions.notebook import close_readers, read_submission
+    from autograder.submissions.notebook import read_submission
     from autograder.release.notebooks import test_checksums
 
     old = tmp_path / "old_release.ipynb"
@@ -151,15 +151,12 @@ def test_a_submission_from_an_earlier_release_is_not_tampering(tmp_path):
         pytest.skip("only one release in this clone's history (shallow clone?)")
     write(tmp_path / "subs", "early", build(release=old))
     spec = load_spec(ASSIGNMENT)
-    try:
-        code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
-        assert code.tampered == {} and "tampering" not in code.flags
-        nb = nbformat.read(str(tmp_path / "subs" / "early" / "softmax.ipynb"), as_version=4)
-        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                    == "test_softmax")
-        cell.source += "\n# edited"
-        nbformat.write(nb, str(tmp_path / "subs" / "early" / "softmax.ipynb"))
-        code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
-        assert set(code.tampered) == {"test_softmax"} and "tampering" in code.flags
-    finally:
-        close_readers()
+    code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
+    assert code.tampered == {} and "tampering" not in code.flags
+    nb = nbformat.read(str(tmp_path / "subs" / "early" / "softmax.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == "test_softmax")
+    cell.source += "\n# edited"
+    nbformat.write(nb, str(tmp_path / "subs" / "early" / "softmax.ipynb"))
+    code = read_submission(tmp_path / "subs" / "early" / "softmax.ipynb", spec)
+    assert set(code.tampered) == {"test_softmax"} and "tampering" in code.flags

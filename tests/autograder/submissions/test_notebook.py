@@ -146,3 +146,28 @@ def test_outline_is_small_and_refuses_what_reading_refuses(tmp_path):
 def sha256(path):
     import hashlib
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_read_outside_a_run_ends_its_own_reader_child(tmp_path, monkeypatch):
+    """No module keeps reader children: a read with no run's pool starts one for itself
+    and ends it; a run's pool keeps one per thread until the run closes it."""
+    from autograder.assignment import load_spec
+    from autograder.assignments.softmax.samples import build, write
+    from autograder.submissions import notebook, reader
+    made = []
+    real = reader.ReaderProcess
+
+    def recording(*a, **k):
+        made.append(real(*a, **k))
+        return made[-1]
+    monkeypatch.setattr(reader, "ReaderProcess", recording)
+    write(tmp_path, "ann", build())
+    spec = load_spec(ASSIGNMENT)
+    code = notebook.read_submission(tmp_path / "ann" / "softmax.ipynb", spec)
+    assert code.cells and len(made) == 1 and made[0].proc is None
+    pool = notebook.readers()
+    for _ in range(2):
+        notebook.read_submission(tmp_path / "ann" / "softmax.ipynb", spec, pool=pool)
+    assert len(made) == 2 and made[1].proc is not None
+    pool.close()
+    assert made[1].proc is None
