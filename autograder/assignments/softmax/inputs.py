@@ -83,6 +83,11 @@ SIZES = {"ordinary": (3, 5, 20), "notebook": (NOTEBOOK_C, NOTEBOOK_D, 20), "N=1"
          "large N": (NOTEBOOK_C, NOTEBOOK_D, LARGE_N)}
 
 
+# Integer index labels, by their dimension value: the dtype they are given in (looked
+# up, never read off the value's words).
+INDEX_DTYPES = {"int64 indices": np.int64, "int32 indices": np.int32}
+
+
 def _rows_valid(case):
     one_row = case["shape"] in ("1-D", "N=1")
     if case.get("regime") == "per-row offsets" and one_row:
@@ -90,7 +95,7 @@ def _rows_valid(case):
     labels = case.get("labels")
     if labels in ("python int", "numpy int") and case["shape"] != "1-D":
         return False            # a single label goes with one example, a 1-D y
-    if labels in ("int64 indices", "int32 indices") and case["shape"] == "1-D":
+    if labels in INDEX_DTYPES and case["shape"] == "1-D":
         return False            # a 1-D y takes one-hot or a single label
     return True
 
@@ -288,8 +293,8 @@ def _labels_for(d, lab, c):
     kind = d["labels"]
     if kind in ("python int", "numpy int"):
         return int(lab[0]) if kind == "python int" else np.int64(lab[0])
-    if kind.endswith("indices"):
-        return lab.astype(np.int32 if "32" in kind else np.int64)
+    if kind in INDEX_DTYPES:
+        return lab.astype(INDEX_DTYPES[kind])
     onehot = np.zeros((len(lab), c))
     onehot[np.arange(len(lab)), lab] = 1
     onehot = onehot.astype(np.int64) if kind == "int one-hot" else onehot
