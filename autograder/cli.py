@@ -1,5 +1,6 @@
 """python -m autograder {grade, demo, release, student-release, gradescope}."""
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -164,6 +165,15 @@ def _ensure_path():
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+def imports_done():
+    """`python -m autograder` pauses garbage collection while the grader imports
+    (__main__.py): once they are done, what they made is frozen (gc.freeze: never walked
+    again) and collection resumes. Nothing where it was not paused."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def cmd_grade(args):
     # The first jail and reader child start before the imports below (headstart.py).
     from .headstart import Asked, start
@@ -171,6 +181,7 @@ def cmd_grade(args):
                             memory_mb=args.memory))
     try:
         from .pipeline import grade
+        imports_done()
         spec, results = grade(args.submissions, args.out, _options(args), headstart=headstart)
     finally:
         if headstart is not None:
@@ -254,6 +265,8 @@ def cmd_prairielearn(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     _ensure_path()
+    if args.command not in ("grade", "demo"):
+        imports_done()      # grading resumes it once it has imported (cmd_grade)
     try:
         return {"grade": cmd_grade, "demo": cmd_demo, "release": cmd_release,
                 "student-release": cmd_student_release,

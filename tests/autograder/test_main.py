@@ -39,3 +39,19 @@ def test_a_stdout_that_cannot_be_flushed_is_said_as_before(tmp_path):
              "sys.stdout = Closed()")
     r = _run(tmp_path, setup, capture_output=True, text=True)
     assert r.returncode == 120 and "BrokenPipeError" in r.stderr
+
+
+def test_collection_is_paused_while_the_grader_imports_and_resumed_to_grade(tmp_path):
+    """No collection walks the objects the imports make; once they are done (frozen),
+    the run collects as usual."""
+    setup = ("import gc\n"
+             "class Seen:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'autograder.pipeline':\n"
+             "            print('importing the pipeline, collecting:', gc.isenabled())\n"
+             "sys.meta_path.insert(0, Seen())\n"
+             "atexit.register(lambda: print('at exit, collecting:', gc.isenabled()))")
+    r = _run(tmp_path, setup, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stdout.splitlines() == ["importing the pipeline, collecting: False",
+                                     "at exit, collecting: True"]
