@@ -8,8 +8,9 @@ every style of `samples/loops.py` (the leanest, the one a bar must stop, first),
 idle and with the other core kept busy by a spinning process. Each run gets a
 fresh jail, as each student does when graded, so the first (cold) calls weigh
 as they do in grading; the reference timer is shared, as a grading thread
-shares it. A loop that only adds floats (`loops.FLOAT_SUM`) is reported apart:
-no timing can fail it without failing honest code (see its comment).
+shares it. A loop that only adds floats (`loops.FLOAT_SUM`), or reads the arrays
+with `.item()` (`loops.ITEM_READS`), is reported apart: no timing can fail it
+without failing honest code (see their comments).
 """
 import contextlib
 import re
@@ -22,7 +23,7 @@ from autograder.assignments.softmax import ASSIGNMENT, checks
 from autograder.check.registry import run_check as _run
 from autograder.check.runner import ProcessTimer, SandboxStudent
 from autograder.assignments.softmax.samples import reference_cells
-from autograder.assignments.softmax.samples.loops import FLOAT_SUM, LOOP_STYLES
+from autograder.assignments.softmax.samples.loops import FLOAT_SUM, ITEM_READS, LOOP_STYLES
 from autograder.assignments.softmax.samples.mistakes import MISTAKES
 from autograder.assignments.softmax.samples.styles import STYLES
 from autograder.sandbox import JailSettings, modes
@@ -61,6 +62,8 @@ def solutions():
     hidden = MISTAKES["vectorized_hidden_loop"]
     rows["loop: hidden from the code check"] = ([PRELUDE, (hidden[0], hidden[1])], False, 0.05)
     rows["limit: a loop that only adds floats"] = ([PRELUDE, (V, FLOAT_SUM)], None, 0.05)
+    rows["limit: a loop that reads arrays with .item()"] = ([PRELUDE, (V, ITEM_READS)], None,
+                                                            0.05)
     return rows
 
 
