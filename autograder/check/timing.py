@@ -27,14 +27,20 @@ What it guarantees, given timers that measure what they should (see
 - Near the bar, more calls. When the majority of `calls` has voted but the
   median of the calls taken lies within a factor `near` (1.25) of the bar, the
   vote is not final: calls go on until a majority of `calls_near` (21) agrees,
-  every call counted (the verdict of the median of 21). Per-call noise is
-  mostly the reference's (its allocations and collections, and the machine's
-  load on its memory), about 0.13 in log ratio: one call of the leanest loop
-  (median ~3.6x) reaches 5x about once in a few hundred, so four of seven
-  only when something slows the reference for the whole vote; 11 of up to 21
-  calls need it slowed about three times as long. It costs only near the bar:
-  honest code a majority places far above (the notebook's ~17x, most honest
-  styles at 7x and more) and loops far below stop as before.
+  every call counted (the verdict of the median of 21). The reference's calls
+  are not alike: a loop that allocates per example (softmax's builds a list
+  per example) pays a full garbage collection about one call in two or three,
+  ~30% longer, and a shared timer is at any point of that cycle when a check
+  starts; add the machine's load, and four to seven ratios can hold more slow
+  reference calls than their share. Twenty-one span many cycles. Measured on
+  recorded per-call times (every starting point of 30 runs of 21 calls): with
+  the other core busy, a loop whose calls' median is 4.8x passed 27% of checks
+  on the majority of seven, 10% with the band; idle, a loop at 3.9x passed 2
+  of 630, none with it, and honest code at 5.2x 79%, 90% with it. Near the bar
+  itself the verdict stays a coin toss; the band makes it that of the median
+  of many calls, not of the timer's moment. It costs only near the
+  bar: honest code a majority places far above (the notebook's ~17x, most
+  honest styles at 7x and more) and loops far below stop as before.
 - Reference and student are timed alternately on the same input, the order
   swapped every call, so slow drift of the machine weighs on both alike.
 - A few untimed calls of the student's function first (`warmup`), each on an
