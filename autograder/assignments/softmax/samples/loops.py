@@ -118,10 +118,11 @@ def softmax_loss_vectorized(W, X, y, reg):
 
 # The same limit with the arrays read per example: `.item()` returns a Python float
 # without making a numpy scalar, so a loop of two reads and two additions per example
-# (~0.12 us: measured 3.8 ms a call against the notebook's ~1.4 ms) costs no more than honest vectorized code does per
-# example (scipy's logsumexp style: ~0.17 us) and measures 6.5-7x, inside the slowest
-# honest style's spread (6-10x): no bar lies between the two. Indexing that makes numpy
-# scalars (`Z[i]`, "cheap scalar work": ~0.28 us an example) is what the bar stops.
+# (~0.12 us: 3.8 ms a call, the notebook's whole function ~1.4 ms) costs no more than
+# honest vectorized code does per example (scipy's logsumexp style: ~0.17 us) and
+# measures 6.5-7x, inside the slowest honest style's spread (6-10x): no bar lies between
+# the two. Indexing that makes numpy scalars (`Z[i]`, "cheap scalar work": ~0.28 us an
+# example) is what the bar stops.
 ITEM_READS = '''
 def softmax_loss_vectorized(W, X, y, reg):
     N = X.shape[1]
