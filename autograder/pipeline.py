@@ -39,7 +39,7 @@ from .untrusted import terminal, valid
 
 if TYPE_CHECKING:     # imported when a course is written: it brings nbgrader's machinery
     from autograder.record.nbgrader.course import CourseWriter
-    # Imported once grading has started (_preload_reports): nothing before needs them.
+    # Imported once grading has started (_import_reports): nothing before needs them.
     from autograder.report.lms import Matched, RosterEntry
 
 
@@ -313,7 +313,7 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
     course = opts.gradebook == "yes" or (
         opts.gradebook == "auto" and (len(subs) > 1 or roster is not None))
 
-    course_writer = _preload_reports(gradebook=course, batch=len(subs) > 1 or roster is not None,
+    course_writer = _preload_reports(gradebook=course,
                                      release=getattr(assignment, "release", None))
     jobs = opts.jobs or os.cpu_count() or 1
     timers = _Timers(assignment.timer_reference,
@@ -334,6 +334,7 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
                                assignment=assignment, spec=spec, grader=grader, opts=opts,
                                jail=jail, readers=reading, headstart=headstart): s
                    for s in subs}
+        _import_reports(batch=len(subs) > 1 or roster is not None)
         for fut in as_completed(futures):
             sub = futures[fut]
             try:
@@ -396,18 +397,16 @@ def _progress(*, total: int, initial: int, show: bool) -> Any:
     return tqdm(total=total, initial=initial, unit="nb", desc="grading", dynamic_ncols=True)
 
 
-def _preload_reports(*, gradebook: bool, batch: bool,
+def _preload_reports(*, gradebook: bool,
                      release: Path | None = None) -> CourseWriter | None:
     """Prepare, while the students are graded, what the reports written after grading
     need. The course output (nbgrader's import, about a second of CPU, and the `release`
     notebook's Markdown) in a child forked now, which then writes it (CourseWriter):
-    on another core, outside this process's GIL, which the grading threads need.
-    In a background thread: the report modules (jinja2, the feedback template: tens of
-    ms that would otherwise come after the last check), and matplotlib for a batch's
-    histogram; it runs while the grading threads wait for the jails, which release
-    the GIL. Called before any other thread of the run starts (the fork). A failure
-    here shows again, with its traceback, where the report is written. Returns the
-    CourseWriter, or None (the course output is then written in this process)."""
+    on another core, outside this process's GIL, which the grading threads need (the
+    report modules: `_import_reports`). Called before any other thread of the run
+    starts (the fork). A failure here shows again, with its traceback, where the report
+    is written. Returns the CourseWriter, or None (the course output is then written in
+    this process)."""
     writer = None
     if gradebook:
         from autograder.record.nbgrader import course
@@ -416,6 +415,16 @@ def _preload_reports(*, gradebook: bool, batch: bool,
         except Exception:  # noqa: BLE001 - see the docstring
             writer = None
 
+    return writer
+
+
+def _import_reports(*, batch: bool) -> None:
+    """Import, in a background thread, the report modules (jinja2, the feedback template:
+    tens of ms that would otherwise come after the last check) and, for a batch,
+    matplotlib for its histogram. Started once the students are submitted to the grading
+    threads, it runs while they wait for the reader and the jails (which release the GIL)
+    rather than beside the run's own setup. A failure here shows again, with its
+    traceback, where the report is written."""
     def work() -> None:
         try:
             import autograder.report  # noqa: F401
@@ -426,7 +435,6 @@ def _preload_reports(*, gradebook: bool, batch: bool,
         except Exception:  # noqa: BLE001 - see the docstring
             pass
     threading.Thread(target=work, name="preload-reports", daemon=True).start()
-    return writer
 
 
 def _roster(path: str | None) -> list[RosterEntry] | None:
