@@ -39,7 +39,7 @@ from .untrusted import terminal, valid
 
 if TYPE_CHECKING:     # imported when a course is written: it brings nbgrader's machinery
     from autograder.record.nbgrader.course import CourseWriter
-    # Imported once grading has started (_import_reports): nothing before needs them.
+    # Imported once grading has started (_import_ahead): nothing before needs them.
     from autograder.report.lms import Matched, RosterEntry
 
 
@@ -334,7 +334,7 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
                                assignment=assignment, spec=spec, grader=grader, opts=opts,
                                jail=jail, readers=reading, headstart=headstart): s
                    for s in subs}
-        _import_reports(batch=len(subs) > 1 or roster is not None)
+        _import_ahead(batch=len(subs) > 1 or roster is not None)
         for fut in as_completed(futures):
             sub = futures[fut]
             try:
@@ -403,7 +403,7 @@ def _preload_reports(*, gradebook: bool,
     need. The course output (nbgrader's import, about a second of CPU, and the `release`
     notebook's Markdown) in a child forked now, which then writes it (CourseWriter):
     on another core, outside this process's GIL, which the grading threads need (the
-    report modules: `_import_reports`). Called before any other thread of the run
+    report modules: `_import_ahead`). Called before any other thread of the run
     starts (the fork). A failure here shows again, with its traceback, where the report
     is written. Returns the CourseWriter, or None (the course output is then written in
     this process)."""
@@ -418,15 +418,20 @@ def _preload_reports(*, gradebook: bool,
     return writer
 
 
-def _import_reports(*, batch: bool) -> None:
-    """Import, in a background thread, the report modules (jinja2, the feedback template:
-    tens of ms that would otherwise come after the last check) and, for a batch,
-    matplotlib for its histogram. Started once the students are submitted to the grading
-    threads, it runs while they wait for the reader and the jails (which release the GIL)
-    rather than beside the run's own setup. A failure here shows again, with its
-    traceback, where the report is written."""
+def _import_ahead(*, batch: bool) -> None:
+    """Import, in a background thread, what would otherwise be imported on first use on
+    the way of the first student's result, in the order it is needed: the jail's wire
+    format (its first request), NumPy's random module (NumPy loads it on first use, about
+    10 ms: the first check that builds inputs with it), the report modules (jinja2, the
+    feedback template: tens of ms after the last check) and, for a batch, matplotlib for
+    its histogram. Started once the students are submitted to the grading threads, it
+    runs while they wait for the reader and the jails (which release the GIL) rather
+    than beside the run's own setup. A failure here shows again, with its traceback,
+    where the module is used."""
     def work() -> None:
         try:
+            import autograder.sandbox.worker  # noqa: F401
+            import numpy.random  # noqa: F401
             import autograder.report  # noqa: F401
             if batch:
                 import matplotlib
@@ -434,7 +439,7 @@ def _import_reports(*, batch: bool) -> None:
                 import matplotlib.pyplot  # noqa: F401
         except Exception:  # noqa: BLE001 - see the docstring
             pass
-    threading.Thread(target=work, name="preload-reports", daemon=True).start()
+    threading.Thread(target=work, name="import-ahead", daemon=True).start()
 
 
 def _roster(path: str | None) -> list[RosterEntry] | None:
