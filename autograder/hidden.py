@@ -53,6 +53,22 @@ class InKernelStudent:
         except (TypeError, OSError):
             return ""
 
+    def all_sources(self):
+        """The source of every function and class the notebook itself defined (their
+        globals are its namespace); a library's are not the student's."""
+        ns = self.harness.ns
+        found = []
+        for obj in list(ns.values()):
+            mine = (inspect.isfunction(obj) and obj.__globals__ is ns) or (
+                inspect.isclass(obj) and any(inspect.isfunction(m) and m.__globals__ is ns
+                                             for m in vars(obj).values()))
+            if mine:
+                try:
+                    found.append(inspect.getsource(obj))
+                except (TypeError, OSError):
+                    pass
+        return found
+
     def timed(self, fn, args):
         seconds, reply = _cpu_seconds(self.harness.call_one, fn, list(args), False)
         return seconds, outcome_from_reply(reply)

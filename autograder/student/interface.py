@@ -165,6 +165,11 @@ class SandboxStudent:
     def cell_source(self, name):
         return self.sources.get(name, "")
 
+    def all_sources(self):
+        """The source of every cell the jail runs, in the order it runs them (so of two
+        definitions of one name, the later one is the one that counts)."""
+        return list(self.sources.values())
+
     def timed(self, fn, args):
         """(CPU seconds, outcome) of one call of `fn` on `args`, sent in this request.
 

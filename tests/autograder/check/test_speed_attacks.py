@@ -316,8 +316,10 @@ def test_every_attack_is_a_correct_loss_function():
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_a_hidden_loop_earns_no_speed_points_by_timing_alone(name, timer):
-    """Without the seccomp filter threads and forks run: the timing alone catches them."""
+def test_a_hidden_loop_earns_no_speed_points_by_timing_alone(name, timer, monkeypatch):
+    """Without the seccomp filter threads and forks run: the timing alone catches them
+    (the reading of the code for loops is switched off here)."""
+    monkeypatch.setattr(checks, "loops_reached", lambda sources, fn: [])
     v = speed_verdict(cells_of(name), timer, unsafe=True)
     assert not v.passed, v.message
     assert "faster than a loop over examples" in v.message, v.message
@@ -337,3 +339,30 @@ def test_honest_vectorized_styles_pass(name, timer):
                       if bwrap_available() else True)
     assert v.passed, v.message
     assert "loop" not in v.message.replace("a loop over examples", "")   # no loop claim
+
+
+# Attacks whose loop stays out of the code's reach: text run by a top-level exec, a
+# name or an attribute put together at run time. The timing fails them (above).
+UNREAD = {"exec_string", "globals_concat", "vectorize_alias_getattr"}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_a_loop_the_code_shows_fails_before_any_timing(name):
+    """Every loop (or loop helper, or code run from text) written in the function or in a
+    function of the student's it names, in any cell, fails the check at once."""
+    class NoTimer:
+        def timed(self, args):
+            raise AssertionError("timed although the code shows a loop")
+    student = SandboxStudent(cells_of(name), jail=jail(unsafe=True, timeout=60))
+    try:
+        found = checks.loops_reached(student.all_sources(), FN)
+        if name in UNREAD:
+            assert found == [], found
+            return
+        assert found, name
+        v = run_check(CHECK, student, NoTimer(), ASSIGNMENT.hints)
+    finally:
+        student.close()
+    assert not v.passed and v.mistake == "loop_in_vectorized", v.message
+    assert "runs a Python loop" in v.message
+

@@ -338,3 +338,40 @@ def test_a_students_exception_named_like_a_builtin_names_no_mistake():
                                     "def softmax(x):\n    raise NotImplementedError()\n"})
     v = run_check("test_softmax", InKernelStudent(ns))
     assert not v.passed and v.mistake != "not_implemented"
+
+
+def test_the_leanest_loops_fail_by_their_code_and_honest_styles_do_not():
+    """A loop whose body only adds floats costs less than honest code varies by: no
+    timing can fail it, the contract's "no Python loop" does, wherever it is written."""
+    from autograder.assignments.softmax.samples.loops import FLOAT_SUM, ITEM_READS, LOOP_STYLES
+    fn = "softmax_loss_vectorized"
+    for src in (FLOAT_SUM, ITEM_READS, *LOOP_STYLES.values()):
+        assert checks.loops_reached([src], fn), src
+    for name, cells in STYLES.items():
+        if fn in cells:
+            assert checks.loops_reached(list(cells.values()), fn) == [], name
+    # Where it is written does not matter: a helper of another cell, an alias of a loop
+    # helper, recursion; a later definition replaces an earlier one, as when cells run.
+    helper = "def _sum(v):\n    t = 0.0\n    for x in v:\n        t += x\n    return t\n"
+    vec = "def softmax_loss_vectorized(W, X, y, reg):\n    return _sum(X), W\n"
+    assert checks.loops_reached([helper, vec], fn) == [("_sum", 3)]
+    assert checks.loops_reached([helper, "def _sum(v):\n    return v.sum()\n", vec], fn) == []
+    assert checks.loops_reached(["from numpy import vectorize as vz\n", vec.replace(
+        "_sum(X)", "vz(float)(X)")], fn) == [(fn, 2)]
+    rec = "def _sum(v, i=0):\n    return 0.0 if i == len(v) else v[i] + _sum(v, i + 1)\n"
+    assert checks.loops_reached([rec, vec], fn) == [("_sum", 1)]
+    # A loop beside the function, not in what it runs, is not the function's.
+    assert checks.loops_reached([vec + "for reg in (0.0, 0.1):\n    pass\n"], fn) == []
+
+
+def test_a_cheap_loop_fails_the_speed_test_without_being_timed():
+    from autograder.assignments.softmax.samples.loops import FLOAT_SUM
+
+    class NoTimer:
+        def timed(self, args):
+            raise AssertionError("timed")
+    v = run_check("test_softmax_loss_vectorized_speed",
+                  InKernelStudent(namespace_with({"softmax_loss_vectorized": FLOAT_SUM})),
+                  NoTimer())
+    assert not v.passed and v.mistake == "loop_in_vectorized"
+    assert "runs a Python loop (softmax_loss_vectorized, line 8)" in v.message, v.message
