@@ -496,7 +496,10 @@ def _scale(s):
 def _speed(s):
     d = s["data"]
     L = ["## 4. Speed check reliability\n", f"Measured {_stamp(s)}.\n",
-         "The real check: `SandboxStudent` (bubblewrap) + `ProcessTimer` + "
+         "The timing of the real check, alone: its reading of the code, which fails every "
+         "loop these samples write before any timing (`checks.loops_reached`), is switched "
+         "off, so what is counted is what the timing does with a loop the code hides. "
+         "`SandboxStudent` (bubblewrap) + `ProcessTimer` + "
          "`checks.run_check('test_softmax_loss_vectorized_speed', ...)`, a fresh jail per run "
          "(as each student gets), against the reference loop `reference.softmax_loss_loop` "
          "(each example's softmax in Python floats), on inputs of 3 classes, 8 features and "
