@@ -1026,10 +1026,15 @@ def check_softmax_loss_vectorized_stable(student):
 
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
               ast.GeneratorExp)
-LOOP_CALLS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "map",
-              "filter", "reduce", "starmap", "accumulate", "softmax_loss_naive",
-              # Code run from text: what it runs cannot be read, so it counts as a loop.
-              "exec", "eval", "compile"}
+# Loop helpers by any name they are reached under (np.vectorize, numpy.vectorize, ...).
+LOOP_ATTRIBUTES = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc",
+                   "softmax_loss_naive"}
+# Loop helpers of the standard library, and code run from text (what it runs cannot be
+# read, so it counts as a loop): called by name, or on their own module. Not as any
+# object's attribute: np.add.reduce and np.maximum.accumulate are vectorized ufuncs.
+LOOP_BUILTINS = {"map", "filter", "reduce", "starmap", "accumulate", "exec", "eval", "compile"}
+LOOP_MODULES = {"functools", "itertools", "builtins"}
+LOOP_CALLS = LOOP_ATTRIBUTES | LOOP_BUILTINS
 
 
 def find_loops(source):
@@ -1041,25 +1046,36 @@ def find_loops(source):
     return _loop_lines(tree)
 
 
-def _loop_lines(tree):
+def _loop_lines(tree, modules=frozenset(LOOP_MODULES)):
+    """Lines of the loops in `tree`; `modules`: the names LOOP_MODULES go by there."""
     lines = []
     for node in ast.walk(tree):
         if isinstance(node, LOOP_NODES):
             lines.append(node.lineno)
-        elif isinstance(node, ast.Call):
-            f = node.func
-            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
-            if name in LOOP_CALLS:
-                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and _loop_helper(node.func, modules):
+            lines.append(node.lineno)
     return sorted(set(lines))
 
 
+def _loop_helper(expr, modules):
+    """True when `expr` names a loop helper (LOOP_ATTRIBUTES anywhere; LOOP_BUILTINS by
+    their own name or on one of `modules`)."""
+    if isinstance(expr, ast.Name):
+        return expr.id in LOOP_CALLS
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in LOOP_ATTRIBUTES or (
+            expr.attr in LOOP_BUILTINS and isinstance(expr.value, ast.Name)
+            and expr.value.id in modules)
+    return False
+
+
 def _definitions(sources):
-    """({name: the function's AST}, {aliases of LOOP_CALLS}) of the student's sources,
+    """({name: the function's AST}, {aliases of loop helpers}, {names of LOOP_MODULES})
+    of the student's sources,
     taken in order: a later top-level `def` (or `name = lambda`) of a name replaces an
     earlier one, as when the cells run; `from numpy import vectorize as v` or
     `v = np.vectorize` makes `v` a loop helper too."""
-    defs, aliases = {}, set()
+    defs, aliases, modules = {}, set(), set(LOOP_MODULES)
     for src in sources:
         try:
             tree = ast.parse(textwrap.dedent(src or ""))
@@ -1070,14 +1086,15 @@ def _definitions(sources):
                 defs[node.name] = node
             elif isinstance(node, ast.ImportFrom):
                 aliases.update(a.asname or a.name for a in node.names if a.name in LOOP_CALLS)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname or a.name for a in node.names if a.name in LOOP_MODULES)
             elif isinstance(node, ast.Assign):
                 names = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 if isinstance(node.value, ast.Lambda):
                     defs.update((n, node.value) for n in names)
-                elif isinstance(node.value, (ast.Attribute, ast.Name)) and \
-                        getattr(node.value, "attr", getattr(node.value, "id", None)) in LOOP_CALLS:
+                elif _loop_helper(node.value, modules):
                     aliases.update(names)
-    return defs, aliases
+    return defs, aliases, modules
 
 
 def _names(node):
@@ -1090,7 +1107,7 @@ def loops_reached(sources, fn):
     loop helpers (`LOOP_CALLS`, under any alias), and recursion (a function that can
     reach itself). A loop written in a helper of another cell is a loop of `fn` too.
     Lines count from the start of that function's own source."""
-    defs, aliases = _definitions(sources)
+    defs, aliases, modules = _definitions(sources)
     calls = {}
     todo = [fn]
     while todo:
@@ -1103,7 +1120,7 @@ def loops_reached(sources, fn):
     for name in calls:
         node = defs[name]
         first = node.lineno - 1
-        found += [(name, line - first) for line in _loop_lines(node)]
+        found += [(name, line - first) for line in _loop_lines(node, modules)]
         found += [(name, n.lineno - first) for n in ast.walk(node)
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in aliases]
         if _reaches(calls, name, name):

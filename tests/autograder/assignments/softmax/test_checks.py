@@ -375,3 +375,17 @@ def test_a_cheap_loop_fails_the_speed_test_without_being_timed():
                   NoTimer())
     assert not v.passed and v.mistake == "loop_in_vectorized"
     assert "runs a Python loop (softmax_loss_vectorized, line 8)" in v.message, v.message
+
+
+def test_vectorized_ufunc_methods_are_no_loops_and_the_standard_librarys_helpers_are():
+    fn = "softmax_loss_vectorized"
+    body = "def softmax_loss_vectorized(W, X, y, reg):\n    return {}, W\n"
+    for honest in ("np.add.reduce(X, axis=0)", "np.maximum.accumulate(X)",
+                   "np.logaddexp.reduce(X, axis=0)", "np.add.reduceat(X, [0])"):
+        assert checks.loops_reached([body.format(honest)], fn) == [], honest
+    for loop in ("functools.reduce(f, X)", "ft.reduce(f, X)", "reduce(f, X)", "r(f, X)",
+                 "itertools.starmap(f, X)", "map(f, X)", "eval('X')", "numpy.vectorize(f)(X)"):
+        src = ("import functools, itertools, numpy\nimport functools as ft\n"
+               "from functools import reduce as r\n" + body.format(loop))
+        assert checks.loops_reached([src], fn) == [(fn, 2)], loop
+    assert checks.loops_reached(["r = np.add.reduce\n" + body.format("r(X)")], fn) == []
