@@ -30,3 +30,24 @@ def test_help_names_the_console_script(tmp_path):
     r = subprocess.run([sys.executable, "-m", "autograder", "--help"], capture_output=True,
                        text=True)
     assert r.stdout.startswith("usage: python -m autograder ")
+
+
+def test_the_graders_blas_starts_with_one_thread_unless_the_user_chose(tmp_path):
+    """Set before NumPy is imported (it is limited to one thread to grade anyway): its
+    import starts no other thread; a count the user set is left as it is."""
+    code = ("import os, sys\n"
+            "class Seen:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'numpy':\n"
+            "            print(os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+            "                  os.environ.get('OMP_NUM_THREADS'), 'at the import of numpy')\n"
+            "sys.meta_path.insert(0, Seen())\n"
+            "from autograder import cli\n"
+            "cli.main(['grade', sys.argv[1], '--out', sys.argv[2], '--unsafe-no-sandbox'])\n")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    args = [sys.executable, "-c", code, str(tmp_path / "missing"), str(tmp_path / "o")]
+    r = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert r.stdout.splitlines() == ["1 1 at the import of numpy"]
+    r = subprocess.run(args, capture_output=True, text=True, env={**env, "OMP_NUM_THREADS": "3"})
+    assert r.stdout.splitlines() == ["1 3 at the import of numpy"]
