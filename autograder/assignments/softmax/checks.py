@@ -15,6 +15,7 @@ tests name (agreeing with the student's own naive version does not count: see
 its message and, in `mistake`, the cause (see `mistakes.py`).
 """
 import ast
+import symtable
 import textwrap
 
 import numpy as np
@@ -1035,6 +1036,9 @@ LOOP_ATTRIBUTES = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfu
 LOOP_BUILTINS = {"map", "filter", "reduce", "starmap", "accumulate", "exec", "eval", "compile"}
 LOOP_MODULES = {"functools", "itertools", "builtins"}
 LOOP_CALLS = LOOP_ATTRIBUTES | LOOP_BUILTINS
+# Built-ins that call a function once an item, as map does: sorted/min/max(key=...),
+# list.sort(key=...), iter(callable, sentinel).
+KEYED_BUILTINS = {"sorted", "min", "max"}
 
 
 def find_loops(source):
@@ -1046,22 +1050,42 @@ def find_loops(source):
     return _loop_lines(tree)
 
 
-def _loop_lines(tree, modules=frozenset(LOOP_MODULES)):
-    """Lines of the loops in `tree`; `modules`: the names LOOP_MODULES go by there."""
+def _loop_lines(tree, modules=frozenset(LOOP_MODULES), helpers=frozenset(LOOP_CALLS),
+                builtins=frozenset(KEYED_BUILTINS | {"iter"})):
+    """Lines of the loops in `tree`; `modules`: the names LOOP_MODULES go by there;
+    `helpers`: the bare names that are loop helpers there, `builtins` the names of
+    KEYED_BUILTINS and iter that are the built-ins there (a name the code binds
+    itself, a local `accumulate = 0.0`, is neither)."""
     lines = []
     for node in ast.walk(tree):
         if isinstance(node, LOOP_NODES):
             lines.append(node.lineno)
-        elif isinstance(node, ast.Call) and _loop_helper(node.func, modules):
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
+                and _loop_helper(node, modules, helpers):
+            # Named, not only called: `@np.vectorize`, `partial(map, f)` loop as well.
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and _calls_per_item(node, builtins):
             lines.append(node.lineno)
     return sorted(set(lines))
 
 
-def _loop_helper(expr, modules):
+def _calls_per_item(call, helpers):
+    """True when `call` runs a function once per item (KEYED_BUILTINS with a key, .sort
+    with a key, two-argument iter); `helpers`: the built-in names the code reads as such."""
+    keyed = any(k.arg == "key" for k in call.keywords)
+    if isinstance(call.func, ast.Attribute):
+        return keyed and call.func.attr == "sort"
+    if isinstance(call.func, ast.Name) and call.func.id in helpers:
+        return (keyed and call.func.id in KEYED_BUILTINS) or (
+            call.func.id == "iter" and len(call.args) == 2)
+    return False
+
+
+def _loop_helper(expr, modules, helpers=frozenset(LOOP_CALLS)):
     """True when `expr` names a loop helper (LOOP_ATTRIBUTES anywhere; LOOP_BUILTINS by
-    their own name or on one of `modules`)."""
+    one of `helpers` or on one of `modules`)."""
     if isinstance(expr, ast.Name):
-        return expr.id in LOOP_CALLS
+        return expr.id in helpers
     if isinstance(expr, ast.Attribute):
         return expr.attr in LOOP_ATTRIBUTES or (
             expr.attr in LOOP_BUILTINS and isinstance(expr.value, ast.Name)
@@ -1069,60 +1093,153 @@ def _loop_helper(expr, modules):
     return False
 
 
+# Statements whose bodies run at the top level of a cell: a def under `if` or `try`
+# defines a global as one outside does.
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor)
+
+
+def _top_statements(body):
+    """The statements of a cell that run at its top level, in order, blocks opened."""
+    for node in body:
+        yield node
+        if isinstance(node, _BLOCKS):
+            for field in ("body", "orelse", "finalbody"):
+                yield from _top_statements(getattr(node, field, []))
+            for handler in getattr(node, "handlers", []):
+                yield from _top_statements(handler.body)
+
+
+def _bound(node):
+    """Names a top-level statement binds (or deletes) other than by def, class, or a
+    plain assignment: imports, loop and `with` targets, tuple targets, del, walrus."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, _BLOCKS):   # their own targets only; their bodies come one by one
+        parts = [getattr(node, "target", None)] + [i.optional_vars for i in getattr(node, "items", [])]
+        parts += [h for h in getattr(node, "handlers", [])]
+    else:
+        parts = [node]
+    names = set()
+    for part in parts:
+        for n in ast.walk(part) if part is not None else ():
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                names.add(n.id)
+            elif isinstance(n, ast.ExceptHandler) and n.name:
+                names.add(n.name)
+    return names
+
+
 def _definitions(sources):
-    """({name: the function's AST}, {aliases of loop helpers}, {names of LOOP_MODULES})
-    of the student's sources,
-    taken in order: a later top-level `def` (or `name = lambda`) of a name replaces an
-    earlier one, as when the cells run; `from numpy import vectorize as v` or
-    `v = np.vectorize` makes `v` a loop helper too."""
+    """({name: what the name holds}, {aliases of loop helpers}, {names of LOOP_MODULES})
+    of the student's sources, taken in order, as when the cells run.
+
+    What a name holds: a function or class (`def`, `class`, `name = lambda`), or the
+    expression of a plain assignment (`OPS = [_sum]`, `s = _sum`): followed through
+    for the functions it names. A later binding of a name replaces an earlier one, by
+    anything (`_sum = np.sum` ends the `def _sum` before it).
+    `from numpy import vectorize as v` or `v = np.vectorize` makes `v` a loop helper."""
     defs, aliases, modules = {}, set(), set(LOOP_MODULES)
     for src in sources:
         try:
             tree = ast.parse(textwrap.dedent(src or ""))
         except (SyntaxError, ValueError):
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for node in _top_statements(tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 defs[node.name] = node
-            elif isinstance(node, ast.ImportFrom):
+                aliases.discard(node.name)
+                continue
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                helper = _loop_helper(node.value, modules)
+                for n in names:
+                    defs[n] = node.value
+                    (aliases.add if helper else aliases.discard)(n)
+                rest = {n for t in targets if not isinstance(t, ast.Name) for n in _bound(t)}
+            else:
+                rest = _bound(node)
+            for n in rest:
+                defs.pop(n, None)
+                aliases.discard(n)
+            if isinstance(node, ast.ImportFrom):
                 aliases.update(a.asname or a.name for a in node.names if a.name in LOOP_CALLS)
             elif isinstance(node, ast.Import):
                 modules.update(a.asname or a.name for a in node.names if a.name in LOOP_MODULES)
-            elif isinstance(node, ast.Assign):
-                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-                if isinstance(node.value, ast.Lambda):
-                    defs.update((n, node.value) for n in names)
-                elif _loop_helper(node.value, modules):
-                    aliases.update(names)
     return defs, aliases, modules
 
 
-def _names(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+def _global_names(node):
+    """Names `node` (a def, class or expression) reads from the cell's globals: not its
+    parameters nor its local variables, at any depth of nesting (Python's own scoping,
+    by `symtable`). A local `softmax = np.exp(s)` is not the student's `softmax`."""
+    try:
+        table = symtable.symtable(ast.unparse(node), "<student>", "exec")
+    except (SyntaxError, ValueError, RecursionError):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    names, todo = set(), [(table, True)]
+    while todo:
+        scope, top = todo.pop()
+        names.update(s.get_name() for s in scope.get_symbols()
+                     if s.is_referenced() and (top or s.is_global()))
+        todo += [(child, False) for child in scope.get_children()]
+    return names
+
+
+def _results_only(node):
+    """Names an assigned expression only calls, outside its lambdas (`r = _sum(X)`):
+    the name holds a result computed once, at the cell's run, not the function."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        return set()
+    inner = {id(n) for lam in ast.walk(node) if isinstance(lam, ast.Lambda)
+             for n in ast.walk(lam)}
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    names = [n for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in inner]
+    return {n.id for n in names if id(n) in called} - {
+        n.id for n in names if id(n) not in called}
+
+
+def _runs(node):
+    """The parts of what a name holds that run when it is called: all of a function
+    or class; of an assigned expression, only its lambdas and what a loop helper
+    makes (`e = np.vectorize(f)`); its comprehensions ran once, at the cell's run."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        return [node]
+    return [n for n in ast.walk(node) if isinstance(n, ast.Lambda)] + [
+        n for n in ast.walk(node) if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute) and n.func.attr in LOOP_ATTRIBUTES]
 
 
 def loops_reached(sources, fn):
     """[(function, line)] of the Python loops in the student's function `fn` and in every
-    function of theirs it names, however indirectly: loop statements, comprehensions,
-    loop helpers (`LOOP_CALLS`, under any alias), and recursion (a function that can
-    reach itself). A loop written in a helper of another cell is a loop of `fn` too.
-    Lines count from the start of that function's own source."""
+    function, class or assigned value of theirs it names, however indirectly (through
+    an alias, a list or dict of functions): loop statements, comprehensions,
+    loop helpers (`LOOP_CALLS`, under any alias, called or named), and recursion (a
+    function that can reach itself). A loop written in a helper of another cell is a
+    loop of `fn` too; a name the function binds itself is its own, not a helper's.
+    Lines count from the start of that definition's own source."""
     defs, aliases, modules = _definitions(sources)
-    calls = {}
+    calls, reads = {}, {}
     todo = [fn]
     while todo:
         name = todo.pop()
         if name in calls or name not in defs:
             continue
-        calls[name] = _names(defs[name]) & set(defs)
+        reads[name] = _global_names(defs[name]) - _results_only(defs[name])
+        # A name in a string is looked up at run time (globals()["_sum"]): followed too.
+        said = {n.value for n in ast.walk(defs[name])
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        calls[name] = (reads[name] | said) & set(defs)
         todo += calls[name]
     found = []
     for name in calls:
         node = defs[name]
-        first = node.lineno - 1
-        found += [(name, line - first) for line in _loop_lines(node, modules)]
-        found += [(name, n.lineno - first) for n in ast.walk(node)
-                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in aliases]
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+        helpers = (LOOP_CALLS | aliases) & reads[name]
+        builtins = (KEYED_BUILTINS | {"iter"}) & reads[name]
+        for part in _runs(node):
+            found += [(name, line - first)
+                      for line in _loop_lines(part, modules, helpers, builtins)]
         if _reaches(calls, name, name):
             found.append((name, 1))
     return sorted(set(found))

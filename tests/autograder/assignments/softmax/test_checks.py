@@ -389,3 +389,41 @@ def test_vectorized_ufunc_methods_are_no_loops_and_the_standard_librarys_helpers
                "from functools import reduce as r\n" + body.format(loop))
         assert checks.loops_reached([src], fn) == [(fn, 2)], loop
     assert checks.loops_reached(["r = np.add.reduce\n" + body.format("r(X)")], fn) == []
+
+
+def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_reached():
+    fn = "softmax_loss_vectorized"
+    looped = "def _sum(v):\n    t = 0.0\n    for x in v:\n        t += x\n    return t\n"
+    vec = "def softmax_loss_vectorized(W, X, y, reg{}):\n    {}\n    return {}, W\n"
+    # A name the function binds itself (a local, a parameter) is not the student's
+    # helper of that name; a helper rebound to numpy's is numpy's.
+    honest = [
+        [looped, vec.format("", "_sum = np.exp(X)", "_sum.sum()")],
+        [looped, vec.format(", _sum=None", "pass", "_sum")],
+        [looped, "_sum = np.sum\n", vec.format("", "pass", "_sum(X)")],
+        [vec.format("", "accumulate = X.sum()", "accumulate")],
+        [looped, "R = _sum([1.0, 2.0])\n", vec.format("", "pass", "R")],
+        [vec.format("", "m = max(X.shape)", "min(m, 3)")],
+        [vec.format("", '"""Not a for loop, nor map(f, X)."""', "X.sum()")],
+    ]
+    for cells in honest:
+        assert checks.loops_reached(cells, fn) == [], cells
+    # Reached through an alias, a list or dict of functions, a string looked up at run
+    # time, a class, a block, a loop helper named not called, a built-in's key function.
+    loops = [
+        ([looped + "s = _sum\n", vec.format("", "pass", "s(X)")], ("_sum", 3)),
+        ([looped + "OPS = [_sum]\n", vec.format("", "pass", "OPS[0](X)")], ("_sum", 3)),
+        ([looped + "OPS = {'s': _sum}\n", vec.format("", "pass", "OPS['s'](X)")], ("_sum", 3)),
+        ([looped, vec.format("", "pass", "globals()['_sum'](X)")], ("_sum", 3)),
+        (["class K:\n    @staticmethod\n    def s(v):\n        return sum(x for x in v)\n",
+          vec.format("", "pass", "K.s(X)")], ("K", 4)),
+        (["if True:\n" + "".join("    " + l + "\n" for l in looped.splitlines()),
+          vec.format("", "pass", "_sum(X)")], ("_sum", 3)),
+        (["@np.vectorize\ndef e(v):\n    return v\n", vec.format("", "pass", "e(X)")], ("e", 1)),
+        (["e = np.vectorize(float)\n", vec.format("", "pass", "e(X)")], ("e", 1)),
+        ([vec.format("", "from functools import partial", "partial(map, float)(X)")], (fn, 3)),
+        ([vec.format("", "t = sorted(y, key=float)", "t")], (fn, 2)),
+        ([vec.format("", "it = iter(y)", "sum(iter(lambda: next(it, None), None))")], (fn, 3)),
+    ]
+    for cells, where in loops:
+        assert checks.loops_reached(cells, fn) == [where], cells
