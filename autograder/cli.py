@@ -165,6 +165,15 @@ def _ensure_path():
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+def _one_blas_thread():
+    """The grader's own BLAS runs one thread (pipeline.grade limits it so). Started so,
+    before NumPy is imported, its import starts no others, which spin beside the booting
+    jail (up to 40 ms of a one-student run on 2 cores). Workers set their own environment
+    (jail.worker_env); a thread count the user chose stands."""
+    for blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(blas, "1")
+
+
 def imports_done():
     """`python -m autograder` pauses garbage collection while the grader imports
     (__main__.py): once they are done, what they made is frozen (gc.freeze: never walked
@@ -179,12 +188,6 @@ def cmd_grade(args):
     from .headstart import Asked, start
     headstart = start(Asked(sandbox=args.sandbox, unsafe=args.unsafe_no_sandbox,
                             memory_mb=args.memory))
-    # The grader's own BLAS runs one thread (pipeline.grade limits it so). Started so,
-    # NumPy's import does not start others, which spin beside the booting jail (up to 40 ms
-    # of a one-student run on 2 cores). Workers set their own environment (jail.worker_env);
-    # a thread count the user chose stands.
-    for blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(blas, "1")
     try:
         from .pipeline import grade
         imports_done()
@@ -271,6 +274,7 @@ def cmd_prairielearn(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     _ensure_path()
+    _one_blas_thread()
     if args.command not in ("grade", "demo"):
         imports_done()      # grading resumes it once it has imported (cmd_grade)
     try:
