@@ -54,19 +54,32 @@ class InKernelStudent:
             return ""
 
     def all_sources(self):
-        """The source of every function and class the notebook itself defined (their
-        globals are its namespace); a library's are not the student's."""
+        """The source of every cell the kernel ran, in the order it ran them (IPython's
+        `_ih`), as the grader reads every cell of the notebook: so a helper reached
+        through an alias, a list, or a decorator that returns no function is read
+        here too. Without that record (a namespace not IPython's): the source of every
+        function and class the notebook itself defined (their globals are its
+        namespace; a library's are not the student's), decorators unwrapped, and
+        `name = function` for each other name a function is bound to."""
         ns = self.harness.ns
+        cells = ns.get("_ih")
+        if isinstance(cells, list) and cells and all(type(c) is str for c in cells):
+            return list(cells)
         found = []
-        for obj in list(ns.values()):
-            mine = (inspect.isfunction(obj) and obj.__globals__ is ns) or (
-                inspect.isclass(obj) and any(inspect.isfunction(m) and m.__globals__ is ns
-                                             for m in vars(obj).values()))
-            if mine:
-                try:
+        for key, obj in list(ns.items()):
+            try:
+                obj = inspect.unwrap(obj)
+                mine = (inspect.isfunction(obj) and obj.__globals__ is ns) or (
+                    inspect.isclass(obj) and any(inspect.isfunction(m) and m.__globals__ is ns
+                                                 for m in vars(obj).values()))
+                if mine:
                     found.append(inspect.getsource(obj))
-                except (TypeError, OSError):
-                    pass
+                    name = obj.__name__
+                    if isinstance(key, str) and key != name and key.isidentifier() \
+                            and isinstance(name, str) and name.isidentifier():
+                        found.append(f"{key} = {name}\n")
+            except Exception:   # the student's objects: any attribute may raise
+                continue
         return found
 
     def timed(self, fn, args):

@@ -427,3 +427,28 @@ def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_rea
     ]
     for cells, where in loops:
         assert checks.loops_reached(cells, fn) == [where], cells
+
+
+def test_validate_reads_the_loops_the_grader_reads():
+    """Validate (in the kernel) and the grader (every cell's text) find the same loops:
+    a looping helper reached through another name or a decorator's object included."""
+    fn = "softmax_loss_vectorized"
+    looped = "def _sum(v):\n    t = 0.0\n    for x in v:\n        t += x\n    return t\n"
+    vec = "def softmax_loss_vectorized(W, X, y, reg):\n    return {}, W\n"
+    cases = [
+        {"helper": looped + "s = _sum\n", fn: vec.format("s(X)")},
+        {"helper": "import functools\n@functools.lru_cache\n" + looped, fn: vec.format("_sum(X)")},
+        {"helper": looped, fn: vec.format("_sum(X)")},
+        {"helper": looped + "_sum = np.sum\n", fn: vec.format("_sum(X)")},
+    ]
+    for cells in cases:
+        grader = checks.loops_reached(list(cells.values()), fn)
+        ns = namespace_with(cells)
+        assert checks.loops_reached(InKernelStudent(ns).all_sources(), fn) == grader, cells
+        # In a notebook's kernel, the cells as IPython recorded them are what is read.
+        ns["_ih"] = ["", *cells.values()]
+        assert checks.loops_reached(InKernelStudent(ns).all_sources(), fn) == grader, cells
+    # An object read: the record of cells is used only when it is one.
+    ns = namespace_with({fn: vec.format("X.sum()")})
+    ns["_ih"] = "not a list"
+    assert checks.loops_reached(InKernelStudent(ns).all_sources(), fn) == []
