@@ -427,6 +427,11 @@ def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_rea
     ]
     for cells, where in loops:
         assert checks.loops_reached(cells, fn) == [where], cells
+    # Recursion is a loop wherever the cycle closes, and only on the cycle.
+    chain = "def a(v):\n    return b(v)\ndef b(v):\n    return c(v)\ndef c(v):\n    return {}\n"
+    assert checks.loops_reached([chain.format("v"), vec.format("", "pass", "a(X)")], fn) == []
+    assert checks.loops_reached([chain.format("b(v)"), vec.format("", "pass", "a(X)")], fn) \
+        == [("b", 1), ("c", 1)]
 
 
 def test_validate_reads_the_loops_the_grader_reads():
