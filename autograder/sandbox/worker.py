@@ -317,6 +317,17 @@ def plain(value, depth=0):
     return {"__bad__": type(value).__name__[:100]}
 
 
+def own_text(obj):
+    """str(obj) as a plain str, or None when it fails. It runs the student's __str__
+    (watched, as all their code): which may raise anything, even SystemExit, or return
+    a str subclass whose methods are theirs too; neither reaches the harness."""
+    try:
+        text = str(obj)
+        return text if type(text) is str else str.__str__(text)
+    except BaseException:  # noqa: BLE001 - student objects can raise anything
+        return None
+
+
 def describe_error(exc, quiet=None):
     """One line: the exception and the line of student code that raised it.
 
@@ -325,8 +336,10 @@ def describe_error(exc, quiet=None):
     the harness's own frame access), running no student code: no line is
     looked up through a module's loader, only in the cells' own cache.
     """
-    msg = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
-    name = type(exc).__name__[:100]
+    text = own_text(exc)
+    msg = ("<its message could not be read>" if text is None
+           else text.splitlines()[0][:200] if text.strip() else "")
+    name = _type_name(type(exc))[:100]
 
     def last_cell_line():
         frames = [f for f in traceback.StackSummary.extract(
@@ -347,6 +360,8 @@ def describe_error(exc, quiet=None):
 # not one of them.
 BUILTIN_EXCEPTIONS = {c: n for n, c in vars(builtins).items()
                       if isinstance(c, type) and issubclass(c, BaseException)}
+# At most this many, most derived first: a class may derive from twenty built-ins at once.
+MAX_BUILTINS = 16
 _type_name = type.__dict__["__name__"].__get__
 _type_mro = type.__dict__["__mro__"].__get__
 _name_error_name = NameError.__dict__["name"].__get__
@@ -365,7 +380,10 @@ def exception_facts(exc):
     """
     cls = type(exc)
     facts = {"type": _type_name(cls)[:100],
-             "builtins": [BUILTIN_EXCEPTIONS[c] for c in _type_mro(cls) if c in BUILTIN_EXCEPTIONS],
+             # `type(c) is type` first: a class of a student's metaclass is no built-in,
+             # and looking it up would hash it with that metaclass's own __hash__.
+             "builtins": [BUILTIN_EXCEPTIONS[c] for c in _type_mro(cls)
+                          if type(c) is type and c in BUILTIN_EXCEPTIONS][:MAX_BUILTINS],
              "name": None, "on": None}
     if issubclass(cls, NameError):
         name = _name_error_name(exc)
@@ -611,7 +629,7 @@ class Harness:
             except RecursionError as e:
                 return None, describe(e, quiet), "exception", [], facts(e)
             except SystemExit as e:
-                code = str(e.code)[:100]
+                code = (own_text(e.code) or "?")[:100]
                 return None, f"SystemExit: the code called exit({code})", "exception", [], \
                     facts(e)
             except BaseException as e:  # noqa: BLE001

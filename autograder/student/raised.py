@@ -8,6 +8,7 @@ short, and nothing else is accepted.
 import builtins
 
 from autograder.model import Raised
+from autograder.sandbox.worker import MAX_BUILTINS
 
 # The built-in exception classes by name: the only classes a reply can name.
 _BUILTIN_EXCEPTIONS = {n: c for n, c in vars(builtins).items()
@@ -24,7 +25,7 @@ def raised_well_formed(facts):
     if facts is None:
         return True
     return (isinstance(facts, dict) and set(facts) == _FACTS and _short(facts["type"])
-            and isinstance(facts["builtins"], list) and len(facts["builtins"]) <= 16
+            and isinstance(facts["builtins"], list) and len(facts["builtins"]) <= MAX_BUILTINS
             and all(isinstance(n, str) and n in _BUILTIN_EXCEPTIONS for n in facts["builtins"])
             and all(facts[k] is None or _short(facts[k]) for k in ("name", "on")))
 

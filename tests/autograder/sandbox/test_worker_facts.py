@@ -111,3 +111,53 @@ def test_facts_the_harness_makes_are_accepted():
         facts = exception_facts(exc)
         assert raised_well_formed(facts)
         assert isinstance(raised_from_reply(facts), Raised)
+
+
+def test_a_metaclass_hash_runs_no_code_and_forges_no_builtin():
+    """A class's metaclass may define __hash__ and __eq__: looking the class up among the
+    built-ins must neither run them nor let them pass the class off as IndexError."""
+    ran = []
+
+    class Meta(type):
+        def __hash__(cls):
+            ran.append("hash")
+            return hash(IndexError)
+
+        def __eq__(cls, other):
+            ran.append("eq")
+            return other is IndexError
+
+    class Sly(Exception, metaclass=Meta):
+        pass
+
+    facts = exception_facts(Sly())
+    assert ran == []
+    assert facts["builtins"] == ["Exception", "BaseException"]
+
+
+def test_an_exception_of_many_builtins_makes_a_well_formed_reply():
+    many = (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError,
+            FloatingPointError, AssertionError, NotImplementedError, EOFError, BufferError,
+            UserWarning, DeprecationWarning, RuntimeWarning, SyntaxWarning, FutureWarning)
+    facts = exception_facts(type("Many", many, {})())
+    assert raised_well_formed(facts) and facts["builtins"][0] == "ValueError"
+
+
+@pytest.mark.parametrize("source", [
+    "class E(Exception):\n    def __str__(self):\n        raise E()\n",
+    "class E(Exception):\n    def __str__(self):\n        raise KeyboardInterrupt()\n",
+    "class E(Exception):\n    def __str__(self):\n        return 5\n",
+    "class S(str):\n    def splitlines(self):\n        raise SystemExit()\n"
+    "class E(Exception):\n    def __str__(self):\n        return S('boom')\n",
+])
+def test_an_exception_whose_message_fails_is_described_and_the_harness_goes_on(source):
+    out = _call(source + "def f():\n    raise E()\n")
+    assert not out.ok and out.error.startswith("E") and out.raised.type_name == "E"
+    assert out.raised.bases == (Exception, BaseException)
+
+
+def test_an_exit_code_whose_text_fails_is_described():
+    out = _call("class C:\n    def __str__(self):\n        raise SystemExit(C())\n"
+                "def f():\n    raise SystemExit(C())\n")
+    assert not out.ok and out.raised.builtin is SystemExit
+    assert out.error == "SystemExit: the code called exit(?)"
