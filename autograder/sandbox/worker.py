@@ -24,7 +24,6 @@ import operator
 import os
 import struct
 import sys
-import traceback
 import warnings
 
 import numpy as np
@@ -328,13 +327,16 @@ def own_text(obj):
         return None
 
 
-def describe_error(exc, quiet=None):
+def describe_error(exc, quiet=None, lines=None):
     """One line: the exception and the line of student code that raised it.
 
     The message is read first (str() may run the student's code, watched);
     the traceback is then walked under `quiet` (the watch would otherwise note
-    the harness's own frame access), running no student code: no line is
-    looked up through a module's loader, only in the cells' own cache.
+    the harness's own frame access), running no student code: the traceback is read
+    through BaseException's own descriptor (a subclass's `__traceback__` property is
+    theirs), its frames and code objects are the interpreter's, and the line is
+    looked up in `lines` ({cell filename: its lines}, the harness's own record of the
+    cells), never through linecache or a module's loader, which student code can reach.
     """
     text = own_text(exc)
     msg = ("<its message could not be read>" if text is None
@@ -342,16 +344,19 @@ def describe_error(exc, quiet=None):
     name = _type_name(type(exc))[:100]
 
     def last_cell_line():
-        frames = [f for f in traceback.StackSummary.extract(
-            traceback.walk_tb(exc.__traceback__), lookup_lines=False)
-            if f.filename.startswith("<cell ")]
-        if not frames:
+        found = None
+        tb = _exc_traceback(exc)
+        while tb is not None:
+            filename, lineno = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            if type(filename) is str and filename.startswith("<cell ") and type(lineno) is int:
+                found = (filename, lineno)
+            tb = tb.tb_next
+        if found is None:
             return ""
-        f = frames[-1]
-        cached = linecache.cache.get(f.filename)
-        lines = cached[2] if cached else []
-        line = lines[f.lineno - 1] if f.lineno and 0 < f.lineno <= len(lines) else ""
-        return f" (in {f.filename[1:-1]}, line {f.lineno}: {line.strip()[:80]})"
+        filename, lineno = found
+        cell = (lines or {}).get(filename, [])
+        line = cell[lineno - 1] if 0 < lineno <= len(cell) else ""
+        return f" (in {filename[1:-1]}, line {lineno}: {line.strip()[:80]})"
     where = quiet(last_cell_line) if quiet else last_cell_line()
     return f"{name}{': ' + msg if msg else ''}{where}"
 
@@ -363,6 +368,7 @@ BUILTIN_EXCEPTIONS = {c: n for n, c in vars(builtins).items()
 # At most this many, most derived first: a class may derive from twenty built-ins at once.
 MAX_BUILTINS = 16
 _type_name = type.__dict__["__name__"].__get__
+_exc_traceback = BaseException.__dict__["__traceback__"].__get__
 _type_mro = type.__dict__["__mro__"].__get__
 _name_error_name = NameError.__dict__["name"].__get__
 _attribute_error_name = AttributeError.__dict__["name"].__get__
@@ -597,6 +603,8 @@ class Harness:
         # Bound now: replacing the module's globals or patching this class later
         # (both reachable through sys.modules["__main__"]) changes nothing here.
         self._describe = describe_error
+        # The cells' lines, as run, for describe_error: linecache is the student's to change.
+        self._cell_lines = {}
         self._facts = exception_facts
         self._quiet = watch.quiet if watch is not None else None
         for name, member in vars(Harness).items():
@@ -619,7 +627,10 @@ class Harness:
                 self.watch.check_patches()
 
     def _guarded(self, fn):
-        quiet, describe, facts = self._quiet, self._describe, self._facts
+        quiet, facts, lines = self._quiet, self._facts, self._cell_lines
+
+        def describe(e, quiet):
+            return self._describe(e, quiet, lines)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -641,6 +652,7 @@ class Harness:
         filename = f"<cell {name}>"
         # Registered so that tracebacks can quote the student's line.
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        self._cell_lines[filename] = source.splitlines()
 
         def run():
             exec(compile(source, filename, "exec"), self.ns)
@@ -653,6 +665,7 @@ class Harness:
         name, source = msg["name"], msg["source"]
         filename = f"<cell {name}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        self._cell_lines[filename] = source.splitlines()
         failure = []
 
         def run():
@@ -661,7 +674,7 @@ class Harness:
             except AssertionError as e:
                 # str() may run student code (a value in an f-string is evaluated
                 # already; an exception object is not): guarded like the cell.
-                failure.append(str(e)[:MAX_STRING])
+                failure.append((own_text(e) or "<its message could not be read>")[:MAX_STRING])
         _, err, kind, _, raised = self.guarded(run)
         if err is None and failure:
             return {"ok": False, "error": "AssertionError: " + failure[0], "kind": "assert"}

@@ -161,3 +161,25 @@ def test_an_exit_code_whose_text_fails_is_described():
                 "def f():\n    raise SystemExit(C())\n")
     assert not out.ok and out.raised.builtin is SystemExit
     assert out.error == "SystemExit: the code called exit(?)"
+
+
+@pytest.mark.parametrize("trap", [
+    # A subclass's own __traceback__ (BaseException's is a descriptor a property overrides).
+    "class E(Exception):\n    @property\n    def __traceback__(self):\n"
+    "        ran.append('__traceback__')\n        return None\n",
+    # linecache is the student's to change: the line is read from the harness's record.
+    "import linecache\nclass Lines(list):\n    def __getitem__(self, i):\n"
+    "        ran.append('__getitem__')\n        return 'forged'\n    def __len__(self):\n"
+    "        ran.append('__len__')\n        return 99\n"
+    "linecache.cache['<cell cell>'] = (0, None, Lines(), '<cell cell>')\n"
+    "class E(Exception):\n    pass\n",
+])
+def test_describing_where_an_exception_was_raised_runs_no_student_code(trap):
+    """The traceback is walked with the watch quiet: student code run there would be unwatched."""
+    h = Harness()
+    h.ns["np"] = np
+    assert h.op_exec({"name": "cell", "source": "ran = []\n" + trap +
+                      "def f():\n    raise E('x')\n"})["ok"]
+    reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
+    assert h.ns["ran"] == []
+    assert reply["error"] == f"E: x (in cell cell, line {trap.count(chr(10)) + 3}: raise E('x'))"
