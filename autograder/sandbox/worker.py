@@ -304,16 +304,19 @@ def plain(value, depth=0):
     """
     if value is None:
         return None
-    if (type(value) in (tuple, list) and 0 < len(value) <= 8 and depth < 3
-            and any(isinstance(v, (_ndarray, tuple, list)) for v in value)):
+    cls = type(value)
+    # Classes, not isinstance(): that would ask the object its __class__, the student's
+    # to define; a class's metaclass may define __name__ too, so names are type's.
+    if (cls in (tuple, list) and 0 < len(value) <= 8 and depth < 3
+            and any(issubclass(type(v), (_ndarray, tuple, list)) for v in value)):
         return [plain(v, depth + 1) for v in value]
-    if isinstance(value, (_ndarray, _generic, bool, int, float, list, tuple)):
+    if issubclass(cls, (_ndarray, _generic, bool, int, float, list, tuple)):
         try:
             return _array(value, dtype=float, copy=True, subok=False)
         except BaseException as e:  # noqa: BLE001 - student objects can raise anything
-            return {"__bad__": f"{type(value).__name__[:100]} that is not numeric "
-                               f"({type(e).__name__[:100]})"}
-    return {"__bad__": type(value).__name__[:100]}
+            return {"__bad__": f"{_type_name(cls)[:100]} that is not numeric "
+                               f"({_type_name(type(e))[:100]})"}
+    return {"__bad__": _type_name(cls)[:100]}
 
 
 def own_text(obj):
@@ -369,6 +372,7 @@ BUILTIN_EXCEPTIONS = {c: n for n, c in vars(builtins).items()
 MAX_BUILTINS = 16
 _type_name = type.__dict__["__name__"].__get__
 _exc_traceback = BaseException.__dict__["__traceback__"].__get__
+_exit_code = SystemExit.__dict__["code"].__get__
 _type_mro = type.__dict__["__mro__"].__get__
 _name_error_name = NameError.__dict__["name"].__get__
 _attribute_error_name = AttributeError.__dict__["name"].__get__
@@ -634,13 +638,13 @@ class Harness:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                return fn(), None, None, [str(w.message)[:120] for w in caught[:5]], None
+                return fn(), None, None, [(own_text(w.message) or "")[:120] for w in caught[:5]], None
             except MemoryError as e:
                 return None, describe(e, quiet), "memory", [], facts(e)
             except RecursionError as e:
                 return None, describe(e, quiet), "exception", [], facts(e)
             except SystemExit as e:
-                code = (own_text(e.code) or "?")[:100]
+                code = (own_text(_exit_code(e)) or "?")[:100]
                 return None, f"SystemExit: the code called exit({code})", "exception", [], \
                     facts(e)
             except BaseException as e:  # noqa: BLE001

@@ -183,3 +183,36 @@ def test_describing_where_an_exception_was_raised_runs_no_student_code(trap):
     reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
     assert h.ns["ran"] == []
     assert reply["error"] == f"E: x (in cell cell, line {trap.count(chr(10)) + 3}: raise E('x'))"
+
+
+@pytest.mark.parametrize("source, value", [
+    # A metaclass's __name__ that is no str, or raises: the type's own name is read.
+    ("class M(type):\n    @property\n    def __name__(cls):\n        return 5\n"
+     "class O(metaclass=M):\n    pass\ndef f():\n    return O()\n", {"__bad__": "O"}),
+    ("class M(type):\n    @property\n    def __name__(cls):\n        raise KeyboardInterrupt\n"
+     "class O(list, metaclass=M):\n    pass\ndef f():\n    return O([object()])\n",
+     {"__bad__": "O that is not numeric (TypeError)"}),
+    # An object's __class__ is its own to define; its class is what it is.
+    ("class O:\n    @property\n    def __class__(self):\n        raise KeyboardInterrupt\n"
+     "def f():\n    return O()\n", {"__bad__": "O"}),
+])
+def test_a_returned_object_that_lies_about_its_class_is_reported_by_its_class(source, value):
+    h = Harness()
+    h.ns["np"] = np
+    assert h.op_exec({"name": "cell", "source": source})["ok"]
+    reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
+    assert _result_ok(reply) and reply["value"] == value
+
+
+def test_an_exit_code_behind_a_property_and_a_warning_of_a_str_subclass_are_read_safely():
+    out = _call("class X(SystemExit):\n    @property\n    def code(self):\n"
+                "        raise ValueError('x')\ndef f():\n    raise X(3)\n")
+    assert out.error == "SystemExit: the code called exit(3)"
+    h = Harness()
+    assert h.op_exec({"name": "cell", "source":
+                      "import warnings\nclass S(str):\n    def __getitem__(self, k):\n"
+                      "        return 5\nclass W(UserWarning):\n    def __str__(self):\n"
+                      "        return S('careful')\ndef f():\n    warnings.warn(W())\n"
+                      "    return 1.0\n"})["ok"]
+    reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
+    assert _result_ok(reply) and reply["warnings"] == ["careful"]
