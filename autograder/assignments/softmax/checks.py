@@ -1233,11 +1233,14 @@ def loops_reached(sources, fn):
         todo += calls[name]
     found = []
     recursive = _recursive(calls)
+    own = set(defs)
     for name in calls:
         node = defs[name]
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
-        helpers = (LOOP_CALLS | aliases) & reads[name]
-        builtins = (KEYED_BUILTINS | {"iter"}) & reads[name]
+        # A built-in loop helper's name the student bound to something else (reduce =
+        # np.add.reduce, their own def map) is theirs: read as what it holds.
+        helpers = ((LOOP_CALLS - (own & LOOP_BUILTINS)) | aliases) & reads[name]
+        builtins = (KEYED_BUILTINS | {"iter"}) & reads[name] - own
         for part in _runs(node):
             found += [(name, line - first)
                       for line in _loop_lines(part, modules, helpers, builtins)]

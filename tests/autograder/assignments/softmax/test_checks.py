@@ -405,6 +405,11 @@ def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_rea
         [looped, "R = _sum([1.0, 2.0])\n", vec.format("", "pass", "R")],
         [vec.format("", "m = max(X.shape)", "min(m, 3)")],
         [vec.format("", '"""Not a for loop, nor map(f, X)."""', "X.sum()")],
+        # A built-in loop helper's name bound to a ufunc's method, or their own def.
+        ["reduce = np.add.reduce\n", vec.format("", "pass", "reduce(X, axis=0)")],
+        ["from numpy import maximum\naccumulate = maximum.accumulate\n",
+         vec.format("", "pass", "accumulate(X)")],
+        ["def map(a):\n    return 2 * a\n", vec.format("", "pass", "map(X)")],
     ]
     for cells in honest:
         assert checks.loops_reached(cells, fn) == [], cells
@@ -423,6 +428,9 @@ def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_rea
         (["e = np.vectorize(float)\n", vec.format("", "pass", "e(X)")], ("e", 1)),
         ([vec.format("", "from functools import partial", "partial(map, float)(X)")], (fn, 3)),
         ([vec.format("", "t = sorted(y, key=float)", "t")], (fn, 2)),
+        # The contract names softmax_loss_naive: calling it counts, loops or not.
+        (["def softmax_loss_naive(W, X, y, reg):\n    return 0.0, W\n",
+          vec.format("", "pass", "softmax_loss_naive(W, X, y, reg)[0]")], (fn, 3)),
         ([vec.format("", "it = iter(y)", "sum(iter(lambda: next(it, None), None))")], (fn, 3)),
     ]
     for cells, where in loops:
