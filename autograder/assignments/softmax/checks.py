@@ -1026,7 +1026,10 @@ def check_softmax_loss_vectorized_stable(student):
 # ------------------------------------------------------------ speed
 
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
-              ast.GeneratorExp)
+              ast.GeneratorExp, ast.YieldFrom)
+# Methods that make a class's instances iterable: each item a call of student code, a loop
+# as map's (sum(Rows(X)) runs __next__ once per example).
+ITERATION_METHODS = {"__iter__", "__next__"}
 # Loop helpers by any name they are reached under (np.vectorize, numpy.vectorize, ...).
 LOOP_ATTRIBUTES = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc",
                    "softmax_loss_naive"}
@@ -1153,6 +1156,8 @@ def _definitions(sources):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 helper = _loop_helper(node.value, modules)
+                if isinstance(node.value, ast.Name) and node.value.id in modules:
+                    modules.update(names)     # it = itertools
                 for n in names:
                     defs[n] = node.value
                     (aliases.add if helper else aliases.discard)(n)
@@ -1199,6 +1204,16 @@ def _results_only(node):
         n.id for n in names if id(n) not in called}
 
 
+def _makes_code(node):
+    """True for a class, or a function that defines a function or lambda (a factory):
+    calling it makes something that runs the code it holds later."""
+    if isinstance(node, ast.ClassDef):
+        return True
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for n in ast.walk(node) if n is not node)
+
+
 def _runs(node):
     """The parts of what a name holds that run when it is called: all of a function
     or class; of an assigned expression, only its lambdas and what a loop helper
@@ -1225,7 +1240,10 @@ def loops_reached(sources, fn):
         name = todo.pop()
         if name in calls or name not in defs:
             continue
-        reads[name] = _global_names(defs[name]) - _results_only(defs[name])
+        # What an assignment only calls holds a result, unless the call makes something
+        # that runs later: an instance of their class (its methods), a factory's function.
+        reads[name] = _global_names(defs[name]) - {
+            n for n in _results_only(defs[name]) if not _makes_code(defs.get(n))}
         # A name in a string is looked up at run time (globals()["_sum"]): followed too.
         said = {n.value for n in ast.walk(defs[name])
                 if isinstance(n, ast.Constant) and isinstance(n.value, str)}
@@ -1244,6 +1262,10 @@ def loops_reached(sources, fn):
         for part in _runs(node):
             found += [(name, line - first)
                       for line in _loop_lines(part, modules, helpers, builtins)]
+        if isinstance(node, ast.ClassDef):
+            found += [(name, m.lineno - first) for m in node.body
+                      if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                      and m.name in ITERATION_METHODS]
         if name in recursive:
             found.append((name, 1))
     return sorted(set(found))

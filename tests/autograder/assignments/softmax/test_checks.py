@@ -428,6 +428,17 @@ def test_the_loop_reading_follows_pythons_scopes_and_every_way_a_function_is_rea
         (["e = np.vectorize(float)\n", vec.format("", "pass", "e(X)")], ("e", 1)),
         ([vec.format("", "from functools import partial", "partial(map, float)(X)")], (fn, 3)),
         ([vec.format("", "t = sorted(y, key=float)", "t")], (fn, 2)),
+        # An instance of their class made in a cell, a factory's function, an iterator
+        # class (a call of their code per item), a generator's `yield from`, a module alias.
+        (["class K:\n    def s(self, v):\n        return sum(x for x in v)\ninst = K()\n",
+          vec.format("", "pass", "inst.s(X)")], ("K", 3)),
+        ([looped + "def make():\n    return lambda v: _sum(v)\nf = make()\n",
+          vec.format("", "pass", "f(X)")], ("_sum", 3)),
+        (["class Rows(list):\n    def __iter__(self):\n        return self\n",
+          vec.format("", "pass", "sum(Rows(X))")], ("Rows", 2)),
+        (["def g(v):\n    yield from v\n", vec.format("", "pass", "sum(g(X))")], ("g", 2)),
+        (["import itertools\nit = itertools\n", vec.format("", "pass", "it.starmap(f, X)")],
+         (fn, 3)),
         # The contract names softmax_loss_naive: calling it counts, loops or not.
         (["def softmax_loss_naive(W, X, y, reg):\n    return 0.0, W\n",
           vec.format("", "pass", "softmax_loss_naive(W, X, y, reg)[0]")], (fn, 3)),
