@@ -314,9 +314,14 @@ def plain(value, depth=0):
         try:
             return _array(value, dtype=float, copy=True, subok=False)
         except BaseException as e:  # noqa: BLE001 - student objects can raise anything
-            return {"__bad__": f"{_type_name(cls)[:100]} that is not numeric "
-                               f"({_type_name(type(e))[:100]})"}
-    return {"__bad__": _type_name(cls)[:100]}
+            return {"__bad__": f"{_class_name(cls)} that is not numeric "
+                               f"({_class_name(type(e))})"}
+    return {"__bad__": _class_name(cls)}
+
+
+# Bound now: a cell can rebind builtins.str.
+_str = str
+_str_copy = str.__str__      # a str subclass's text as a plain str, by str's own code
 
 
 def own_text(obj):
@@ -324,8 +329,8 @@ def own_text(obj):
     (watched, as all their code): which may raise anything, even SystemExit, or return
     a str subclass whose methods are theirs too; neither reaches the harness."""
     try:
-        text = str(obj)
-        return text if type(text) is str else str.__str__(text)
+        text = _str(obj)
+        return text if type(text) is _str else _str_copy(text)
     except BaseException:  # noqa: BLE001 - student objects can raise anything
         return None
 
@@ -344,7 +349,7 @@ def describe_error(exc, quiet=None, lines=None):
     text = own_text(exc)
     msg = ("<its message could not be read>" if text is None
            else text.splitlines()[0][:200] if text.strip() else "")
-    name = _type_name(type(exc))[:100]
+    name = _class_name(type(exc))
 
     def last_cell_line():
         found = None
@@ -371,6 +376,15 @@ BUILTIN_EXCEPTIONS = {c: n for n, c in vars(builtins).items()
 # At most this many, most derived first: a class may derive from twenty built-ins at once.
 MAX_BUILTINS = 16
 _type_name = type.__dict__["__name__"].__get__
+
+
+def _class_name(cls):
+    """A class's own name, at most 100 characters, as a plain str: read through type's
+    descriptor (a metaclass's __name__ is the student's), and copied by str's own method
+    (`Cls.__name__ = S("Cls")` stores a str subclass, whose slicing is theirs too)."""
+    return _str_copy(_type_name(cls))[:100]
+
+
 _exc_traceback = BaseException.__dict__["__traceback__"].__get__
 _exit_code = SystemExit.__dict__["code"].__get__
 _type_mro = type.__dict__["__mro__"].__get__
@@ -389,7 +403,7 @@ def exception_facts(exc):
     `name`, `__class__` or its metaclass's `__name__` runs no code and changes nothing.
     """
     cls = type(exc)
-    facts = {"type": _type_name(cls)[:100],
+    facts = {"type": _class_name(cls),
              # `type(c) is type` first: a class of a student's metaclass is no built-in,
              # and looking it up would hash it with that metaclass's own __hash__.
              "builtins": [BUILTIN_EXCEPTIONS[c] for c in _type_mro(cls)
@@ -402,7 +416,7 @@ def exception_facts(exc):
         name = _attribute_error_name(exc)
         facts["name"] = name[:100] if type(name) is str else None
         obj = _attribute_error_obj(exc)
-        facts["on"] = _type_name(type(obj))[:100] if obj is not None or name is not None else None
+        facts["on"] = _class_name(type(obj)) if obj is not None or name is not None else None
     return facts
 
 

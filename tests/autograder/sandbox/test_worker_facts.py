@@ -216,3 +216,19 @@ def test_an_exit_code_behind_a_property_and_a_warning_of_a_str_subclass_are_read
                       "    return 1.0\n"})["ok"]
     reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
     assert _result_ok(reply) and reply["warnings"] == ["careful"]
+
+
+@pytest.mark.parametrize("end", [
+    "class E(Exception):\n    pass\nE.__name__ = S('E')\ndef f():\n    raise E()\n",
+    "class O:\n    pass\nO.__name__ = S('O')\ndef f():\n    return O()\n",
+])
+def test_a_class_name_of_a_str_subclass_runs_no_code(end):
+    """type.__name__ can be set to a str subclass: its methods are the student's."""
+    h = Harness()
+    assert h.op_exec({"name": "cell", "source": "ran = []\nclass S(str):\n"
+                      "    def __getitem__(self, k):\n        ran.append(k)\n"
+                      "        raise KeyboardInterrupt\n" + end})["ok"]
+    reply = h.op_call({"fn": "f", "calls": [[]]})["results"][0]
+    assert _result_ok(reply) and h.ns["ran"] == []
+    assert reply.get("raised", {}).get("type", "E") == "E"
+    assert reply.get("value") in (None, {"__bad__": "O"})
