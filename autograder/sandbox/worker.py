@@ -741,7 +741,14 @@ class Harness:
                     results.append({"ok": False, "error": err, "kind": kind, "raised": raised})
                     break
                 objs[k] = obj
-            m = getattr(objs[k], method, None)
+            # Looking the method up runs the student's code (a property, __getattr__):
+            # guarded as the call is.
+            obj = objs[k]
+            m, err, kind, _, raised = self.guarded(lambda: getattr(obj, method, None),
+                                                   snapshot=False)
+            if err is not None:
+                results.append({"ok": False, "error": err, "kind": kind, "raised": raised})
+                break
             if m is None:
                 results.append({"ok": False, "error": f"AttributeError: no method {method}",
                                 "kind": "missing"})

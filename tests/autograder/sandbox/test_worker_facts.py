@@ -232,3 +232,13 @@ def test_a_class_name_of_a_str_subclass_runs_no_code(end):
     assert _result_ok(reply) and h.ns["ran"] == []
     assert reply.get("raised", {}).get("type", "E") == "E"
     assert reply.get("value") in (None, {"__bad__": "O"})
+
+
+def test_a_layer_method_behind_a_raising_property_is_the_students_error():
+    h = Harness()
+    assert h.op_exec({"name": "cell", "source": "class L:\n    @property\n"
+                      "    def forward(self):\n        raise KeyboardInterrupt\n"})["ok"]
+    result = h.op_layer({"cls": "L", "steps": [["forward", []]]})["results"][0]
+    assert _result_ok(result) and not result["ok"]
+    assert result["raised"]["type"] == "KeyboardInterrupt"
+    assert result["error"].startswith("KeyboardInterrupt (in cell cell, line 4")
