@@ -54,17 +54,15 @@ class InKernelStudent:
             return ""
 
     def all_sources(self):
-        """The source of every cell the kernel ran, in the order it ran them (IPython's
-        `_ih`), as the grader reads every cell of the notebook: so a helper reached
-        through an alias, a list, or a decorator that returns no function is read
-        here too. Without that record (a namespace not IPython's): the source of every
-        function and class the notebook itself defined (their globals are its
-        namespace; a library's are not the student's), decorators unwrapped, and
-        `name = function` for each other name a function is bound to."""
+        """What the grader's reading of every cell sees, from the kernel: the source of
+        every function and class the notebook itself defined (their globals are its
+        namespace; a library's are not the student's), decorators unwrapped, with
+        `name = function` for each other name a function is bound to; then the cells
+        the kernel ran, in the order it ran them (IPython's `_ih`), which replay how
+        names were bound (an alias, a list of functions, a later rebinding) over those.
+        Both: `_ih` holds only the cells run with their history kept, and the objects
+        miss what no function object shows."""
         ns = self.harness.ns
-        cells = ns.get("_ih")
-        if isinstance(cells, list) and cells and all(type(c) is str for c in cells):
-            return list(cells)
         found = []
         for key, obj in list(ns.items()):
             try:
@@ -80,6 +78,9 @@ class InKernelStudent:
                         found.append(f"{key} = {name}\n")
             except Exception:   # the student's objects: any attribute may raise
                 continue
+        cells = ns.get("_ih")
+        if isinstance(cells, list):
+            found += [c for c in cells if type(c) is str]
         return found
 
     def timed(self, fn, args):
