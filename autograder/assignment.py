@@ -51,6 +51,9 @@ class Assignment:
     samples: Optional[Callable] = None             # samples(folder): demo submissions
     released_checksums: Optional[Path] = None      # JSON {test id: [checksum, ...]} of past releases
     package_dir: Optional[Path] = None             # grader-only files (hidden from the jail)
+    # prepare(): what the checks make alike for every student (input plans), made ahead:
+    # the pipeline calls it in a background thread as grading starts.
+    prepare: Optional[Callable] = None
 
     def files(self):
         """Every file whose change must invalidate stored grades."""

@@ -334,7 +334,8 @@ def grade(submissions: str | Path, out: str | Path, opts: Options = Options(), *
                                assignment=assignment, spec=spec, grader=grader, opts=opts,
                                jail=jail, readers=reading, headstart=headstart): s
                    for s in subs}
-        _import_ahead(batch=len(subs) > 1 or roster is not None)
+        _import_ahead(batch=len(subs) > 1 or roster is not None,
+                      prepare=getattr(assignment, "prepare", None))
         for fut in as_completed(futures):
             sub = futures[fut]
             try:
@@ -426,20 +427,26 @@ def _preload_reports(*, gradebook: bool,
     return writer
 
 
-def _import_ahead(*, batch: bool) -> None:
+def _import_ahead(*, batch: bool, prepare: Callable[[], object] | None = None) -> None:
     """Import, in a background thread, what would otherwise be imported on first use on
     the way of the first student's result, in the order it is needed: the jail's wire
     format (its first request), NumPy's random module (NumPy loads it on first use, about
-    10 ms: the first check that builds inputs with it), the report modules (jinja2, the
-    feedback template: tens of ms after the last check) and, for a batch, matplotlib for
-    its histogram. Started once the students are submitted to the grading threads, it
-    runs while they wait for the reader and the jails (which release the GIL) rather
-    than beside the run's own setup. A failure here shows again, with its traceback,
-    where the module is used."""
+    10 ms: the first check that builds inputs with it), then what the assignment makes
+    alike for every student (`prepare`: its input plans), the report modules (jinja2,
+    the feedback template: tens of ms after the last check) and, for a batch,
+    matplotlib for its histogram. Started once the students are submitted to the
+    grading threads, it runs while they wait for the reader and the jails (which release
+    the GIL) rather than beside the run's own setup. A failure here shows again, with
+    its traceback, where the module or the plan is used."""
     def work() -> None:
         try:
             import autograder.sandbox.worker  # noqa: F401
             import numpy.random  # noqa: F401
+            if prepare is not None:
+                prepare()
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+        try:
             import autograder.report  # noqa: F401
             if batch:
                 import matplotlib

@@ -4,7 +4,7 @@ Notebooks: solutions/softmax/softmax.ipynb (nbgrader source) and
 assignments/softmax/softmax.ipynb (the release), at the repository root.
 """
 from autograder.assignment import Assignment
-from . import reference
+from . import inputs, reference
 from .checks import REGISTRY
 from .mistakes import HINTS
 from .notebooks import HERE, REPO, RELEASE, SOURCE
@@ -27,4 +27,5 @@ ASSIGNMENT = Assignment(
     samples=_samples,
     released_checksums=HERE / "released_checksums.json",
     package_dir=HERE,
+    prepare=inputs.prepare,
 )

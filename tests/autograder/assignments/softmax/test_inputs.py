@@ -97,3 +97,18 @@ def test_contract_md_lists_the_covering_sets_the_checks_use():
     start, end = text.index(inputs.BEGIN), text.index(inputs.END) + len(inputs.END)
     assert text[start:end] == inputs.markdown(), \
         "contract.md's covering sets are stale: paste inputs.markdown() between the markers"
+
+
+def test_prepare_makes_every_exercises_plan_as_the_checks_would():
+    """What the pipeline runs ahead (Assignment.prepare): afterwards no check makes a plan,
+    and each is the one made on demand."""
+    from autograder.assignments.softmax import ASSIGNMENT
+    assert ASSIGNMENT.prepare is inputs.prepare
+    inputs._plan.cache_clear()
+    fresh = {name: inputs.plan(name) for name in inputs.DIMENSIONS}
+    inputs._plan.cache_clear()
+    ASSIGNMENT.prepare()
+    made = inputs._plan.cache_info()
+    assert made.currsize == len(inputs.DIMENSIONS)
+    assert {name: inputs.plan(name) for name in inputs.DIMENSIONS} == fresh
+    assert inputs._plan.cache_info().misses == made.misses      # nothing made again
