@@ -1046,9 +1046,8 @@ KEYED_BUILTINS = {"sorted", "min", "max"}
 
 def find_loops(source):
     """Line numbers of Python loops (or loop helpers) in a cell's code."""
-    try:
-        tree = ast.parse(source or "")
-    except SyntaxError:
+    tree = _parsed(source or "")
+    if tree is None:
         return []
     return _loop_lines(tree)
 
@@ -1132,6 +1131,25 @@ def _bound(node):
     return names
 
 
+# The student's text is read here, in the grader's own process: a cell longer than any
+# honest one (the longest solution cell of the samples is ~3 KB) is not read, and
+# whatever it holds is left to the timing, as code run from text is.
+MAX_READ = 64 * 1024
+UNREADABLE = (SyntaxError, ValueError, MemoryError, RecursionError)
+
+
+def _parsed(src):
+    """The AST of a student's source, or None: too long to read (MAX_READ), not Python,
+    or nested deeper than the parser goes (a MemoryError or RecursionError of the
+    parser, never the grader's)."""
+    if not isinstance(src, str) or len(src) > MAX_READ:
+        return None
+    try:
+        return ast.parse(textwrap.dedent(src))
+    except UNREADABLE:
+        return None
+
+
 def _definitions(sources):
     """({name: what the name holds}, {aliases of loop helpers}, {names of LOOP_MODULES})
     of the student's sources, taken in order, as when the cells run.
@@ -1143,9 +1161,8 @@ def _definitions(sources):
     `from numpy import vectorize as v` or `v = np.vectorize` makes `v` a loop helper."""
     defs, aliases, modules = {}, set(), set(LOOP_MODULES)
     for src in sources:
-        try:
-            tree = ast.parse(textwrap.dedent(src or ""))
-        except (SyntaxError, ValueError):
+        tree = _parsed(src)
+        if tree is None:
             continue
         for node in _top_statements(tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -1180,7 +1197,7 @@ def _global_names(node):
     by `symtable`). A local `softmax = np.exp(s)` is not the student's `softmax`."""
     try:
         table = symtable.symtable(ast.unparse(node), "<student>", "exec")
-    except (SyntaxError, ValueError, RecursionError):
+    except UNREADABLE:
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     names, todo = set(), [(table, True)]
     while todo:

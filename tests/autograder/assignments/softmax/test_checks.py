@@ -478,3 +478,17 @@ def test_validate_reads_the_loops_the_grader_reads():
     ns = namespace_with({fn: vec.format("X.sum()")})
     ns["_ih"] = "not a list"
     assert checks.loops_reached(InKernelStudent(ns).all_sources(), fn) == []
+
+
+def test_the_loop_reading_survives_any_text_a_student_writes():
+    """The reading runs in the grader's process: a cell nested deeper than the parser
+    goes, or longer than any honest cell, is not read (left to the timing), and never
+    raises out of the check."""
+    fn = "softmax_loss_vectorized"
+    vec = "def softmax_loss_vectorized(W, X, y, reg):\n    return _sum(X), W\n"
+    deep = "_x = " + "-" * 200_000 + "1\n"
+    assert checks.loops_reached([deep, vec], fn) == []
+    assert checks.find_loops(deep) == []
+    long = "def _sum(v):\n    return [x for x in v]\n" + "#" * checks.MAX_READ
+    assert checks.loops_reached([long, vec], fn) == []
+    assert checks.loops_reached([long[:200], vec], fn) == [("_sum", 2)]
