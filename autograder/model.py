@@ -172,6 +172,11 @@ class Outcome:
     cell_error: str | None = None
     raised: Raised | None = None
 
+    @property
+    def call_raised(self) -> Raised | None:
+        """What the call itself raised: `raised`, unless it is its cell's (`cell_error`)."""
+        return self.raised if self.cell_error is None else None
+
 
 @dataclass
 class Verdict:

@@ -119,13 +119,17 @@ def run_check(check: Check, student: Any, timer: Any = None,
 # ------------------------------------------------------------ comparisons
 
 
+def not_written(out: Outcome | None) -> bool:
+    """True when the call itself raised NotImplementedError (the exercise's placeholder)."""
+    raised = out.call_raised if out is not None else None
+    return raised is not None and raised.is_a(NotImplementedError)
+
+
 def require_ok(out: Outcome, what: str) -> None:
     """The call returned; else Fail with what it raised."""
     if not out.ok:
-        not_written = (out.cell_error is None and out.raised is not None
-                       and out.raised.is_a(NotImplementedError))
-        raise Fail(failed_call(what, out), CoreMistake.NOT_IMPLEMENTED if not_written else None,
-                   raised=out.raised)
+        raise Fail(failed_call(what, out),
+                   CoreMistake.NOT_IMPLEMENTED if not_written(out) else None, raised=out.raised)
 
 
 def as_array(out: Outcome, what: str, shape: Sequence[int]) -> np.ndarray:

@@ -544,12 +544,12 @@ def _layer_outcomes(student, cases):
 def _raised(out, cls):
     """True when the call itself raised the built-in exception class `cls` (or one of
     its subclasses)."""
-    return out.cell_error is None and out.raised is not None and out.raised.is_a(cls)
+    return out.call_raised is not None and out.call_raised.is_a(cls)
 
 
 def _raised_exactly(out, cls):
     """True when the call itself raised the built-in class `cls`, not a subclass."""
-    return out.cell_error is None and out.raised is not None and out.raised.is_exactly(cls)
+    return out.call_raised is not None and out.call_raised.is_exactly(cls)
 
 
 def _on_none(out):

@@ -13,6 +13,7 @@ the reference solutions: see `mutants.py` (`make mutants`).
 import numpy as np
 
 from autograder.model import CoreMistake
+from autograder.check.registry import not_written
 
 from . import reference as ref
 
@@ -233,17 +234,14 @@ def from_outcome(out):
     message: NumPy words its errors for people, and a rewording there must not
     change a diagnosis here. What a shape error means is read from behaviour
     instead (which inputs fail, and what the others return: see `_Failures`)."""
-    raised = out.raised if out is not None and out.cell_error is None else None
-    if raised is not None and raised.is_a(NotImplementedError):
-        return CoreMistake.NOT_IMPLEMENTED
-    return None
+    return CoreMistake.NOT_IMPLEMENTED if not_written(out) else None
 
 
 def raised_index_error(out):
     """True when the call itself raised an IndexError: an index out of range (NumPy's
     AxisError, a ValueError too, is an axis argument, not an index)."""
-    return out is not None and out.cell_error is None and out.raised is not None and \
-        out.raised.builtin is IndexError
+    raised = out.call_raised if out is not None else None
+    return raised is not None and raised.builtin is IndexError
 
 
 # ------------------------------------------------------------ Part 1
