@@ -1044,14 +1044,6 @@ LOOP_CALLS = LOOP_ATTRIBUTES | LOOP_BUILTINS
 KEYED_BUILTINS = {"sorted", "min", "max"}
 
 
-def find_loops(source):
-    """Line numbers of Python loops (or loop helpers) in a cell's code."""
-    tree = _parsed(source or "")
-    if tree is None:
-        return []
-    return _loop_lines(tree)
-
-
 def _loop_lines(tree, modules=frozenset(LOOP_MODULES), helpers=frozenset(LOOP_CALLS),
                 builtins=frozenset(KEYED_BUILTINS | {"iter"})):
     """Lines of the loops in `tree`; `modules`: the names LOOP_MODULES go by there;
