@@ -49,21 +49,27 @@ def test_record_writes_scores_comments_and_keeps_manual_grades(tmp_path):
     assert scores(db) == {"ann": 2.0, "bob": 4.5, "cy": 5.0}
 
 
+class _Broken(StudentResult):
+    """A result whose flags cannot be read: recording it fails half-way."""
+    @property
+    def flags(self):
+        raise RuntimeError("disk on fire")
+
+    @flags.setter
+    def flags(self, value):
+        pass
+
+
+def _broken(student_id):
+    return _Broken(student_id, "sha", "grader", tests=result(student_id).tests)
+
+
 def test_record_is_one_transaction(tmp_path, monkeypatch):
     db = tmp_path / "gradebook.db"
     gradebook.record([result("ann")], SPEC, db)
     before = db.read_bytes()
 
-    class Broken(StudentResult):
-        @property
-        def flags(self):
-            raise RuntimeError("disk on fire")
-
-        @flags.setter
-        def flags(self, value):
-            pass
-
-    bad = Broken("zed", "sha", "grader", tests=result("zed").tests)
+    bad = _broken("zed")
     with pytest.raises(RuntimeError):
         gradebook.record([result("ann", f=0.0), result("bob"), bad], SPEC, db)
     assert scores(db) == {"ann": 5.0}
@@ -75,16 +81,7 @@ def test_a_new_gradebook_appears_whole_or_not_at_all(tmp_path):
     (and no part-built file), a success leaves the gradebook alone in the folder."""
     db = tmp_path / "gradebook.db"
 
-    class Broken(StudentResult):
-        @property
-        def flags(self):
-            raise RuntimeError("disk on fire")
-
-        @flags.setter
-        def flags(self, value):
-            pass
-
-    bad = Broken("zed", "sha", "grader", tests=result("zed").tests)
+    bad = _broken("zed")
     with pytest.raises(RuntimeError):
         gradebook.record([result("ann"), bad], SPEC, db)
     assert list(tmp_path.iterdir()) == []
