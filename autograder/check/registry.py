@@ -151,9 +151,13 @@ def unmodified(out: Outcome, what: str) -> None:
 
 
 def close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """`got` has `want`'s shape, is finite, and is within atol + rtol |want| of it:
+    np.allclose's test on a finite `got` (a non-finite `want` is never close), in a
+    third of its time (the checks compare some thousand results a student)."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    return got.shape == want.shape and bool(np.all(np.isfinite(got))) and \
-        np.allclose(got, want, rtol=rtol, atol=atol)
+    return got.shape == want.shape and bool(np.isfinite(got).all()) and \
+        bool(np.isfinite(want).all()) and \
+        bool((np.abs(got - want) <= atol + rtol * np.abs(want)).all())
 
 
 def rel_error(a: Any, b: Any) -> float:

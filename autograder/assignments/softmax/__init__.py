@@ -4,8 +4,8 @@ Notebooks: solutions/softmax/softmax.ipynb (nbgrader source) and
 assignments/softmax/softmax.ipynb (the release), at the repository root.
 """
 from autograder.assignment import Assignment
-from . import inputs, reference
-from .checks import REGISTRY
+from . import reference
+from .checks import REGISTRY, prepare
 from .mistakes import HINTS
 from .notebooks import HERE, REPO, RELEASE, SOURCE
 
@@ -27,5 +27,5 @@ ASSIGNMENT = Assignment(
     samples=_samples,
     released_checksums=HERE / "released_checksums.json",
     package_dir=HERE,
-    prepare=inputs.prepare,
+    prepare=prepare,
 )

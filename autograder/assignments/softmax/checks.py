@@ -793,13 +793,37 @@ def _judge_float32(case):
     return not case.float32 and case.dims.get("regime") != "confident right"
 
 
+def _want(case, as32=False):
+    """The reference (loss, dW) on a classifier case (W rounded to float32 first, with
+    `as32`), computed once per case: the loss and gradient checks of both functions,
+    and every student of the run, compare with the same one."""
+    W, X, y, reg = case.args
+    return case.once(("softmax_loss", as32),
+                     lambda: ref.softmax_loss(mk.as32(W) if as32 else W, X, y, reg))
+
+
+def prepare():
+    """What every student's checks compute alike, made ahead: the hidden inputs, and the
+    references on them a right answer is compared with (the pipeline calls this in a
+    background thread as grading starts, while the first student's jail starts)."""
+    inputs.prepare()
+    for fn in ("softmax_loss_naive", "softmax_loss_vectorized"):
+        for case in inputs.cases(fn):
+            _want(case)
+            if _judge_float32(case):
+                _want(case, as32=True)
+    for case in inputs.cases("stability"):
+        W, X, y, _ = case.extra["base"]
+        case.once("base", lambda: ref.softmax_loss(W, X, y, 0.0))
+
+
 def _check_loss(student, fn):
     cases = hidden_cases(fn)
     fails = _classifier_failures(cases, "loss_formula")
     for i, case, out, what in _answered(student, fn, fails, cases):
         W, X, y, reg = case.args
         loss, _ = _pair(out, what)
-        want = ref.softmax_loss(W, X, y, reg)[0]
+        want = _want(case)[0]
         if any(out.modified):
             fails.add(i, f"{what} changed its input arrays", CoreMistake.MODIFIES_INPUT)
         elif not close(loss, want, *_tol(case)):
@@ -816,9 +840,9 @@ def _check_loss(student, fn):
             fails.add(i, f"{what}: the loss is wrong",
                       mk.named(mk.diagnose(loss, mk.loss_variants(W, X, y, reg)),
                                mk.LOSS_ALIASES) or
-                      _stale(loss, i, cases, lambda c: ref.softmax_loss(*c.args)[0]), value=True)
+                      _stale(loss, i, cases, lambda c: _want(c)[0]), value=True)
         elif _judge_float32(case) and (mk.is_float32(loss) or mk.float32_input(
-                loss, want, ref.softmax_loss(mk.as32(W), X, y, reg)[0])):
+                loss, want, _want(case, as32=True)[0])):
             fails.add(i, f"{what}: the loss is computed in float32", "float32")
     fails.raise_first()
 
@@ -829,7 +853,7 @@ def _check_grad(student, fn):
     for i, case, out, what in _answered(student, fn, fails, cases):
         W, X, y, reg = case.args
         _, dW = _pair(out, what, W.shape)
-        want = ref.softmax_loss(W, X, y, reg)[1]
+        want = _want(case)[1]
         rtol, atol = _tol(case)
         if case.float32:
             atol = max(atol, 1e-5 * float(np.max(np.abs(want))))
@@ -840,13 +864,13 @@ def _check_grad(student, fn):
             # A changed input explains a wrong dW (the loss test charges the change).
             mistake = (CoreMistake.MODIFIES_INPUT if any(out.modified) else None) or \
                 mk.named(mk.diagnose(dW, mk.grad_variants(W, X, y, reg)), mk.LOSS_ALIASES) \
-                or _stale(dW, i, cases, lambda c: ref.softmax_loss(*c.args)[1])
+                or _stale(dW, i, cases, lambda c: _want(c)[1])
             if mistake is None and nonfinite(dW):
                 mistake = CLASSIFIER_TABLE.get(("regime", case.dims.get("regime")))
                 mistake = mistake if mistake == "no_max_subtraction" else None
             fails.add(i, f"{what}: dW is wrong", mistake, value=True)
         elif _judge_float32(case) and (mk.is_float32(dW) or mk.float32_input(
-                dW, want, ref.softmax_loss(mk.as32(W), X, y, reg)[1])):
+                dW, want, _want(case, as32=True)[1])):
             fails.add(i, f"{what}: dW is computed in float32", "float32")
     if fails.items and fails.items[0][2] is None and fails.items[0][3] is None:
         i = fails.items[0][0]
@@ -984,13 +1008,13 @@ def check_softmax_loss_vectorized_stable(student):
         if nonfinite(loss0) or nonfinite(dW0):
             raise Fail(f"{what}: the result has nan or inf even for ordinary scores",
                        "stability_broken")
-        if not _recognised(loss0, dW0, (W, X, y, 0.0)):
+        right = case.once("base", lambda: ref.softmax_loss(W, X, y, 0.0))
+        if not _recognised(loss0, dW0, (W, X, y, 0.0), right):
             # Invariance of a result that is no softmax loss (a constant, zeros) shows
             # nothing: like speed, stability counts only for real work.
             raise Fail(f"{what}: the result on ordinary scores is wrong, and not by a mistake "
                        "the loss and gradient tests name, so its stability does not count",
                        "stability_broken")
-        right = ref.softmax_loss(W, X, y, 0.0)
         # When the result is already wrong on ordinary scores, a nan under a shift
         # may come from that mistake: the hint then names both, and claims neither.
         wrong_already = not (close(loss0, right[0], *_tol(case)) and
@@ -1010,9 +1034,9 @@ def check_softmax_loss_vectorized_stable(student):
                        if wrong_already else "global_max" if per_example
                        else "no_max_subtraction")
         if gap:
-            want = ref.softmax_loss(Ws, X, y, 0.0)
+            want = case.once("shifted", lambda: ref.softmax_loss(Ws, X, y, 0.0))
             if not wrong_already and not (close(loss, want[0]) and close(dW, want[1])) and \
-                    not _recognised(loss, dW, (Ws, X, y, 0.0)):
+                    not _recognised(loss, dW, (Ws, X, y, 0.0), want):
                 raise Fail(f"{what}: the result is wrong", _unstable_cause(loss, dW, Ws, X, y)
                            or "no_max_subtraction")
             continue
@@ -1395,15 +1419,16 @@ def speed_verifier(student, fn="softmax_loss_vectorized"):
     return verify
 
 
-def _recognised(loss, dW, args):
+def _recognised(loss, dW, args, want=None):
     """The loss and dW are each right or a catalogued mistake's: real work, wrongly written.
+    `want`: the reference's (loss, dW) on `args`, when already computed.
 
     Agreeing with the student's own naive version would not do: a naive version and
     a 'vectorized' one returning the same cheap stand-in (a constant, W.sum()) agree
     without computing a softmax loss at all.
     """
     W, X, y, reg = args
-    want_loss, want_dW = ref.softmax_loss(W, X, y, reg)
+    want_loss, want_dW = want or ref.softmax_loss(W, X, y, reg)
     loss_ok = close(loss, want_loss) or mk.diagnose(loss, mk.loss_variants(*args)) is not None
     grad_ok = close(dW, want_dW) or mk.diagnose(dW, mk.grad_variants(*args)) is not None
     return loss_ok and grad_ok

@@ -38,6 +38,16 @@ class Case:
     dims: dict
     args: tuple
     extra: dict = field(default_factory=dict)
+    # What checks computed from the arguments (`once`): never compared, never shown.
+    kept: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key, make):
+        """make()'s value, computed on the first ask for `key` and kept with the case: a
+        reference result several checks (and every student of the run) compare with.
+        The value must not be changed by whoever asks (its arrays are made read-only)."""
+        if key not in self.kept:
+            self.kept[key] = read_only(make())
+        return self.kept[key]
 
     def label(self):
         """The dimension values that are not the ordinary (first) one, for messages."""
@@ -181,18 +191,50 @@ def _plan(name):
 
 
 def prepare():
-    """Every exercise's covering plan (`_plan`, kept once made): about 14 ms of the first
+    """Every exercise's hidden inputs (`cases`, kept once made): about 45 ms of the first
     student's checks otherwise (the pipeline calls this ahead, in a background thread)."""
     for name in DIMENSIONS:
-        _plan(name)
+        cases(name)
 
 
 def cases(name):
     """The hidden inputs (Cases) of one exercise: its covering set, then the inputs of
-    the notebook's own check cell (every assert there is part of the hidden test)."""
-    build = BUILDERS[name]
-    return [build(d, np.random.default_rng([SEEDS[name], i]))
+    the notebook's own check cell (every assert there is part of the hidden test).
+
+    Made once per process (`build` makes the same values every time, a seed per case):
+    every student of a run is judged on these very arrays. They are read-only, so no
+    check can change the input a later check or student is judged on (the student's
+    calls get copies: checks._fresh)."""
+    return _cases(name)
+
+
+@functools.cache
+def _cases(name):
+    return tuple(_read_only(c) for c in build(name))
+
+
+def build(name):
+    """The Cases of one exercise, made anew (`cases` keeps them)."""
+    make = BUILDERS[name]
+    return [make(d, np.random.default_rng([SEEDS[name], i]))
             for i, d in enumerate(plan(name))] + visible(name)
+
+
+def read_only(value):
+    """`value` with every array in it (in tuples too) made read-only; returns it."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for v in value:
+            read_only(v)
+    return value
+
+
+def _read_only(case):
+    read_only(case.args)
+    for v in case.extra.values():
+        read_only(v)
+    return case
 
 
 def _v(shape, **dims):

@@ -1,7 +1,11 @@
 """A failed call reads as what happened: raised by the student, or stopped by the grader.
 
 The cause is a typed field of the Outcome; no text is rewritten or read back."""
-from autograder.check.registry import Check, require_ok, run_check
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.check.registry import Check, close, require_ok, run_check
 from autograder.model import CoreMistake, Flag, Outcome, OutcomeKind, Raised, Stopped
 from autograder.wording import failed_call
 
@@ -64,3 +68,32 @@ def test_the_verdict_carries_what_the_reported_call_raised():
     missed = Raised("NameError", (NameError, Exception, BaseException), "EPS")
     assert _verdict(Outcome(False, error="NameError: name 'EPS' is not defined",
                             raised=missed)).raised == missed
+
+
+@settings(max_examples=400, deadline=None)
+@given(got=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=4),
+       noise=st.lists(st.floats(-1e-3, 1e-3), min_size=4, max_size=4),
+       want_special=st.sampled_from([None, np.inf, -np.inf, np.nan]),
+       rtol=st.floats(0, 1e-2), atol=st.floats(0, 1e-4), scalar=st.booleans())
+def test_close_is_numpys_allclose_on_a_finite_result(got, noise, want_special, rtol, atol,
+                                                    scalar):
+    """`close` is np.allclose's test (with `got` finite and of `want`'s shape) for every
+    value, infinities and nan in either side included."""
+    g = np.array(got, dtype=float)
+    with np.errstate(all="ignore"):
+        w = g * (1 + np.array(noise[:len(got)])) + np.array(noise[:len(got)]) * 1e-6
+    if want_special is not None and len(got):
+        w[len(got) // 2] = want_special
+    if scalar and len(got):
+        g, w = g[0], w[0]
+    g, w = np.asarray(g), np.asarray(w)
+    with np.errstate(all="ignore"):
+        numpy_says = g.shape == w.shape and bool(np.all(np.isfinite(g))) and \
+            bool(np.allclose(g, w, rtol=rtol, atol=atol))
+        assert close(g, w, rtol, atol) == numpy_says
+
+
+def test_close_needs_the_same_shape():
+    assert not close(np.zeros(3), np.zeros((1, 3)))
+    assert not close(np.zeros(1), np.float64(0.0))
+    assert close(0.1 + 0.2, 0.3)

@@ -87,8 +87,40 @@ def test_classifier_inputs_are_what_their_dimensions_say():
 
 
 def test_hidden_inputs_do_not_move_between_runs():
-    a, b = inputs.cases("softmax_loss_vectorized"), inputs.cases("softmax_loss_vectorized")
-    assert all(np.array_equal(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.args, cb.args))
+    """Built twice, the same values; and the kept ones (`cases`) are those values."""
+    for name in inputs.DIMENSIONS:
+        a, b, kept = inputs.build(name), inputs.build(name), inputs.cases(name)
+        assert len(a) == len(b) == len(kept)
+        for ca, cb, ck in zip(a, b, kept):
+            assert ca.dims == cb.dims == ck.dims
+            for x, y, z in zip(ca.args, cb.args, ck.args):
+                assert np.array_equal(x, y) and np.array_equal(x, z), name
+
+
+def test_kept_hidden_inputs_are_made_once_and_cannot_be_changed():
+    name = "softmax_loss_vectorized"
+    assert inputs.cases(name) is inputs.cases(name)
+    arrays = [a for c in inputs.cases(name) for a in c.args if isinstance(a, np.ndarray)]
+    arrays += [a for c in inputs.cases("stability") for a in c.extra["base"]
+               if isinstance(a, np.ndarray)]
+    assert arrays
+    for a in arrays:
+        with pytest.raises(ValueError):
+            a[(0,) * a.ndim] = 0
+
+
+def test_a_kept_result_is_computed_once_and_cannot_be_changed():
+    case = inputs.build("softmax_loss_naive")[0]
+    made = []
+
+    def make():
+        made.append(1)
+        return (1.5, np.ones((2, 2)))
+    first = case.once("k", make)
+    assert case.once("k", make) is first and made == [1]
+    with pytest.raises(ValueError):
+        first[1][0, 0] = 2.0
+    assert case.once("other", lambda: 3) == 3       # kept per key
 
 
 def test_contract_md_lists_the_covering_sets_the_checks_use():
@@ -99,16 +131,37 @@ def test_contract_md_lists_the_covering_sets_the_checks_use():
         "contract.md's covering sets are stale: paste inputs.markdown() between the markers"
 
 
-def test_prepare_makes_every_exercises_plan_as_the_checks_would():
-    """What the pipeline runs ahead (Assignment.prepare): afterwards no check makes a plan,
-    and each is the one made on demand."""
-    from autograder.assignments.softmax import ASSIGNMENT
-    assert ASSIGNMENT.prepare is inputs.prepare
+def test_prepare_makes_every_exercises_inputs_and_references_as_the_checks_would():
+    """What the pipeline runs ahead (Assignment.prepare): afterwards a correct student's
+    checks make no input and no reference of the classifier again, and each is the one
+    made on demand."""
+    from autograder.assignments.softmax import ASSIGNMENT, checks, reference as ref
+    from autograder.hidden import InKernelStudent
+    from tests.autograder.helpers import reference_namespace
+    assert ASSIGNMENT.prepare is checks.prepare
     inputs._plan.cache_clear()
     fresh = {name: inputs.plan(name) for name in inputs.DIMENSIONS}
     inputs._plan.cache_clear()
+    inputs._cases.cache_clear()
     ASSIGNMENT.prepare()
-    made = inputs._plan.cache_info()
-    assert made.currsize == len(inputs.DIMENSIONS)
+    assert inputs._plan.cache_info().currsize == len(inputs.DIMENSIONS)
+    assert inputs._cases.cache_info().currsize == len(inputs.DIMENSIONS)
     assert {name: inputs.plan(name) for name in inputs.DIMENSIONS} == fresh
-    assert inputs._plan.cache_info().misses == made.misses      # nothing made again
+    for fn in ("softmax_loss_naive", "softmax_loss_vectorized"):
+        for case in inputs.cases(fn):
+            loss, dW = case.kept[("softmax_loss", False)]
+            want = ref.softmax_loss(*case.args)
+            assert loss == want[0] and np.array_equal(dW, want[1])
+    for case in inputs.cases("stability"):
+        assert case.kept["base"][0] == ref.softmax_loss(*case.extra["base"])[0]
+    made = inputs._cases.cache_info().misses
+    kept = {id(c): dict(c.kept) for fn in ("softmax_loss_naive", "softmax_loss_vectorized")
+            for c in inputs.cases(fn)}
+    student = InKernelStudent(reference_namespace())
+    for check in (checks.check_softmax_loss_naive_loss, checks.check_softmax_loss_naive_grad,
+                  checks.check_softmax_loss_vectorized_loss,
+                  checks.check_softmax_loss_vectorized_grad):
+        check(student)
+    assert inputs._cases.cache_info().misses == made          # no input made again
+    assert {id(c): dict(c.kept) for fn in ("softmax_loss_naive", "softmax_loss_vectorized")
+            for c in inputs.cases(fn)} == kept                # no reference made again
