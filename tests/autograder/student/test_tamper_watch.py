@@ -98,3 +98,31 @@ def test_a_patch_is_noted_in_the_call_that_made_it_after_honest_changes():
         assert any(a.startswith("patched math.") for a in student.suspicious["softmax"])
     finally:
         student.close()
+
+
+def test_a_patch_made_by_any_call_of_a_batch_is_noted_for_that_request():
+    """The watched modules are compared once a request's calls (or a layer's steps) are
+    done: a patch any of them made is noted for that request, whichever call made it."""
+    src = ("_n = [0]\n"
+           "def softmax(x):\n"
+           "    _n[0] += 1\n"
+           "    if _n[0] == 2:\n"
+           "        np.allclose = lambda *a, **k: True\n"
+           "    return np.asarray(x) * 0.5\n"
+           "class Layer:\n"
+           "    def forward(self, x):\n"
+           "        import math\n"
+           "        math.exp = abs\n"
+           "        return x\n"
+           "    def backward(self, d):\n"
+           "        return d\n")
+    student = SandboxStudent([("softmax", src)], jail=jail())
+    try:
+        outs = student.call("softmax", [([1.0, 2.0],)] * 4)
+        assert all(o.ok for o in outs)
+        assert set(student.suspicious["softmax"]) == {"patched numpy.allclose"}
+        steps = [("forward", ([1.0],)), ("backward", ([1.0],))]
+        assert all(o.ok for o in student.layer("Layer", steps))
+        assert set(student.suspicious["Layer"]) == {"patched math.exp"}
+    finally:
+        student.close()
