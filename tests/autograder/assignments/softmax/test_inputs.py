@@ -139,14 +139,11 @@ def test_prepare_makes_every_exercises_inputs_and_references_as_the_checks_would
     from autograder.hidden import InKernelStudent
     from tests.autograder.helpers import reference_namespace
     assert ASSIGNMENT.prepare is checks.prepare
-    inputs._plan.cache_clear()
-    fresh = {name: inputs.plan(name) for name in inputs.DIMENSIONS}
-    inputs._plan.cache_clear()
-    inputs._cases.cache_clear()
+    inputs._all.cache_clear()
     ASSIGNMENT.prepare()
-    assert inputs._plan.cache_info().currsize == len(inputs.DIMENSIONS)
-    assert inputs._cases.cache_info().currsize == len(inputs.DIMENSIONS)
-    assert {name: inputs.plan(name) for name in inputs.DIMENSIONS} == fresh
+    assert inputs._all.cache_info().currsize == 1
+    for name in inputs.DIMENSIONS:
+        assert [c.dims for c in inputs.cases(name)] == [c.dims for c in inputs.build(name)]
     for fn in ("softmax_loss_naive", "softmax_loss_vectorized"):
         for case in inputs.cases(fn):
             loss, dW = case.kept[("softmax_loss", False)]
@@ -154,7 +151,7 @@ def test_prepare_makes_every_exercises_inputs_and_references_as_the_checks_would
             assert loss == want[0] and np.array_equal(dW, want[1])
     for case in inputs.cases("stability"):
         assert case.kept["base"][0] == ref.softmax_loss(*case.extra["base"])[0]
-    made = inputs._cases.cache_info().misses
+    made = inputs._all.cache_info().misses
     kept = {id(c): dict(c.kept) for fn in ("softmax_loss_naive", "softmax_loss_vectorized")
             for c in inputs.cases(fn)}
     student = InKernelStudent(reference_namespace())
@@ -162,6 +159,24 @@ def test_prepare_makes_every_exercises_inputs_and_references_as_the_checks_would
                   checks.check_softmax_loss_vectorized_loss,
                   checks.check_softmax_loss_vectorized_grad):
         check(student)
-    assert inputs._cases.cache_info().misses == made          # no input made again
+    assert inputs._all.cache_info().misses == made            # no input made again
     assert {id(c): dict(c.kept) for fn in ("softmax_loss_naive", "softmax_loss_vectorized")
             for c in inputs.cases(fn)} == kept                # no reference made again
+
+
+def test_the_kept_hidden_inputs_are_the_ones_built_and_stay_read_only():
+    """Read back from the file a run kept (record.ahead), the hidden inputs are exactly
+    the ones built, and read-only like them."""
+    inputs._all.cache_clear()
+    first = inputs._all()
+    inputs._all.cache_clear()
+    again = inputs._all()                     # from the kept file where it could be written
+    for name in inputs.DIMENSIONS:
+        built = inputs.build(name)
+        assert len(again[name]) == len(built) == len(first[name])
+        for a, b in zip(again[name], built):
+            assert a.dims == b.dims
+            for x, y in zip(a.args, b.args):
+                assert type(x) is type(y) and np.array_equal(x, y)
+                if isinstance(x, np.ndarray):
+                    assert x.dtype == y.dtype and not x.flags.writeable
