@@ -26,7 +26,6 @@ What does not hold: the rest of the container's filesystem is readable as it
 is to any user; existing world-writable files can be written (each capped by
 RLIMIT_FSIZE).
 """
-import ctypes
 import fcntl
 import os
 import shutil
@@ -65,10 +64,6 @@ bad = [p for p in sys.argv[1:i] if os.access(p, os.R_OK) or os.access(p, os.X_OK
 bad += [p for p in sys.argv[i + 1:] if os.access(p, os.R_OK)]
 print("\n".join(bad))
 """
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
 
 
 class ContainerMode:
@@ -118,10 +113,10 @@ class ContainerMode:
         probe = self.run_dir / "probe"
         probe.mkdir()
         try:
-            ok = _libc().mount(b"tmpfs", str(probe).encode(), b"tmpfs",
+            ok = sweep.c_library().mount(b"tmpfs", str(probe).encode(), b"tmpfs",
                                _MS_NOSUID | _MS_NODEV, b"size=64k,mode=0700") == 0
             if ok:
-                _libc().umount2(str(probe).encode(), _MNT_DETACH)
+                sweep.c_library().umount2(str(probe).encode(), _MNT_DETACH)
             return ok
         finally:
             probe.rmdir()
@@ -235,7 +230,7 @@ class ContainerMode:
             _, tmp_mb = memory_budget(limits)
             opts = (f"size={tmp_mb}m,nr_inodes={HOME_INODES},mode=0700,"
                     f"uid={uid},gid={uid}").encode()
-            mounted = _libc().mount(b"tmpfs", str(home).encode(), b"tmpfs",
+            mounted = sweep.c_library().mount(b"tmpfs", str(home).encode(), b"tmpfs",
                                     _MS_NOSUID | _MS_NODEV, opts) == 0
         if not mounted:
             os.chown(home, uid, uid)
@@ -248,7 +243,7 @@ class ContainerMode:
             os.chmod(path, 0o444)
 
     def _remove_home(self, home, uid):
-        _libc().umount2(str(home).encode(), _MNT_DETACH)    # harmless when not mounted
+        sweep.c_library().umount2(str(home).encode(), _MNT_DETACH)    # harmless when not mounted
         shutil.rmtree(home, ignore_errors=True)
         for shared in SHARED_TMP:
             try:

@@ -29,7 +29,7 @@ allowed numbers, so a call costs a handful of instructions; Linux >= 5.11
 also caches the unconditional ones). `BOOT` loads it in the worker's own
 Python, after start-up and before the worker script runs, in both modes.
 """
-import platform
+import os
 import struct
 from dataclasses import dataclass
 
@@ -133,7 +133,7 @@ def _ins(code, k, jt=0, jf=0):
 
 
 def machine():
-    m = platform.machine().lower()
+    m = os.uname().machine.lower()       # what platform.machine() reads, without its import
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(m, m)
 
 
