@@ -139,7 +139,9 @@ def render(data):
                  "stretches every wall-clock figure. Ratios are taken within interleaved "
                  "rounds (every grader once per round, the order reversed each round) on the "
                  "same notebooks (a digest of what each grader was given is recorded every "
-                 "round), so a busy minute weighs on both sides of a ratio.\n")
+                 "round), so a busy minute weighs on both sides of a ratio; each run starts "
+                 "once the machine is quiet (at most 10% of its CPU busy over a quarter "
+                 "second: what the run before left behind is over).\n")
         took = [(n, saved[n]["seconds"]) for n in SECTION_ORDER if n in saved]
         L.append(f"The sections took {sum(t for _, t in took) / 60:.1f} minutes in all: " +
                  ", ".join(f"{n} {t:.0f} s" for n, t in took) + ".\n")
