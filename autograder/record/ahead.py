@@ -41,7 +41,10 @@ def kept(*, folder: Path, name: str, sources: Iterable[Path], make: Callable[[],
     cache = Path(folder) / "__pycache__"
     path = cache / f"{name}-{digest(sources)}.pickle"
     try:
-        value = pickle.loads(path.read_bytes())
+        # Read as a stream: no copy of the whole file beside the arrays made from it (~4 MB
+        # of fresh pages, whose first touch is what a run's start pays most for).
+        with open(path, "rb") as f:
+            value = pickle.load(f)
     except Exception:  # noqa: BLE001 - missing, unreadable or from another pickle: made anew
         value = None
     if value is not None and valid(value):
