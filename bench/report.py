@@ -54,7 +54,16 @@ def _goal_result(flag, s):
 def _stamp(s):
     m = s["machine"]
     return (f"{s['date']}, commit {m['commit']}, load average {s['load_start'][0]:.1f} -> "
-            f"{s['load_end'][0]:.1f} (1 min; {m['nproc']} cores), {s['seconds']:.0f} s")
+            f"{s['load_end'][0]:.1f} (1 min; {m['nproc']} cores), {s['seconds']:.0f} s"
+            + _machine_speed(m))
+
+
+def _machine_speed(m):
+    """The machine's speed when the section began (run.probe), where it was recorded."""
+    if "loop_ms" not in m:
+        return ""
+    return (f"; machine speed: a 1M-step Python loop {m['loop_ms']:.0f} ms, first touch of "
+            f"a fresh page {m['page_us']:.1f} us")
 
 
 UNRECORDED = "unrecorded"

@@ -130,3 +130,15 @@ def test_a_goal_missed_on_a_busy_machine_says_so(report):
     quiet = copy.deepcopy(lat)
     quiet["data"]["rounds"]["load"] = [0.4] * 8
     assert "not quiet" not in _summary(report, {"latency": quiet})
+
+
+def test_a_section_says_how_fast_the_machine_was_when_recorded(report, saved):
+    """Figures from different hours of a shared machine are read against its speed then:
+    the probe is shown where it was recorded, and nothing is made up where it was not."""
+    s = copy.deepcopy(next(iter(saved["sections"].values())))
+    s["machine"].pop("loop_ms", None)
+    s["machine"].pop("page_us", None)
+    assert "machine speed" not in report._stamp(s)
+    s["machine"].update(loop_ms=45.4, page_us=2.77)
+    assert report._stamp(s).endswith("machine speed: a 1M-step Python loop 45 ms, first "
+                                      "touch of a fresh page 2.8 us")
