@@ -485,15 +485,16 @@ def check_cross_entropy_error(student):
 
 def _upstream(student, x, t):
     """'uses_softmax' / 'uses_cross_entropy_error' when the student's own Part 1-2
-    function is wrong on the layer's input, else None."""
-    (sm,) = student.call("softmax", [(x,)])
+    function is wrong on the layer's input, else None. `x`, `t` may be a hidden case's
+    (read-only) arrays: the student's functions get copies, in the kernel as in a jail."""
+    (sm,) = student.call("softmax", [_fresh((x,))])
     try:
         got = as_array(sm, "softmax", np.shape(x))
         if not close(got, ref.softmax(x)):
             return "uses_softmax"
     except Fail:
         return "uses_softmax"
-    (ce,) = student.call("cross_entropy_error", [(ref.softmax(x), t)])
+    (ce,) = student.call("cross_entropy_error", [_fresh((ref.softmax(x), t))])
     try:
         if not close(_scalar(ce.value, "ce"), ref.cross_entropy_error(ref.softmax(x), t),
                      CE_RTOL, CE_ATOL):

@@ -493,3 +493,23 @@ def test_the_loop_reading_survives_any_text_a_student_writes():
     long = "def _sum(v):\n    return [x for x in v]\n" + "#" * checks.MAX_READ
     assert checks.loops_reached([long, vec], fn) == []
     assert checks.loops_reached([long[:200], vec], fn) == [("_sum", 2)]
+
+
+def test_a_diagnosis_that_calls_the_student_gives_copies_of_the_kept_hidden_inputs():
+    """The hidden inputs are kept read-only (inputs.cases); a diagnosis that calls the
+    student's own function on one (the layer's `_upstream`) gives it a copy, so a right
+    softmax that works in place is read as right in the kernel, as in a jail."""
+    in_place = ("def softmax(x):\n"
+                "    x -= x.max(axis=-1, keepdims=True)\n"
+                "    np.exp(x, out=x)\n"
+                "    x /= x.sum(axis=-1, keepdims=True)\n"
+                "    return x\n")
+    wrong_layer = ("class SoftmaxWithLoss:\n"
+                   "    def forward(self, x, t):\n"
+                   "        self.y, self.t = x, t\n"
+                   "        return 0.0\n"
+                   "    def backward(self, dout=1):\n"
+                   "        return self.y\n")
+    v = run_check("test_SoftmaxWithLoss", InKernelStudent(namespace_with(
+        {"softmax": in_place, "SoftmaxWithLoss": wrong_layer})))
+    assert not v.passed and v.mistake != "uses_softmax", (v.mistake, v.message)
