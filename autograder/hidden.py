@@ -10,6 +10,8 @@ import time
 import warnings
 from typing import Any
 
+import numpy as np
+
 from threadpoolctl import threadpool_limits
 
 from .assignment import owning
@@ -31,6 +33,13 @@ def _cpu_seconds(fn, *args):
         return time.process_time() - start, result
 
 
+def _copies(args):
+    """The arguments with every array copied, as a jail's worker decodes them: the
+    student's function never holds the caller's arrays (a check's input, a hidden
+    case's read-only ones), so what it does to them is the same here as there."""
+    return [np.array(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
 class InKernelStudent:
     """The student's functions from a notebook namespace, called directly."""
 
@@ -39,10 +48,11 @@ class InKernelStudent:
         self.harness.ns = namespace
 
     def call(self, fn, calls):
-        return [outcome_from_reply(self.harness.call_one(fn, list(args)))
+        return [outcome_from_reply(self.harness.call_one(fn, _copies(args)))
                 for args in calls]
 
     def layer(self, cls, steps):
+        steps = [[method, _copies(args), *k] for method, args, *k in steps]
         reply = self.harness.op_layer({"cls": cls, "steps": steps})
         return [outcome_from_reply(r) for r in reply["results"]]
 
