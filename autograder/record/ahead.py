@@ -1,8 +1,8 @@
-"""What an assignment makes alike for every run (its hidden inputs, the references on
-them), kept between runs beside its compiled code.
+"""What an assignment makes alike for every run (its hidden inputs), kept between runs
+beside its compiled code.
 
-Made anew, the softmax assignment's hidden inputs and references cost ~60 ms of CPU,
-about a tenth of grading one notebook; read back, ~10 ms. `kept` returns what `make()`
+Made anew, the softmax assignment's hidden inputs cost ~50 ms of CPU, about a tenth of
+grading one notebook; read back, ~10 ms. `kept` returns what `make()`
 returns, read from `<folder>/__pycache__/<name>-<digest>.pickle` when that file was
 written for the very same `sources` (their bytes), Python and NumPy; otherwise it calls
 `make()` and writes the file for the next run (atomically; where the folder cannot be
