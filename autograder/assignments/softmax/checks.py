@@ -269,19 +269,13 @@ def hidden_cases(name):
     return inputs.cases(name)
 
 
-def _fresh(args):
-    """Copies of the arrays: a function that changes its input (in the kernel, where
-    nothing is copied on the way) must not change the case it is judged by."""
-    return tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in args)
-
-
 def _calls(cases):
     """Each case's arguments, twice in a row where its `calls` dimension says so:
     (the argument tuples, the index of the case each call belongs to)."""
     calls, owner = [], []
     for i, c in enumerate(cases):
         for _ in range(2 if c.dims.get("calls") == "twice" else 1):
-            calls.append(_fresh(c.args))
+            calls.append(c.args)
             owner.append(i)
     return calls, owner
 
@@ -485,16 +479,15 @@ def check_cross_entropy_error(student):
 
 def _upstream(student, x, t):
     """'uses_softmax' / 'uses_cross_entropy_error' when the student's own Part 1-2
-    function is wrong on the layer's input, else None. `x`, `t` may be a hidden case's
-    (read-only) arrays: the student's functions get copies, in the kernel as in a jail."""
-    (sm,) = student.call("softmax", [_fresh((x,))])
+    function is wrong on the layer's input, else None."""
+    (sm,) = student.call("softmax", [(x,)])
     try:
         got = as_array(sm, "softmax", np.shape(x))
         if not close(got, ref.softmax(x)):
             return "uses_softmax"
     except Fail:
         return "uses_softmax"
-    (ce,) = student.call("cross_entropy_error", [_fresh((ref.softmax(x), t))])
+    (ce,) = student.call("cross_entropy_error", [(ref.softmax(x), t)])
     try:
         if not close(_scalar(ce.value, "ce"), ref.cross_entropy_error(ref.softmax(x), t),
                      CE_RTOL, CE_ATOL):
@@ -513,9 +506,9 @@ def _layer_steps(i, case):
     dout = () if d == "default" else (float(d),)
     use = case.dims.get("use", "one layer")
     k, k2 = 2 * i, 2 * i + 1
-    steps = [("forward", _fresh((x, t)), k)]
+    steps = [("forward", (x, t), k)]
     if use == "two layers interleaved":
-        steps.append(("forward", _fresh(case.extra["other"]), k2))
+        steps.append(("forward", case.extra["other"], k2))
     steps.append(("backward", dout, k))
     if use == "backward twice":
         steps.append(("backward", dout, k))
@@ -772,7 +765,7 @@ CLASSIFIER_TABLE = {("regime", ("offset +1000", "offset -1000", "gap of 720")):
 def _answered(student, fn, fails, cases):
     """(i, case, outcome, what) for each classifier case the student's `fn` answered;
     a case where it raised goes to `fails`, with what the error points at."""
-    outs = student.call(fn, [_fresh(c.args) for c in cases])
+    outs = student.call(fn, [c.args for c in cases])
     for i, (case, out) in enumerate(zip(cases, outs)):
         W, X, y, reg = case.args
         what = f"{fn} with W {W.shape}, X {X.shape}, reg={reg:g} ({case.label()})"
@@ -994,8 +987,8 @@ def check_softmax_loss_vectorized_stable(student):
     """softmax_loss_vectorized's own result (loss and dW, right or wrong only by a recognised mistake) stays finite and unchanged when the scores get a huge shift common to the classes of an example (+-1000, +10000, one maximum per example), and finite (and right, when it is right on ordinary scores) when one class scores 720 above or below the others, for integer and float inputs of several shapes."""
     fn = "softmax_loss_vectorized"
     cases = hidden_cases("stability")
-    outs = student.call(fn, [_fresh(c.extra["base"]) for c in cases] +
-                        [_fresh(c.args) for c in cases])
+    outs = student.call(fn, [c.extra["base"] for c in cases] +
+                        [c.args for c in cases])
     bases, shifted = outs[:len(cases)], outs[len(cases):]
     for case, base, out in zip(cases, bases, shifted):
         W, X, y, _ = case.extra["base"]

@@ -206,8 +206,8 @@ def cases(name):
     Made once per process (`build` makes the same values every time, a seed per case),
     and kept between runs (`record.ahead`: read back in a fifth of the time): every
     student is judged on these very arrays. They are read-only, so no check can change
-    the input a later check or student is judged on (the student's calls get copies:
-    checks._fresh)."""
+    the input a later check or student is judged on (the student's code gets copies:
+    a jail's worker decodes them, the in-kernel student copies them)."""
     return _all()[name]
 
 
