@@ -294,6 +294,22 @@ class _NoIPython:
         return []
 
 
+def _modified(original, arg):
+    """Whether `arg` no longer equals `original`, its copy from before the call (NaN
+    equal to NaN); False for an argument that is no array. The plain comparison
+    first: an unchanged argument (nearly every call) then costs one pass, where
+    equal_nan's allocates NaN masks and two copies of the values (~4 ms and ~2,500
+    fresh pages for a hidden batch of 3.2 MB); the answer is the same either way."""
+    if not isinstance(original, _ndarray):
+        return False
+    try:
+        if _array_equal(original, arg):
+            return False
+    except Exception:  # noqa: BLE001 - an argument whose dtype was changed in place
+        pass
+    return not _array_equal(original, arg, equal_nan=True)
+
+
 def plain(value, depth=0):
     """A student's return value as plain data: float arrays and short lists.
 
@@ -715,8 +731,7 @@ class Harness:
             lambda: fn(*args), snapshot=check_inputs if snapshot is None else snapshot)
         if err is not None:
             return {"ok": False, "error": err, "kind": kind, "raised": raised}
-        modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
-                    for o, a in zip(originals, args)]
+        modified = [_modified(o, a) for o, a in zip(originals, args)]
         return {"ok": True, "value": plain(value), "modified": modified, "warnings": warns}
 
     def watched(self, run):
@@ -777,8 +792,7 @@ class Harness:
             if err is not None:
                 results.append({"ok": False, "error": err, "kind": kind, "raised": raised})
                 break
-            modified = [isinstance(o, _ndarray) and not _array_equal(o, a, equal_nan=True)
-                        for o, a in zip(originals, args)]
+            modified = [_modified(o, a) for o, a in zip(originals, args)]
             results.append({"ok": True, "value": plain(value), "modified": modified,
                             "warnings": warns})
         return {"results": results}

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from autograder.sandbox import worker
 
@@ -144,3 +145,30 @@ def test_plain_turns_student_values_into_numbers_or_names_them():
 
     long_name = type("N" * 10**5, (), {})()
     assert len(worker.plain(long_name)["__bad__"]) <= 100
+
+
+_values = st.sampled_from([0.0, -0.0, 1.0, -1.5, np.nan, -np.nan, np.inf, -np.inf, 1e-300])
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.lists(_values, min_size=1, max_size=12), data=st.data())
+def test_modified_says_what_array_equal_with_equal_nan_says(before, data):
+    """The plain comparison first is only a shortcut: every change a call can make in
+    place (values, a NaN for a number, -0.0 for 0.0, the shape, the dtype) gets the
+    answer of np.array_equal(equal_nan=True), the rule it replaces."""
+    original = np.array(before)
+    arg = original.copy()
+    change = data.draw(st.sampled_from(["none", "value", "shape", "dtype"]))
+    if change == "value":
+        arg[data.draw(st.integers(0, arg.size - 1))] = data.draw(_values)
+    elif change == "shape" and arg.size % 2 == 0:
+        arg.shape = (2, arg.size // 2)
+    elif change == "dtype":
+        arg.dtype = np.int64
+    assert worker._modified(original, arg) == (
+        not np.array_equal(original, arg, equal_nan=True))
+
+
+def test_modified_is_false_for_arguments_that_are_no_arrays():
+    assert worker._modified(3.0, 3.0) is False
+    assert worker._modified([1.0], [2.0]) is False
