@@ -391,3 +391,16 @@ def test_a_new_gradebook_is_stamped_with_the_head_of_nbgraders_migrations(tmp_pa
     head = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip()
     assert stamp == [(head,)] and head
+
+
+def test_the_head_of_nbgraders_migrations_is_read_by_alembic_once_then_kept():
+    """A run that has read the head keeps it (record/ahead): the next process stamps a new
+    gradebook with the same head without importing alembic (~0.13 s of the course
+    writer's CPU, which the --gradebook run waits for)."""
+    code = ("import sys\n"
+            "from autograder.record.nbgrader import gradebook\n"
+            "print(gradebook._alembic_head(), 'alembic.script' in sys.modules)\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=ROOT, check=True).stdout.split() for _ in range(2)]
+    assert runs[1][0] == runs[0][0] and runs[0][0]
+    assert runs[1][1] == "False"
