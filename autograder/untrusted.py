@@ -36,6 +36,7 @@ import html
 import re
 import unicodedata
 import urllib.parse
+from pathlib import Path
 
 REPLACEMENT = "\ufffd"
 # What the renderer and the sanitiser are given is bounded, per cell and per notebook, so
@@ -183,6 +184,27 @@ def _renderer():
             return src
 
     return MarkdownWithMath(renderer=Renderer(escape=False, allow_harmful_protocols=False))
+
+
+# The libraries whose code decides what `markdown_html` returns (with this module): a
+# rendering kept between runs (record/nbgrader/autograded.release_markdown) is made
+# again when any of their files named here changes, as it does with their version.
+RENDERER_FILES = {"nbconvert": ("_version.py", "filters/markdown_mistune.py"),
+                  "mistune": ("__init__.py",), "bleach": ("__init__.py",),
+                  "pygments": ("__init__.py",)}
+
+
+def renderer_files():
+    """The files whose bytes decide what `markdown_html` returns: this module and
+    RENDERER_FILES of each library installed (found without importing any of them)."""
+    import importlib.util
+    files = [Path(__file__)]
+    for package, names in RENDERER_FILES.items():
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            folder = Path(spec.submodule_search_locations[0])
+            files += [folder / n for n in names if (folder / n).is_file()]
+    return files
 
 
 def markdown_html(source, *, math=False):

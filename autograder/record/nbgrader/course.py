@@ -54,18 +54,22 @@ def write_config(out, *, name, course_root):
     atomic_write(Path(out) / "nbgrader_config.py", text)
 
 
-def preload(release=None):
-    """What write_course needs, ready before it is called: nbgrader and the Markdown
-    renderer imported (gradebook.preload) and the `release` notebook's Markdown rendered
-    (autograded.release_markdown keeps it). The pipeline calls it in a background thread
-    while the students are graded; a failure here shows again, with its traceback, in
-    write_course."""
+def preload(release=None, *, waiting=None):
+    """What write_course needs, ready before it is called: nbgrader imported
+    (gradebook.preload), the `release` notebook's Markdown rendered (kept between runs by
+    autograded.release_markdown), then the renderer a changed Markdown cell needs
+    (gradebook.preload_renderer), unless `waiting()` says the write is asked for already:
+    a student's cell left as released needs no renderer, and one that does imports it
+    where it is rendered. The course writer's child calls it while the students are
+    graded; a failure here shows again, with its traceback, in write_course."""
     gradebook.preload()
     if release is not None:
         try:
             autograded.release_markdown(release)
         except Exception:  # noqa: BLE001 - see the docstring
             pass
+    if waiting is None or not waiting():
+        gradebook.preload_renderer()
 
 
 def write_course(out, *, results, spec, notebooks, course_root, on_error=None, release=None):
@@ -79,6 +83,7 @@ def write_course(out, *, results, spec, notebooks, course_root, on_error=None, r
     # First: the autograded notebooks render Markdown with nbconvert, which imports
     # jsonschema too; imported here first, it comes without the IRI grammar.
     gradebook.nbgrader_api()
+    gradebook.lean_nbconvert()
     out = Path(out)
     write_config(out, name=spec.name, course_root=course_root)
     trusted = autograded.release_markdown(release) if release else {}
@@ -131,8 +136,9 @@ class CourseWriter:
 
 
 def _serve(conn, release, on_error):
-    """The course writer's child: preload, then one write_course, its outcome sent back."""
-    preload(release)
+    """The course writer's child: preload (the renderer only while no write is asked for),
+    then one write_course, its outcome sent back."""
+    preload(release, waiting=conn.poll)
     try:
         out, job = conn.recv()
     except (EOFError, OSError):

@@ -102,14 +102,31 @@ def nbgrader_api():
 
 
 def preload():
-    """Import what writing the gradebook, and the autograded notebooks before it, need
-    (course.preload calls it in a background thread while the students are graded, so
-    that course.write_course does not wait for nbgrader's import); a failure here shows
-    again, with its traceback, where the gradebook is written."""
+    """Import what writing the gradebook needs, and read the head of nbgrader's migrations
+    (course.preload calls it while the students are graded, so that course.write_course
+    does not wait for nbgrader's import); a failure here shows again, with its
+    traceback, where the gradebook is written."""
     try:
         nbgrader_api()
         _alembic_head()
-        # What the autograded notebooks' Markdown needs (untrusted.markdown_html).
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+
+
+def lean_nbconvert():
+    """Make nbconvert importable without its __init__ (its exporters, preprocessors and
+    postprocessors: ~60 ms of CPU), which a process writing a course never uses: only its
+    Markdown renderer (untrusted.markdown_html), imported from its own module. Nothing
+    is imported here."""
+    _package_without_init("nbconvert")
+
+
+def preload_renderer():
+    """Import the Markdown renderer a Markdown cell changed from the release needs
+    (untrusted.markdown_html: nbconvert's renderer and bleach); a failure here shows again
+    where a cell is rendered."""
+    try:
+        lean_nbconvert()
         from nbconvert.filters.markdown_mistune import MarkdownWithMath  # noqa: F401
         import bleach  # noqa: F401
     except Exception:  # noqa: BLE001 - see the docstring

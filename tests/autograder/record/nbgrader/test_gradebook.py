@@ -252,6 +252,7 @@ def test_the_gradebook_is_written_without_nbgraders_server_extensions(tmp_path):
         "from autograder.record.nbgrader import gradebook\n"
         "import tests.autograder.record.nbgrader.test_gradebook as t\n"
         "gradebook.preload()\n"
+        "gradebook.preload_renderer()\n"
         f"gradebook.record([t.result('ann')], t.SPEC, pathlib.Path({str(tmp_path / 'g.db')!r}))\n"
         "assert 'nbgrader.api' in sys.modules and 'bleach' in sys.modules\n"
         "assert 'jupyter_server' not in sys.modules, 'the server extensions were loaded'\n"
@@ -404,3 +405,34 @@ def test_the_head_of_nbgraders_migrations_is_read_by_alembic_once_then_kept():
                            cwd=ROOT, check=True).stdout.split() for _ in range(2)]
     assert runs[1][0] == runs[0][0] and runs[0][0]
     assert runs[1][1] == "False"
+
+
+def test_the_releases_rendered_markdown_is_kept_between_runs():
+    """The release's Markdown is rendered once (~0.17 s of the course writer's CPU), then
+    read back in the next process without importing the renderer, to the same HTML."""
+    code = ("import sys, hashlib, json\n"
+            "from autograder.assignment import get\n"
+            "from autograder.record.nbgrader import autograded\n"
+            "html = autograded.release_markdown(get('softmax').release)\n"
+            "print(hashlib.sha256(json.dumps(html, sort_keys=True).encode()).hexdigest(),"
+            " len(html), 'bleach' in sys.modules)\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=ROOT, check=True).stdout.split() for _ in range(2)]
+    assert runs[0][:2] == runs[1][:2] and int(runs[0][1]) > 5
+    assert runs[1][2] == "False"
+
+
+def test_a_write_asked_for_before_the_preload_ends_renders_a_changed_cell_all_the_same(tmp_path):
+    """The preload leaves the renderer out when the write is already waiting; a Markdown
+    cell the student changed is then rendered where it is written, as it would be."""
+    code = ("import sys, pathlib\n"
+            "import tests.autograder.record.nbgrader.test_gradebook as t\n"
+            "from autograder.record.nbgrader import course\n"
+            "course.preload(None, waiting=lambda: True)\n"
+            "assert 'bleach' not in sys.modules\n"
+            f"course.write_course(pathlib.Path({str(tmp_path / 'out')!r}), "
+            f"**t._course_job(pathlib.Path({str(tmp_path)!r})))\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    nb = json.loads((tmp_path / "out" / "autograded" / "ann" / SPEC.name /
+                     f"{SPEC.name}.ipynb").read_text())
+    assert "<em>Hi</em>" in nb["cells"][0]["source"]
