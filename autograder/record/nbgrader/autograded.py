@@ -21,6 +21,7 @@ Plain JSON only: no nbgrader import (it costs about two seconds).
 import functools
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -78,7 +79,8 @@ def _release_markdown(release, mtime_ns, size):
     try:
         return ahead.kept(
             folder=Path(__file__).parent,
-            name="release-markdown",
+            # One kept file per release name: a test's release.ipynb leaves the course's own.
+            name="release-markdown-" + re.sub(r"[^A-Za-z0-9_-]", "_", Path(release).stem)[:40],
             sources=[Path(release), *renderer_files()], make=lambda: _render(release),
             valid=lambda kept: isinstance(kept, dict) and all(
                 isinstance(k, str) and isinstance(v, str) for k, v in kept.items()))
