@@ -27,19 +27,23 @@ from .store import atomic_write
 T = TypeVar("T")
 
 
-def digest(sources: Iterable[Path]) -> str:
-    """What the kept value depends on: the sources' names and bytes, Python and NumPy."""
+def digest(sources: Iterable[Path], key: str = "") -> str:
+    """What the kept value depends on: the sources' names and bytes, `key` (what else it
+    depends on, as text), Python and NumPy."""
     h = hashlib.sha256(f"{sys.version}\0{np.__version__}\0{pickle.HIGHEST_PROTOCOL}".encode())
+    if key:
+        h.update(b"key\0" + key.encode("utf-8", "surrogateescape") + b"\0")
     for path in sorted(Path(p) for p in sources):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
 def kept(*, folder: Path, name: str, sources: Iterable[Path], make: Callable[[], T],
-         valid: Callable[[object], bool]) -> T:
-    """make()'s value, kept in `folder`/__pycache__ between runs (see the module)."""
+         valid: Callable[[object], bool], key: str = "") -> T:
+    """make()'s value, kept in `folder`/__pycache__ between runs (see the module); `key`:
+    what else the value depends on, as text (digest)."""
     cache = Path(folder) / "__pycache__"
-    path = cache / f"{name}-{digest(sources)}.pickle"
+    path = cache / f"{name}-{digest(sources, key)}.pickle"
     try:
         # Read as a stream: no copy of the whole file beside the arrays made from it (~4 MB
         # of fresh pages, whose first touch is what a run's start pays most for).

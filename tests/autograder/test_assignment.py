@@ -1,6 +1,9 @@
 """Finding assignment packages, and reading what they grade."""
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -18,6 +21,43 @@ def test_softmax_is_found_without_configuration(monkeypatch):
     spec = load_spec(a)
     assert [t.grade_id for t in spec.tests] == a.checks.ids()
     assert spec.max_score == 20
+
+
+def test_the_entry_points_are_scanned_once_for_a_state_of_the_installed_folders(
+        monkeypatch, tmp_path):
+    """The scan of the installed distributions is kept for a state of sys.path's folders;
+    a folder whose modification time changes (a distribution installed in it or
+    removed) means a new scan."""
+    scans = []
+    real = assignment._scan_entry_points
+
+    def counted():
+        scans.append(1)
+        return real()
+    monkeypatch.setattr(assignment, "_scan_entry_points", counted)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    os.utime(tmp_path, ns=(1, 1))
+    first = assignment._kept_entry_points()
+    assert assignment._kept_entry_points() == first and len(scans) <= 1
+    assert ("softmax", "autograder.assignments.softmax") in first
+    (tmp_path / "new-1.0.dist-info").mkdir()
+    before = len(scans)
+    assert assignment._kept_entry_points() == first and len(scans) == before + 1
+
+
+def test_a_kept_entry_point_that_no_longer_loads_means_a_fresh_scan(monkeypatch):
+    monkeypatch.setattr(assignment, "_kept_entry_points",
+                        lambda: (("softmax", "autograder.no_such_module"),))
+    assert [a.name for a in assignment._entry_points()] == ["softmax"]
+
+
+def test_a_second_run_finds_the_assignments_without_scanning_the_distributions():
+    code = ("import sys\n"
+            "from autograder import assignment\n"
+            "print(sorted(assignment.available()), 'importlib.metadata' in sys.modules)\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=REPO, check=True).stdout.strip() for _ in range(2)]
+    assert runs[1] == "['softmax'] False"
 
 
 def test_folders_in_the_environment_add_assignments(monkeypatch):
