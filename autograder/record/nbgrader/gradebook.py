@@ -13,6 +13,7 @@ Guarantees:
   comment is inert as Markdown (`untrusted.markdown_inert`), since
   generate_feedback renders it unsanitised.
 """
+import functools
 import importlib
 import importlib.util
 import os
@@ -140,10 +141,13 @@ def _script_directory():
     return ScriptDirectory
 
 
+@functools.lru_cache(maxsize=1)
 def _alembic_head():
     """The newest of nbgrader's migrations, which a new gradebook is stamped with. Read by
     alembic (~0.13 s of CPU to import it and read every migration) once for each set of
-    migration files, then kept beside this module's compiled code (record/ahead.py)."""
+    migration files, then kept beside this module's compiled code (record/ahead.py); and
+    once per process (the course writer asks in its preload, then for the new gradebook),
+    as nbgrader's installed migrations do not change while it runs."""
     spec = importlib.util.find_spec("nbgrader")
     folder = Path(spec.submodule_search_locations[0]) / "alembic"
 
